@@ -1,0 +1,190 @@
+-- termscope.lua — the Lua half of the scripting surface (DESIGN §6).
+--
+-- The C half (src/script/lua_api.c) gives the cluster object its actions
+-- and queries and one way to wait, ts._block.  Everything that waits for a
+-- condition is written here, in Lua, as a loop around ts._block: read it to
+-- see exactly what c:wait_leader or c:one promise.  Errors raised here carry
+-- no position (level 0): the runtime adds the line of the user's script.
+
+local Cluster = ts._cluster_methods
+local Task = ts._task_methods
+local block = ts._block
+
+local function fail(fmt, ...)
+  error(string.format(fmt, ...), 0)
+end
+
+local function check_timeout(timeout, what)
+  if timeout == nil then return 10 end
+  if type(timeout) ~= "number" or timeout < 0 then
+    fail("%s: the timeout must be a number of virtual seconds", what)
+  end
+  return timeout
+end
+
+--- ts.cluster{ kind = "raft", nodes = 5, seed = 7 }: start a cluster and
+--- return once every node has started.
+function ts.cluster(opts)
+  local c = ts._cluster(opts)
+  while not c:_started() do block("progress", c) end
+  return c
+end
+
+--- c:node(i): what node i last reported; `log` is read on first use.
+function Cluster:node(id)
+  local t = self:_node(id)
+  local c = self
+  return setmetatable(t, { __index = function(tbl, k)
+    if k == "log" then
+      local l = c:_log(tbl.id)
+      rawset(tbl, "log", l)
+      return l
+    end
+  end })
+end
+
+function Cluster:nodes()
+  local all = {}
+  for i = 1, self:size() do all[i] = self:node(i) end
+  return all
+end
+
+--- c:sleep(seconds): let `seconds` of virtual time pass.
+function Cluster:sleep(seconds)
+  if type(seconds) ~= "number" or seconds < 0 then
+    fail("sleep: seconds must be a number >= 0")
+  end
+  block("time", self, self:_now() + math.floor(seconds * 1000 + 0.5))
+end
+
+--- c:wait(fn, timeout, description): wait until fn() is true, checking after
+--- every event; an error naming `description` after `timeout` virtual s.
+function Cluster:wait(fn, timeout, description)
+  if type(fn) ~= "function" then fail("wait: the first argument must be a function") end
+  timeout = check_timeout(timeout, "wait")
+  local deadline = self:_now() + math.floor(timeout * 1000 + 0.5)
+  while true do
+    local v = fn()
+    if v then return v end
+    if self:_now() >= deadline then
+      fail("timed out after %g s waiting for %s", timeout, description or "the condition")
+    end
+    block("progress", self, deadline)
+  end
+end
+
+--- c:wait_leader(timeout): the leader, once there is one (error otherwise).
+function Cluster:wait_leader(timeout)
+  timeout = check_timeout(timeout, "wait_leader")
+  return self:wait(function() return self:leader() end, timeout, "a leader")
+end
+
+--- c:wait_committed(index, n, timeout): wait until n nodes applied index;
+--- returns the command.
+function Cluster:wait_committed(index, n, timeout)
+  timeout = check_timeout(timeout, "wait_committed")
+  n = n or self:size()
+  local data
+  self:wait(function()
+    local count, d = self:committed(index)
+    data = d
+    return count >= n
+  end, timeout, string.format("index %d to be committed by %d nodes", index, n))
+  return data
+end
+
+--- c:one(cmd, n, retry): the 6.824 tester's one(): submit cmd at whichever
+--- node accepts it as leader and wait until n nodes applied it; with retry,
+--- submit again if a leader loses it.  Returns the index.  Gives up after
+--- 10 virtual seconds.
+function Cluster:one(cmd, n, retry)
+  n = n or self:size()
+  local t0 = self:_now()
+  while self:_now() - t0 < 10000 do
+    local index
+    for i = 1, self:size() do
+      local nd = self:_node(i)
+      if nd.up and not nd.paused and nd.role == "leader" then
+        local ix, _, ok = self:start(cmd, i)
+        if ok then index = ix break end
+      end
+    end
+    if index then
+      local t1 = self:_now()
+      while self:_now() - t1 < 2000 do
+        local count, data = self:committed(index)
+        if count > 0 and count >= n and data == cmd then return index end
+        self:sleep(0.02)
+      end
+      if not retry then
+        fail("one(%q) failed to reach agreement (%d nodes needed)", cmd, n)
+      end
+    else
+      self:sleep(0.05)
+    end
+  end
+  fail("one(%q) failed to reach agreement within 10 s (%d nodes needed)", cmd, n)
+end
+
+--- c:check_one_leader(): the 6.824 checkOneLeader: looks several times over
+--- ~5 s for leaders among running, connected nodes; fails if a term has two.
+function Cluster:check_one_leader()
+  for _ = 1, 10 do
+    self:sleep(0.45 + math.random() * 0.1)
+    local by_term, last = {}, 0
+    for i = 1, self:size() do
+      local nd = self:_node(i)
+      if nd.up and not nd.paused and nd.role == "leader" then
+        local t = by_term[nd.term] or {}
+        t[#t + 1] = i
+        by_term[nd.term] = t
+        if nd.term > last then last = nd.term end
+      end
+    end
+    for term, ids in pairs(by_term) do
+      if #ids > 1 then fail("term %d has %d (>1) leaders", term, #ids) end
+    end
+    local l = self:leader()
+    if l then return l end
+  end
+  fail("expected one leader, got none")
+end
+
+--- c:check_terms(): the term all running nodes agree on (error if not).
+function Cluster:check_terms()
+  local term
+  for i = 1, self:size() do
+    local nd = self:_node(i)
+    if nd.up and not nd.paused then
+      if term == nil then term = nd.term
+      elseif term ~= nd.term then fail("servers disagree on term") end
+    end
+  end
+  return term
+end
+
+--- c:check_no_leader(): error if any running node that can reach a majority
+--- thinks it leads.
+function Cluster:check_no_leader()
+  local l = self:leader()
+  if l then fail("expected no leader among connected servers, but node %d claims to be leader", l) end
+end
+
+--- t:wait(timeout): the results of a ts.go task, or its error.
+function Task:wait(timeout, cluster)
+  if not self:done() then
+    if timeout then
+      if not cluster then fail("task:wait(timeout, cluster): a timeout needs a cluster's clock") end
+      local deadline = cluster:_now() + math.floor(timeout * 1000 + 0.5)
+      while not self:done() do
+        if cluster:_now() >= deadline then fail("timed out after %g s waiting for a task", timeout) end
+        block("join", self, cluster, deadline)
+      end
+    else
+      while not self:done() do block("join", self) end
+    end
+  end
+  return self:_results()
+end
+
+return ts

@@ -1,0 +1,1899 @@
+/*
+ * hub.c — one cluster's hub: router, network model, virtual clock, supervisor
+ * and mirror.  See hub.h for the contract.
+ *
+ * Ownership: struct hub owns its listening socket, one struct hub_conn per
+ * TCP connection, one struct hub_proc per spawned process, the event heap
+ * and every message in flight.  Each libuv handle lives inside the struct
+ * that owns it and is freed in its close callback; the hub itself is freed
+ * once its last handle has closed (hub->handles counts them).
+ *
+ * It must never run user Lua, never draw, and never let a node's or a
+ * stranger's bytes take the controller down: a bad frame closes that one
+ * connection with a logged reason.
+ */
+#include "hub.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "../core/rng.h"
+
+#define WATCHDOG_MS 30000        /* wall ms a node may take to answer one input */
+#define HELLO_MS 10000           /* wall ms a new connection has to say HELLO */
+
+enum hev_kind { HEV_WAKE, HEV_DELIVER, HEV_TIMER, HEV_INPUT };
+
+struct hub_input {                       /* a lever or a proposal for one node */
+	enum wire_type type;
+	uint64_t req, arg;
+	uint32_t len;
+	uint8_t *data;
+};
+
+struct hev {
+	uint64_t t, seq;
+	enum hev_kind kind;
+	uint32_t node;
+	uint64_t aux;                        /* WAKE: wake_seq; TIMER: id */
+	struct hub_msg *msg;                 /* DELIVER */
+	struct hub_input *in;                /* INPUT */
+};
+
+struct hub_conn {
+	uv_tcp_t tcp;
+	struct hub *hub;
+	struct wire_reader rd;
+	uint32_t node;                       /* 0 until HELLO */
+	uint32_t incarnation;
+	bool closing;
+	uint64_t opened;                     /* wall ms */
+	struct hub_conn *next;
+};
+
+struct hub_proc {
+	uv_process_t proc;
+	struct hub *hub;
+	uint32_t node, incarnation;
+	bool killed;                         /* by us: a crash, not a failure */
+	bool exited;
+};
+
+struct probe {
+	uv_tcp_t tcp;
+	uv_connect_t connect;
+	uv_write_t write;
+	uv_shutdown_t shutdown;
+	struct hub *hub;
+	uint8_t *bytes;
+	size_t len;
+	hub_probe_cb cb;
+	void *ud;
+	bool reported;
+};
+
+struct hub {
+	uv_loop_t *loop;
+	struct hub_config cfg;
+	char kind[16];
+	char *exe, *dir;
+	uv_tcp_t server;
+	uv_timer_t watchdog;
+	int port;
+	int handles;                         /* open libuv handles; freed at 0 */
+	bool stopping;
+	uint8_t token[WIRE_TOKEN_LEN];
+	char token_hex[2 * WIRE_TOKEN_LEN + 1];
+	struct rng rng;                      /* the network's randomness */
+	struct net_model net;
+	struct hub_node nodes[HUB_MAX_NODES + 1];
+	struct hub_conn *conns;
+	/* time */
+	uint64_t now, seq;
+	enum hub_pace pace;
+	double speed;
+	bool frozen;
+	uint64_t base_virt, base_wall;
+	/* events */
+	struct hev *heap;
+	size_t n_heap, cap_heap;
+	uint64_t next_timer, next_msg_id;
+	/* a node at work */
+	uint32_t busy;
+	uint64_t busy_since;
+	/* held events of paused nodes */
+	struct hev *held;
+	size_t n_held, cap_held;
+	/* messages */
+	struct hub_msg inflight;             /* list head */
+	uint64_t rpc_count, rpc_bytes, drops;
+	/* invariants */
+	uint32_t *leader_of_term;
+	uint64_t n_terms;
+	struct hub_entry *applied;           /* first command applied at each index, by anyone */
+	uint64_t applied_cap;
+	char violation[HUB_ERRMSG];
+	/* probes */
+	char last_reject[256];
+	struct probe *probe;
+	char errmsg[HUB_ERRMSG];
+	struct raft_entry *scratch;
+	size_t scratch_cap;
+};
+
+static void conn_close(struct hub_conn *c, const char *why);
+static int spawn_node(struct hub *h, uint32_t id);
+static void node_failed(struct hub *h, uint32_t id, const char *fmt, ...);
+static void maybe_free(struct hub *h);
+
+/* ---- small helpers -------------------------------------------------- */
+
+static void set_err(struct hub *h, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(h->errmsg, sizeof h->errmsg, fmt, ap);
+	va_end(ap);
+}
+
+static void emit(struct hub *h, json_t *ev)
+{
+	evlog_emit(h->cfg.log, ev);
+}
+
+static json_t *ev_new(struct hub *h, const char *name)
+{
+	return evlog_new(h->now, name);
+}
+
+static void ev_int(json_t *o, const char *k, int64_t v)
+{
+	json_object_set_new(o, k, json_integer(v));
+}
+
+static void ev_str(json_t *o, const char *k, const char *v)
+{
+	json_object_set_new(o, k, json_string(v));
+}
+
+static void violation(struct hub *h, const char *fmt, ...)
+{
+	char msg[HUB_ERRMSG];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (!h->violation[0])
+		snprintf(h->violation, sizeof h->violation, "%s", msg);
+	json_t *ev = ev_new(h, "error");
+	ev_str(ev, "what", "invariant");
+	ev_str(ev, "text", msg);
+	emit(h, ev);
+}
+
+static bool valid_node(const struct hub *h, uint32_t id)
+{
+	return id >= 1 && id <= h->cfg.n;
+}
+
+static void kick(struct hub *h)
+{
+	if (h->cfg.hooks.kick)
+		h->cfg.hooks.kick(h, h->cfg.hooks.ud);
+}
+
+static void progress(struct hub *h)
+{
+	if (h->cfg.hooks.progress)
+		h->cfg.hooks.progress(h, h->cfg.hooks.ud);
+}
+
+/* ---- the event heap, ordered by (t, seq) ----------------------------- */
+
+static bool hev_less(const struct hev *a, const struct hev *b)
+{
+	return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+}
+
+static int heap_push(struct hub *h, struct hev e)
+{
+	if (h->n_heap == h->cap_heap) {
+		size_t cap = h->cap_heap ? h->cap_heap * 2 : 256;
+		struct hev *p = realloc(h->heap, cap * sizeof *p);
+		if (!p)
+			return -1;
+		h->heap = p;
+		h->cap_heap = cap;
+	}
+	e.seq = ++h->seq;
+	size_t i = h->n_heap++;
+	h->heap[i] = e;
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		if (!hev_less(&h->heap[i], &h->heap[parent]))
+			break;
+		struct hev tmp = h->heap[i];
+		h->heap[i] = h->heap[parent];
+		h->heap[parent] = tmp;
+		i = parent;
+	}
+	return 0;
+}
+
+static struct hev heap_pop(struct hub *h)
+{
+	struct hev top = h->heap[0];
+	h->heap[0] = h->heap[--h->n_heap];
+	size_t i = 0;
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < h->n_heap && hev_less(&h->heap[l], &h->heap[m]))
+			m = l;
+		if (r < h->n_heap && hev_less(&h->heap[r], &h->heap[m]))
+			m = r;
+		if (m == i)
+			break;
+		struct hev tmp = h->heap[i];
+		h->heap[i] = h->heap[m];
+		h->heap[m] = tmp;
+		i = m;
+	}
+	return top;
+}
+
+/* A wake-up that was replaced by a newer deadline is skipped when popped. */
+static bool hev_stale(const struct hub *h, const struct hev *e)
+{
+	return e->kind == HEV_WAKE && h->nodes[e->node].wake_seq != e->aux;
+}
+
+static const struct hev *heap_peek(struct hub *h)
+{
+	while (h->n_heap && hev_stale(h, &h->heap[0]))
+		heap_pop(h);
+	return h->n_heap ? &h->heap[0] : NULL;
+}
+
+/* ---- messages -------------------------------------------------------- */
+
+static void msg_unlink(struct hub_msg *m)
+{
+	m->prev->next = m->next;
+	m->next->prev = m->prev;
+	m->prev = m->next = m;
+}
+
+static void msg_free(struct hub_msg *m)
+{
+	if (!m)
+		return;
+	free(m->bytes);
+	free(m);
+}
+
+static void input_free(struct hub_input *in)
+{
+	if (!in)
+		return;
+	free(in->data);
+	free(in);
+}
+
+/* Release whatever an event owns, for events that will never run. */
+static void hev_discard(struct hev *e)
+{
+	if (e->kind == HEV_DELIVER) {
+		msg_unlink(e->msg);
+		msg_free(e->msg);
+	} else if (e->kind == HEV_INPUT) {
+		input_free(e->in);
+	}
+}
+
+static const char *msg_type_name(uint8_t type)
+{
+	return raft_msg_type_name((enum raft_msg_type)type);
+}
+
+static void drop_msg(struct hub *h, struct hub_msg *m, const char *why, bool in_list)
+{
+	json_t *ev = ev_new(h, "drop");
+	ev_int(ev, "id", (int64_t)m->id);
+	ev_str(ev, "why", why);
+	emit(h, ev);
+	h->drops++;
+	if (valid_node(h, m->to))
+		h->nodes[m->to].dropped_to++;
+	if (in_list)
+		msg_unlink(m);
+	msg_free(m);
+}
+
+/* Why a message from -> to cannot travel now, or NULL if it can. */
+static const char *blocked(const struct hub *h, uint32_t from, uint32_t to)
+{
+	const struct hub_node *dst = &h->nodes[to];
+	if (!net_link_up(&h->net, from, to))
+		return "partition";
+	if (dst->status != HUB_NODE_UP && dst->status != HUB_NODE_STARTING)
+		return dst->status == HUB_NODE_FAILED ? "failed" : "crashed";
+	return NULL;
+}
+
+/* A node sent a message: record it and let the network decide its fate. */
+static void route(struct hub *h, const uint8_t *bytes, uint32_t len, const struct raft_msg *rm)
+{
+	struct hub_node *src = &h->nodes[rm->from];
+	uint64_t id = ++h->next_msg_id;
+	h->rpc_count++;
+	h->rpc_bytes += len;
+	src->msgs_out++;
+	json_t *ev = ev_new(h, "send");
+	ev_int(ev, "id", (int64_t)id);
+	ev_int(ev, "from", rm->from);
+	ev_int(ev, "to", rm->to);
+	ev_str(ev, "type", msg_type_name(rm->type));
+	emit(h, ev);
+
+	struct net_fate fate;
+	net_decide(&h->net, &h->rng, raft_msg_is_reply(rm->type), &fate);
+	for (int copy = 0; copy < fate.copies; copy++) {
+		struct hub_msg *m = calloc(1, sizeof *m);
+		if (m)
+			m->bytes = malloc(len ? len : 1);
+		if (!m || !m->bytes) {
+			free(m);
+			return;
+		}
+		memcpy(m->bytes, bytes, len);
+		m->len = len;
+		m->id = id;
+		m->from = rm->from;
+		m->to = rm->to;
+		m->type = (uint8_t)rm->type;
+		m->sent_at = h->now;
+		m->deliver_at = h->now + fate.delay[copy];
+		m->dup = copy > 0;
+		m->prev = m->next = m;
+		const char *why = blocked(h, rm->from, rm->to);
+		if (!why && fate.lost && copy == 0)
+			why = "loss";
+		if (why) {
+			drop_msg(h, m, why, false);
+			if (strcmp(why, "loss") != 0)
+				return;          /* no duplicate through a cut link either */
+			continue;
+		}
+		if (copy > 0) {
+			json_t *d = ev_new(h, "dup");
+			ev_int(d, "id", (int64_t)id);
+			emit(h, d);
+		}
+		/* into the in-flight list, oldest first */
+		m->prev = h->inflight.prev;
+		m->next = &h->inflight;
+		h->inflight.prev->next = m;
+		h->inflight.prev = m;
+		struct hev e = { .t = m->deliver_at, .kind = HEV_DELIVER, .node = m->to, .msg = m };
+		if (heap_push(h, e) != 0) {
+			msg_unlink(m);
+			msg_free(m);
+		}
+	}
+}
+
+/* ---- talking to nodes ------------------------------------------------ */
+
+static void on_conn_written(uv_write_t *req, int status)
+{
+	free(req->data);
+	free(req);
+}
+
+static int conn_send(struct hub_conn *c, struct wbuf *b)
+{
+	if (b->failed)
+		return -1;
+	uv_write_t *req = malloc(sizeof *req);
+	if (!req)
+		return -1;
+	uv_buf_t buf = uv_buf_init((char *)b->data, (unsigned)b->len);
+	req->data = b->data;
+	b->data = NULL;
+	b->len = b->cap = 0;
+	if (uv_write(req, (uv_stream_t *)&c->tcp, &buf, 1, on_conn_written) < 0) {
+		free(req->data);
+		free(req);
+		return -1;
+	}
+	return 0;
+}
+
+/* Hand one input to node id and wait for its DONE. */
+static void give(struct hub *h, uint32_t id, enum wire_type type, const void *body, size_t blen,
+		 const struct hub_input *in)
+{
+	struct hub_node *n = &h->nodes[id];
+	struct wbuf b;
+	wbuf_init(&b);
+	size_t at = wire_frame_begin(&b, type);
+	wbuf_u64(&b, h->now);
+	if (in && type == WIRE_PROPOSE) {
+		wbuf_u64(&b, in->req);
+		wbuf_bytes(&b, in->data, in->len);
+	} else if (in && type == WIRE_SET_TIMER) {
+		wbuf_u64(&b, in->arg);
+	}
+	if (body)
+		wbuf_raw(&b, body, blen);
+	wire_frame_end(&b, at);
+	if (!n->conn || conn_send(n->conn, &b) != 0) {
+		wbuf_free(&b);
+		node_failed(h, id, "cannot write to its connection");
+		return;
+	}
+	h->busy = id;
+	h->busy_since = uv_now(h->loop);
+}
+
+static void hold(struct hub *h, const struct hev *e)
+{
+	if (h->n_held == h->cap_held) {
+		size_t cap = h->cap_held ? 2 * h->cap_held : 64;
+		struct hev *p = realloc(h->held, cap * sizeof *p);
+		if (!p) {
+			struct hev copy = *e;
+			hev_discard(&copy);
+			return;
+		}
+		h->held = p;
+		h->cap_held = cap;
+	}
+	h->held[h->n_held++] = *e;
+}
+
+static void answer_proposal(struct hub *h, uint64_t req, uint64_t index, uint64_t term, bool ok)
+{
+	if (h->cfg.hooks.proposed)
+		h->cfg.hooks.proposed(h, req, index, term, ok, h->cfg.hooks.ud);
+}
+
+/* Run one event.  Returns true if a node is now at work. */
+static void run_event(struct hub *h, struct hev *e)
+{
+	struct hub_node *n = e->node ? &h->nodes[e->node] : NULL;
+	switch (e->kind) {
+	case HEV_TIMER:
+		if (h->cfg.hooks.timer)
+			h->cfg.hooks.timer(h, e->aux, h->cfg.hooks.ud);
+		return;
+	case HEV_WAKE:
+		if (n->status != HUB_NODE_UP)
+			return;
+		if (n->paused) {
+			hold(h, e);
+			return;
+		}
+		n->wake_at = RAFT_NO_DEADLINE;
+		give(h, e->node, WIRE_TICK, NULL, 0, NULL);
+		return;
+	case HEV_DELIVER: {
+		struct hub_msg *m = e->msg;
+		const char *why = blocked(h, m->from, m->to);
+		if (why) {
+			drop_msg(h, m, why, true);
+			return;
+		}
+		if (n->paused) {
+			hold(h, e);
+			return;
+		}
+		json_t *ev = ev_new(h, "deliver");
+		ev_int(ev, "id", (int64_t)m->id);
+		emit(h, ev);
+		n->msgs_in++;
+		msg_unlink(m);
+		give(h, m->to, WIRE_DELIVER, m->bytes, m->len, NULL);
+		msg_free(m);
+		return;
+	}
+	case HEV_INPUT: {
+		struct hub_input *in = e->in;
+		if (in->type == 0) {         /* the first start of a node */
+			input_free(in);
+			n->incarnation = 1;
+			if (spawn_node(h, e->node) != 0) {
+				n->status = HUB_NODE_FAILED;
+				snprintf(n->why, sizeof n->why, "%s", h->errmsg);
+			}
+			return;
+		}
+		if (n->status != HUB_NODE_UP) {
+			if (in->type == WIRE_PROPOSE)
+				answer_proposal(h, in->req, 0, n->st.term, false);
+			input_free(in);
+			return;
+		}
+		if (n->paused) {
+			hold(h, e);
+			return;
+		}
+		give(h, e->node, in->type, NULL, 0, in);
+		input_free(in);
+		return;
+	}
+	}
+}
+
+/* ---- time ------------------------------------------------------------ */
+
+static uint64_t wall_ms(const struct hub *h)
+{
+	return uv_hrtime() / 1000000u;
+}
+
+/* Paced: the virtual time the wall clock allows now. */
+static uint64_t allowed(const struct hub *h)
+{
+	if (h->frozen)
+		return h->base_virt;
+	double dv = (double)(wall_ms(h) - h->base_wall) * h->speed;
+	return h->base_virt + (uint64_t)dv;
+}
+
+static void rebase(struct hub *h)
+{
+	h->base_virt = h->now;
+	h->base_wall = wall_ms(h);
+}
+
+enum hub_step_result hub_step(struct hub *h)
+{
+	if (h->stopping)
+		return HUB_STEP_EMPTY;
+	if (h->busy)
+		return HUB_STEP_BUSY;
+	const struct hev *top = heap_peek(h);
+	if (!top)
+		return HUB_STEP_EMPTY;
+	if (h->pace == HUB_PACED) {
+		if (h->frozen)
+			return HUB_STEP_PAUSED;
+		if (top->t > allowed(h))
+			return HUB_STEP_WAIT;
+	}
+	struct hev e = heap_pop(h);
+	if (e.t > h->now)
+		h->now = e.t;
+	run_event(h, &e);
+	if (!h->busy)
+		progress(h);
+	return HUB_STEP_DID;
+}
+
+uint64_t hub_wall_wait(struct hub *h)
+{
+	const struct hev *top = heap_peek(h);
+	if (!top || h->pace != HUB_PACED || h->frozen)
+		return 0;
+	uint64_t a = allowed(h);
+	if (top->t <= a)
+		return 0;
+	double w = (double)(top->t - a) / h->speed;
+	return (uint64_t)w + 1;
+}
+
+bool hub_busy(const struct hub *h)
+{
+	return h->busy != 0;
+}
+
+uint64_t hub_now(const struct hub *h)
+{
+	return h->now;
+}
+
+void hub_sync_clock(struct hub *h)
+{
+	if (h->pace != HUB_PACED || h->busy)
+		return;
+	uint64_t a = allowed(h);
+	const struct hev *top = heap_peek(h);
+	if (top && top->t < a)
+		a = top->t;
+	if (a > h->now)
+		h->now = a;
+}
+
+void hub_set_pace(struct hub *h, enum hub_pace pace, double speed)
+{
+	hub_sync_clock(h);
+	h->pace = pace;
+	if (speed > 0)
+		h->speed = speed;
+	rebase(h);
+	kick(h);
+}
+
+void hub_freeze(struct hub *h, bool frozen)
+{
+	hub_sync_clock(h);
+	h->frozen = frozen;
+	rebase(h);
+	kick(h);
+}
+
+bool hub_frozen(const struct hub *h)
+{
+	return h->frozen;
+}
+
+uint64_t hub_timer(struct hub *h, uint64_t at)
+{
+	uint64_t id = ++h->next_timer;
+	struct hev e = { .t = at < h->now ? h->now : at, .kind = HEV_TIMER, .aux = id };
+	if (heap_push(h, e) != 0)
+		return 0;
+	kick(h);
+	return id;
+}
+
+/* ---- the mirror ------------------------------------------------------ */
+
+static int entries_reserve(struct hub_entry **arr, uint64_t *cap, uint64_t need)
+{
+	if (need <= *cap)
+		return 0;
+	uint64_t c = *cap ? *cap : 64;
+	while (c < need)
+		c *= 2;
+	struct hub_entry *p = realloc(*arr, c * sizeof *p);
+	if (!p)
+		return -1;
+	memset(p + *cap, 0, (c - *cap) * sizeof *p);
+	*arr = p;
+	*cap = c;
+	return 0;
+}
+
+static void entry_set(struct hub_entry *e, uint64_t term, const uint8_t *data, uint32_t len)
+{
+	free(e->data);
+	e->data = malloc(len + 1);
+	if (e->data) {
+		memcpy(e->data, data, len);
+		e->data[len] = 0;
+	}
+	e->len = e->data ? len : 0;
+	e->term = term;
+}
+
+static void mirror_truncate(struct hub_node *n, uint64_t from)
+{
+	while (n->log_len >= from && n->log_len > 0) {
+		free(n->log[n->log_len - 1].data);
+		n->log[n->log_len - 1].data = NULL;
+		n->log_len--;
+	}
+}
+
+static void note_leader(struct hub *h, uint32_t id, uint64_t term)
+{
+	if (term >= h->n_terms) {
+		uint64_t cap = h->n_terms ? h->n_terms : 64;
+		while (cap <= term)
+			cap *= 2;
+		uint32_t *p = realloc(h->leader_of_term, cap * sizeof *p);
+		if (!p)
+			return;
+		memset(p + h->n_terms, 0, (cap - h->n_terms) * sizeof *p);
+		h->leader_of_term = p;
+		h->n_terms = cap;
+	}
+	uint32_t prev = h->leader_of_term[term];
+	if (prev && prev != id)
+		violation(h, "two leaders in term %" PRIu64 ": node %u and node %u", term, prev, id);
+	else
+		h->leader_of_term[term] = id;
+}
+
+static void on_state(struct hub *h, struct hub_node *n, const struct wire_state *s)
+{
+	struct wire_state old = n->st;
+	n->st = *s;
+	if (s->role != old.role || s->term != old.term) {
+		json_t *ev = ev_new(h, s->role != old.role ? "role" : "term");
+		ev_int(ev, "node", n->id);
+		if (s->role != old.role)
+			ev_str(ev, "role", raft_role_name((enum raft_role)s->role));
+		ev_int(ev, "term", (int64_t)s->term);
+		emit(h, ev);
+	}
+	if (s->voted_for && (s->voted_for != old.voted_for || s->term != old.term)) {
+		json_t *ev = ev_new(h, "vote");
+		ev_int(ev, "node", n->id);
+		ev_int(ev, "term", (int64_t)s->term);
+		ev_int(ev, "for", s->voted_for);
+		emit(h, ev);
+	}
+	if (s->commit > old.commit) {
+		json_t *ev = ev_new(h, "commit");
+		ev_int(ev, "node", n->id);
+		ev_int(ev, "index", (int64_t)s->commit);
+		emit(h, ev);
+	}
+	if (s->role == RAFT_LEADER)
+		note_leader(h, n->id, s->term);
+}
+
+static void on_apply(struct hub *h, struct hub_node *n, uint64_t index, uint64_t term,
+		     const uint8_t *data, uint32_t len)
+{
+	json_t *ev = ev_new(h, "apply");
+	ev_int(ev, "node", n->id);
+	ev_int(ev, "index", (int64_t)index);
+	ev_int(ev, "term", (int64_t)term);
+	json_object_set_new(ev, "data", evlog_bytes(data, len));
+	emit(h, ev);
+
+	if (index != n->applied_next)
+		violation(h, "node %u applied index %" PRIu64 " out of order (expected %" PRIu64 ")",
+			  n->id, index, n->applied_next);
+	n->applied_next = index + 1;
+	if (entries_reserve(&h->applied, &h->applied_cap, index + 1) != 0 ||
+	    entries_reserve(&n->applied, &n->applied_cap, index + 1) != 0)
+		return;
+	struct hub_entry *g = &h->applied[index];
+	if (!g->data) {
+		entry_set(g, term, data, len);
+	} else if (g->len != len || memcmp(g->data, data, len) != 0) {
+		violation(h, "apply mismatch at index %" PRIu64 ": node %u applied \"%.*s\", another node applied \"%.*s\"",
+			  index, n->id, (int)(len > 60 ? 60 : len), data, (int)(g->len > 60 ? 60 : g->len), g->data);
+	}
+	entry_set(&n->applied[index], term, data, len);
+	if (index > n->applied_max)
+		n->applied_max = index;
+}
+
+/* ---- frames from nodes ---------------------------------------------- */
+
+static void node_ready(struct hub *h, struct hub_node *n, uint64_t deadline)
+{
+	if (n->status == HUB_NODE_STARTING) {
+		n->status = HUB_NODE_UP;
+		json_t *ev = ev_new(h, "up");
+		ev_int(ev, "node", n->id);
+		ev_int(ev, "incarnation", n->incarnation);
+		ev_int(ev, "term", (int64_t)n->st.term);
+		ev_int(ev, "log_len", (int64_t)n->log_len);
+		emit(h, ev);
+	}
+	n->wake_seq++;
+	n->wake_at = deadline;
+	if (deadline != RAFT_NO_DEADLINE) {
+		struct hev e = { .t = deadline < h->now ? h->now : deadline, .kind = HEV_WAKE,
+				 .node = n->id, .aux = n->wake_seq };
+		heap_push(h, e);
+	}
+}
+
+/* One frame from a node that has said HELLO.  Returns NULL, or why the
+ * connection must close. */
+static const char *node_frame(struct hub *h, struct hub_conn *c, const struct wire_frame *f)
+{
+	struct hub_node *n = &h->nodes[c->node];
+	struct rbuf r;
+	rbuf_init(&r, f->payload, f->len);
+	if (h->busy != n->id && f->type != WIRE_FATAL && f->type != WIRE_NOTE)
+		return "spoke out of turn";
+	switch (f->type) {
+	case WIRE_SEND: {
+		struct raft_msg m;
+		if (wire_get_raft_msg(&r, &m, &h->scratch, &h->scratch_cap) != 0 || !rbuf_done(&r))
+			return r.err;
+		if (m.from != n->id || !valid_node(h, m.to) || m.to == m.from)
+			return "message with a bad sender or receiver";
+		route(h, f->payload, f->len, &m);
+		return NULL;
+	}
+	case WIRE_PROPOSED: {
+		uint64_t req = rbuf_u64(&r), index = rbuf_u64(&r), term = rbuf_u64(&r);
+		uint8_t ok = rbuf_u8(&r);
+		if (!rbuf_done(&r))
+			return r.err;
+		answer_proposal(h, req, index, term, ok != 0);
+		return NULL;
+	}
+	case WIRE_STATE: {
+		struct wire_state s;
+		if (wire_get_state(&r, &s) != 0 || !rbuf_done(&r))
+			return r.err;
+		on_state(h, n, &s);
+		return NULL;
+	}
+	case WIRE_APPEND: {
+		uint64_t index = rbuf_u64(&r), term = rbuf_u64(&r);
+		uint32_t len;
+		const uint8_t *data = rbuf_bytes(&r, &len);
+		uint8_t recovered = rbuf_u8(&r);
+		if (!rbuf_done(&r))
+			return r.err;
+		if (index != n->log_len + 1)
+			return "appended an entry out of sequence";
+		if (entries_reserve(&n->log, &n->log_cap, index + 1) != 0)
+			return "out of memory";
+		entry_set(&n->log[index - 1], term, data, len);
+		n->log_len = index;
+		if (!recovered) {
+			json_t *ev = ev_new(h, "append");
+			ev_int(ev, "node", n->id);
+			ev_int(ev, "index", (int64_t)index);
+			ev_int(ev, "term", (int64_t)term);
+			emit(h, ev);
+		}
+		return NULL;
+	}
+	case WIRE_TRUNCATE: {
+		uint64_t from = rbuf_u64(&r);
+		if (!rbuf_done(&r))
+			return r.err;
+		if (from == 0)
+			return "truncated at index 0";
+		json_t *ev = ev_new(h, "truncate");
+		ev_int(ev, "node", n->id);
+		ev_int(ev, "from", (int64_t)from);
+		emit(h, ev);
+		mirror_truncate(n, from);
+		return NULL;
+	}
+	case WIRE_APPLY: {
+		uint64_t index = rbuf_u64(&r), term = rbuf_u64(&r);
+		uint32_t len;
+		const uint8_t *data = rbuf_bytes(&r, &len);
+		if (!rbuf_done(&r))
+			return r.err;
+		on_apply(h, n, index, term, data, len);
+		return NULL;
+	}
+	case WIRE_NOTE: {
+		uint8_t level = rbuf_u8(&r);
+		uint32_t len;
+		const uint8_t *text = rbuf_bytes(&r, &len);
+		if (!rbuf_done(&r))
+			return r.err;
+		json_t *ev = ev_new(h, "note");
+		ev_int(ev, "node", n->id);
+		ev_str(ev, "level", level ? "warning" : "info");
+		json_object_set_new(ev, "text", evlog_bytes(text, len));
+		emit(h, ev);
+		return NULL;
+	}
+	case WIRE_DONE: {
+		uint64_t deadline = rbuf_u64(&r);
+		if (!rbuf_done(&r))
+			return r.err;
+		node_ready(h, n, deadline);
+		h->busy = 0;
+		progress(h);
+		kick(h);
+		return NULL;
+	}
+	case WIRE_FATAL: {
+		uint32_t len;
+		const uint8_t *text = rbuf_bytes(&r, &len);
+		if (!rbuf_done(&r))
+			return r.err;
+		node_failed(h, n->id, "%.*s", (int)len, text);
+		return NULL;
+	}
+	default:
+		return "sent a frame only the hub may send";
+	}
+}
+
+static const char *hello_frame(struct hub *h, struct hub_conn *c, const struct wire_frame *f)
+{
+	if (f->type != WIRE_HELLO)
+		return "first frame is not HELLO";
+	struct rbuf r;
+	rbuf_init(&r, f->payload, f->len);
+	uint16_t version = rbuf_u16(&r);
+	uint8_t token[WIRE_TOKEN_LEN];
+	rbuf_raw(&r, token, sizeof token);
+	uint32_t id = rbuf_u32(&r), inc = rbuf_u32(&r);
+	(void)rbuf_u32(&r);                  /* pid: the supervisor knows it already */
+	if (!rbuf_done(&r))
+		return r.err;
+	if (version != WIRE_VERSION)
+		return "protocol version mismatch";
+	if (memcmp(token, h->token, sizeof token) != 0)
+		return "bad token";
+	if (!valid_node(h, id))
+		return "node id out of range";
+	struct hub_node *n = &h->nodes[id];
+	if (n->status != HUB_NODE_STARTING || n->incarnation != inc || n->conn)
+		return "unexpected node incarnation";
+	c->node = id;
+	c->incarnation = inc;
+	n->conn = c;
+	return NULL;
+}
+
+static void conn_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
+{
+	static char slab[65536];
+	*buf = uv_buf_init(slab, sizeof slab);
+}
+
+static void on_conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct hub_conn *c = s->data;
+	struct hub *h = c->hub;
+	if (c->closing)
+		return;
+	if (nread < 0) {
+		if (c->rd.len > 0)
+			conn_close(c, "connection closed in the middle of a frame");
+		else
+			conn_close(c, c->node ? "connection closed" : "connection closed before HELLO");
+		return;
+	}
+	if (nread == 0)
+		return;
+	if (wire_reader_feed(&c->rd, buf->base, (size_t)nread) != 0) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	while (!c->closing) {
+		struct wire_frame f;
+		const char *why = NULL;
+		int rc = wire_reader_next(&c->rd, &f, &why);
+		if (rc == 0)
+			break;
+		if (rc < 0) {
+			conn_close(c, why);
+			return;
+		}
+		why = c->node ? node_frame(h, c, &f) : hello_frame(h, c, &f);
+		if (why) {
+			conn_close(c, why);
+			return;
+		}
+	}
+}
+
+static void on_conn_closed(uv_handle_t *handle)
+{
+	struct hub_conn *c = handle->data;
+	struct hub *h = c->hub;
+	struct hub_conn **pp = &h->conns;
+	while (*pp && *pp != c)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = c->next;
+	wire_reader_free(&c->rd);
+	free(c);
+	h->handles--;
+	maybe_free(h);
+}
+
+static void conn_close(struct hub_conn *c, const char *why)
+{
+	struct hub *h = c->hub;
+	if (c->closing)
+		return;
+	c->closing = true;
+	uint32_t id = c->node;
+	if (id && h->nodes[id].conn == c) {
+		h->nodes[id].conn = NULL;
+		struct hub_node *n = &h->nodes[id];
+		if (n->status == HUB_NODE_UP || n->status == HUB_NODE_STARTING)
+			node_failed(h, id, "%s", why ? why : "connection closed");
+	} else if (!id && !h->stopping) {
+		snprintf(h->last_reject, sizeof h->last_reject, "%s", why ? why : "closed");
+		json_t *ev = ev_new(h, "reject");
+		ev_str(ev, "why", h->last_reject);
+		emit(h, ev);
+		fprintf(stderr, "termscope: hub: closed a connection: %s\n", h->last_reject);
+	}
+	uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	struct hub *h = server->data;
+	if (status < 0 || h->stopping)
+		return;
+	struct hub_conn *c = calloc(1, sizeof *c);
+	if (!c)
+		return;
+	c->hub = h;
+	wire_reader_init(&c->rd);
+	uv_tcp_init(h->loop, &c->tcp);
+	c->tcp.data = c;
+	h->handles++;
+	c->next = h->conns;
+	h->conns = c;
+	c->opened = uv_now(h->loop);
+	if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0 ||
+	    uv_read_start((uv_stream_t *)&c->tcp, conn_alloc, on_conn_read) != 0) {
+		conn_close(c, "accept failed");
+		return;
+	}
+	uv_tcp_nodelay(&c->tcp, 1);
+}
+
+/* ---- supervisor ------------------------------------------------------ */
+
+static void on_proc_closed(uv_handle_t *handle)
+{
+	struct hub_proc *p = handle->data;
+	struct hub *h = p->hub;
+	free(p);
+	h->handles--;
+	maybe_free(h);
+}
+
+static void on_exit_cb(uv_process_t *proc, int64_t status, int sig)
+{
+	struct hub_proc *p = proc->data;
+	struct hub *h = p->hub;
+	p->exited = true;
+	struct hub_node *n = &h->nodes[p->node];
+	if (n->proc == p)
+		n->proc = NULL;
+	if (!p->killed && !h->stopping && n->incarnation == p->incarnation) {
+		if (n->status == HUB_NODE_UP || n->status == HUB_NODE_STARTING) {
+			if (sig)
+				node_failed(h, p->node, "killed by signal %d", sig);
+			else
+				node_failed(h, p->node, "exited with status %d", (int)status);
+		} else if (n->status == HUB_NODE_FAILED && (sig || status)) {
+			size_t l = strlen(n->why);
+			snprintf(n->why + l, sizeof n->why - l, sig ? " (killed by signal %d)" : " (exit status %d)",
+				 sig ? sig : (int)status);
+		}
+	}
+	uv_close((uv_handle_t *)proc, on_proc_closed);
+}
+
+static void proc_kill(struct hub_proc *p)
+{
+	if (!p || p->exited)
+		return;
+	p->killed = true;
+	uv_process_kill(&p->proc, SIGKILL);
+}
+
+static int spawn_node(struct hub *h, uint32_t id)
+{
+	struct hub_node *n = &h->nodes[id];
+	char a_id[16], a_n[16], a_port[16], a_seed[32], a_inc[16], a_now[32], a_hb[32], a_el[32];
+	char dir[4096], errpath[4200];
+	snprintf(a_id, sizeof a_id, "%u", id);
+	snprintf(a_n, sizeof a_n, "%u", h->cfg.n);
+	snprintf(a_port, sizeof a_port, "%d", h->port);
+	snprintf(a_seed, sizeof a_seed, "%" PRIu64, h->cfg.seed);
+	snprintf(a_inc, sizeof a_inc, "%u", n->incarnation);
+	snprintf(a_now, sizeof a_now, "%" PRIu64, h->now);
+	snprintf(a_hb, sizeof a_hb, "%" PRIu64, h->cfg.heartbeat ? h->cfg.heartbeat : 100);
+	snprintf(a_el, sizeof a_el, "%" PRIu64, h->cfg.election ? h->cfg.election : 300);
+	snprintf(dir, sizeof dir, "%s/node-%u", h->dir, id);
+	snprintf(errpath, sizeof errpath, "%s/node-%u.stderr", h->dir, id);
+	char *args[] = { h->exe, "node", "--id", a_id, "--nodes", a_n, "--port", a_port,
+			 "--dir", dir, "--seed", a_seed, "--inc", a_inc, "--now", a_now,
+			 "--heartbeat", a_hb, "--election", a_el, NULL };
+
+	/* environment: ours plus the token and our pid */
+	extern char **environ;
+	size_t ne = 0;
+	while (environ[ne])
+		ne++;
+	char **env = calloc(ne + 3, sizeof *env);
+	if (!env)
+		return -1;
+	size_t k = 0;
+	for (size_t i = 0; i < ne; i++)
+		if (strncmp(environ[i], "TERMSCOPE_TOKEN=", 16) != 0 && strncmp(environ[i], "TERMSCOPE_PPID=", 15) != 0)
+			env[k++] = environ[i];
+	char tok[64], ppid[64];
+	snprintf(tok, sizeof tok, "TERMSCOPE_TOKEN=%s", h->token_hex);
+	snprintf(ppid, sizeof ppid, "TERMSCOPE_PPID=%d", (int)getpid());
+	env[k++] = tok;
+	env[k++] = ppid;
+	env[k] = NULL;
+
+	int errfd = open(errpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	uv_stdio_container_t stdio[3] = {
+		{ .flags = UV_IGNORE },
+		{ .flags = UV_IGNORE },
+		{ .flags = errfd >= 0 ? UV_INHERIT_FD : UV_IGNORE, .data.fd = errfd },
+	};
+	struct hub_proc *p = calloc(1, sizeof *p);
+	if (!p) {
+		free(env);
+		if (errfd >= 0)
+			close(errfd);
+		return -1;
+	}
+	p->hub = h;
+	p->node = id;
+	p->incarnation = n->incarnation;
+	p->proc.data = p;
+	uv_process_options_t opt = {
+		.exit_cb = on_exit_cb,
+		.file = h->exe,
+		.args = args,
+		.env = env,
+		.stdio_count = 3,
+		.stdio = stdio,
+	};
+	int rc = uv_spawn(h->loop, &p->proc, &opt);
+	free(env);
+	if (errfd >= 0)
+		close(errfd);
+	if (rc != 0) {
+		free(p);
+		set_err(h, "cannot start node %u: %s", id, uv_strerror(rc));
+		return -1;
+	}
+	h->handles++;
+	n->proc = p;
+	n->pid = p->proc.pid;
+	n->status = HUB_NODE_STARTING;
+	json_t *ev = ev_new(h, "spawn");
+	ev_int(ev, "node", id);
+	ev_int(ev, "incarnation", n->incarnation);
+	ev_int(ev, "pid", n->pid);
+	emit(h, ev);
+	h->busy = id;
+	h->busy_since = uv_now(h->loop);
+	return 0;
+}
+
+static void reset_mirror(struct hub_node *n)
+{
+	mirror_truncate(n, 1);
+	memset(&n->st, 0, sizeof n->st);
+	n->applied_next = 1;
+	n->wake_seq++;
+	n->wake_at = RAFT_NO_DEADLINE;
+}
+
+/* Drop everything held for a paused node that went down. */
+static void drop_held(struct hub *h, uint32_t id, const char *why)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < h->n_held; i++) {
+		struct hev *e = &h->held[i];
+		if (e->node != id) {
+			h->held[k++] = *e;
+			continue;
+		}
+		if (e->kind == HEV_DELIVER)
+			drop_msg(h, e->msg, why, true);
+		else if (e->kind == HEV_INPUT && e->in->type == WIRE_PROPOSE) {
+			answer_proposal(h, e->in->req, 0, 0, false);
+			input_free(e->in);
+		} else
+			hev_discard(e);
+	}
+	h->n_held = k;
+}
+
+static void node_failed(struct hub *h, uint32_t id, const char *fmt, ...)
+{
+	struct hub_node *n = &h->nodes[id];
+	if (n->status == HUB_NODE_FAILED || n->status == HUB_NODE_DOWN)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(n->why, sizeof n->why, fmt, ap);
+	va_end(ap);
+	n->status = HUB_NODE_FAILED;
+	n->paused = false;
+	n->wake_seq++;
+	json_t *ev = ev_new(h, "error");
+	ev_str(ev, "what", "node");
+	ev_int(ev, "node", id);
+	ev_str(ev, "text", n->why);
+	emit(h, ev);
+	if (!h->stopping)
+		fprintf(stderr, "termscope: node %u failed: %s\n", id, n->why);
+	drop_held(h, id, "failed");
+	if (n->conn) {
+		struct hub_conn *c = n->conn;
+		n->conn = NULL;
+		conn_close(c, NULL);
+	}
+	proc_kill(n->proc);
+	if (h->busy == id) {
+		h->busy = 0;
+		progress(h);
+		kick(h);
+	}
+}
+
+static void on_watchdog(uv_timer_t *t)
+{
+	struct hub *h = t->data;
+	if (h->busy && uv_now(h->loop) - h->busy_since > WATCHDOG_MS)
+		node_failed(h, h->busy, "did not answer within %d s", WATCHDOG_MS / 1000);
+	uint64_t now = uv_now(h->loop);
+	for (struct hub_conn *c = h->conns; c; c = c->next)
+		if (!c->node && !c->closing && now - c->opened > HELLO_MS)
+			conn_close(c, "no HELLO in time");
+}
+
+/* ---- faults ---------------------------------------------------------- */
+
+static int check_id(struct hub *h, uint32_t id)
+{
+	if (!valid_node(h, id)) {
+		set_err(h, "no node %u (the cluster has nodes 1-%u)", id, h->cfg.n);
+		return -1;
+	}
+	if (h->busy) {
+		set_err(h, "the hub is busy");
+		return -1;
+	}
+	hub_sync_clock(h);
+	return 0;
+}
+
+static void ev_node(struct hub *h, const char *name, uint32_t id)
+{
+	json_t *ev = ev_new(h, name);
+	ev_int(ev, "node", id);
+	emit(h, ev);
+}
+
+int hub_crash(struct hub *h, uint32_t id)
+{
+	if (check_id(h, id) != 0)
+		return -1;
+	struct hub_node *n = &h->nodes[id];
+	if (n->status == HUB_NODE_DOWN) {
+		set_err(h, "node %u is already down", id);
+		return -1;
+	}
+	ev_node(h, "crash", id);
+	n->status = HUB_NODE_DOWN;
+	n->paused = false;
+	n->wake_seq++;
+	drop_held(h, id, "crashed");
+	if (n->conn) {
+		struct hub_conn *c = n->conn;
+		n->conn = NULL;
+		c->node = 0;
+		c->closing = true;
+		uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+	}
+	proc_kill(n->proc);
+	progress(h);
+	return 0;
+}
+
+int hub_restart(struct hub *h, uint32_t id)
+{
+	if (check_id(h, id) != 0)
+		return -1;
+	struct hub_node *n = &h->nodes[id];
+	if (n->status == HUB_NODE_UP && hub_crash(h, id) != 0)
+		return -1;
+	n->incarnation++;
+	reset_mirror(n);
+	n->why[0] = 0;
+	json_t *ev = ev_new(h, "restart");
+	ev_int(ev, "node", id);
+	ev_int(ev, "incarnation", n->incarnation);
+	emit(h, ev);
+	if (spawn_node(h, id) != 0) {
+		n->status = HUB_NODE_FAILED;
+		snprintf(n->why, sizeof n->why, "%s", h->errmsg);
+		return -1;
+	}
+	return 0;
+}
+
+int hub_pause(struct hub *h, uint32_t id)
+{
+	if (check_id(h, id) != 0)
+		return -1;
+	struct hub_node *n = &h->nodes[id];
+	if (n->status != HUB_NODE_UP || n->paused) {
+		set_err(h, "node %u is not running", id);
+		return -1;
+	}
+	n->paused = true;
+	ev_node(h, "pause", id);
+	progress(h);
+	return 0;
+}
+
+int hub_resume(struct hub *h, uint32_t id)
+{
+	if (check_id(h, id) != 0)
+		return -1;
+	struct hub_node *n = &h->nodes[id];
+	if (!n->paused) {
+		set_err(h, "node %u is not paused", id);
+		return -1;
+	}
+	n->paused = false;
+	ev_node(h, "resume", id);
+	/* what waited for it arrives now, in the order it came */
+	size_t k = 0;
+	for (size_t i = 0; i < h->n_held; i++) {
+		struct hev e = h->held[i];
+		if (e.node != id) {
+			h->held[k++] = e;
+			continue;
+		}
+		if (e.kind == HEV_WAKE && e.aux != n->wake_seq)
+			continue;
+		e.t = h->now;
+		if (heap_push(h, e) != 0)
+			hev_discard(&e);
+	}
+	h->n_held = k;
+	progress(h);
+	kick(h);
+	return 0;
+}
+
+static void ev_net(struct hub *h, const char *name)
+{
+	json_t *ev = ev_new(h, name);
+	emit(h, ev);
+}
+
+int hub_partition(struct hub *h, const uint32_t *group_of)
+{
+	if (h->busy) {
+		set_err(h, "the hub is busy");
+		return -1;
+	}
+	hub_sync_clock(h);
+	net_partition(&h->net, group_of);
+	/* the event lists the groups, in order of their lowest member */
+	json_t *ev = ev_new(h, "partition");
+	json_t *groups = json_array();
+	bool seen[HUB_MAX_NODES + 1] = { 0 };
+	for (uint32_t i = 1; i <= h->cfg.n; i++) {
+		if (seen[i] || !group_of[i])
+			continue;
+		json_t *g = json_array();
+		for (uint32_t j = i; j <= h->cfg.n; j++)
+			if (group_of[j] == group_of[i]) {
+				seen[j] = true;
+				json_array_append_new(g, json_integer(j));
+			}
+		json_array_append_new(groups, g);
+	}
+	json_object_set_new(ev, "groups", groups);
+	emit(h, ev);
+	progress(h);
+	return 0;
+}
+
+int hub_isolate(struct hub *h, uint32_t id)
+{
+	if (check_id(h, id) != 0)
+		return -1;
+	net_isolate(&h->net, id);
+	ev_node(h, "isolate", id);
+	progress(h);
+	return 0;
+}
+
+int hub_connect(struct hub *h, uint32_t id)
+{
+	if (check_id(h, id) != 0)
+		return -1;
+	net_connect(&h->net, id);
+	ev_node(h, "connect", id);
+	progress(h);
+	return 0;
+}
+
+int hub_cut(struct hub *h, uint32_t from, uint32_t to)
+{
+	if (check_id(h, from) != 0 || check_id(h, to) != 0)
+		return -1;
+	if (from == to) {
+		set_err(h, "a node cannot be cut from itself");
+		return -1;
+	}
+	net_cut(&h->net, from, to);
+	json_t *ev = ev_new(h, "cut");
+	ev_int(ev, "from", from);
+	ev_int(ev, "to", to);
+	emit(h, ev);
+	progress(h);
+	return 0;
+}
+
+int hub_heal(struct hub *h)
+{
+	if (h->busy) {
+		set_err(h, "the hub is busy");
+		return -1;
+	}
+	hub_sync_clock(h);
+	net_heal(&h->net);
+	ev_net(h, "heal");
+	progress(h);
+	return 0;
+}
+
+int hub_set_net(struct hub *h, const struct net_params *p)
+{
+	if (p->drop < 0 || p->drop > 1 || p->dup < 0 || p->dup > 1) {
+		set_err(h, "probabilities must be between 0 and 1");
+		return -1;
+	}
+	if (p->delay_min > p->delay_max || p->delay_max > 3600000) {
+		set_err(h, "delay must be {min, max} with 0 <= min <= max <= 3600000 ms");
+		return -1;
+	}
+	hub_sync_clock(h);
+	h->net.p = *p;
+	json_t *ev = ev_new(h, "net");
+	json_object_set_new(ev, "drop", json_real(p->drop));
+	json_t *d = json_array();
+	json_array_append_new(d, json_integer((json_int_t)p->delay_min));
+	json_array_append_new(d, json_integer((json_int_t)p->delay_max));
+	json_object_set_new(ev, "delay", d);
+	json_object_set_new(ev, "dup", json_real(p->dup));
+	json_object_set_new(ev, "reorder", json_boolean(p->reorder));
+	json_object_set_new(ev, "long_delays", json_boolean(p->long_delays));
+	emit(h, ev);
+	return 0;
+}
+
+static int push_input(struct hub *h, uint32_t id, enum wire_type type, uint64_t req, uint64_t arg,
+		      const void *data, uint32_t len)
+{
+	struct hub_input *in = calloc(1, sizeof *in);
+	if (!in || !(in->data = malloc(len ? len : 1))) {
+		free(in);
+		set_err(h, "out of memory");
+		return -1;
+	}
+	in->type = type;
+	in->req = req;
+	in->arg = arg;
+	in->len = len;
+	if (len)
+		memcpy(in->data, data, len);
+	struct hev e = { .t = h->now, .kind = HEV_INPUT, .node = id, .in = in };
+	if (heap_push(h, e) != 0) {
+		input_free(in);
+		set_err(h, "out of memory");
+		return -1;
+	}
+	kick(h);
+	return 0;
+}
+
+int hub_propose(struct hub *h, uint32_t id, const void *data, uint32_t len, uint64_t req)
+{
+	if (!valid_node(h, id)) {
+		set_err(h, "no node %u (the cluster has nodes 1-%u)", id, h->cfg.n);
+		return -1;
+	}
+	hub_sync_clock(h);
+	return push_input(h, id, WIRE_PROPOSE, req, 0, data, len);
+}
+
+int hub_timeout_now(struct hub *h, uint32_t id)
+{
+	if (check_id(h, id) != 0)
+		return -1;
+	ev_node(h, "timeout", id);
+	return push_input(h, id, WIRE_TIMEOUT_NOW, 0, 0, NULL, 0);
+}
+
+int hub_align_timers(struct hub *h)
+{
+	hub_sync_clock(h);
+	uint64_t at = h->now + (h->cfg.election ? h->cfg.election : 300);
+	json_t *ev = ev_new(h, "align");
+	ev_int(ev, "at", (int64_t)at);
+	emit(h, ev);
+	for (uint32_t id = 1; id <= h->cfg.n; id++)
+		if (h->nodes[id].status == HUB_NODE_UP && h->nodes[id].st.role != RAFT_LEADER)
+			push_input(h, id, WIRE_SET_TIMER, 0, at, NULL, 0);
+	return 0;
+}
+
+const char *hub_errmsg(const struct hub *h)
+{
+	return h->errmsg;
+}
+
+/* ---- queries --------------------------------------------------------- */
+
+uint32_t hub_size(const struct hub *h)
+{
+	return h->cfg.n;
+}
+
+const struct hub_node *hub_node(const struct hub *h, uint32_t id)
+{
+	return valid_node(h, id) ? &h->nodes[id] : NULL;
+}
+
+static bool running(const struct hub_node *n)
+{
+	return n->status == HUB_NODE_UP && !n->paused;
+}
+
+bool hub_can_reach(const struct hub *h, uint32_t from, uint32_t to)
+{
+	return net_link_up(&h->net, from, to);
+}
+
+uint32_t hub_leader(const struct hub *h)
+{
+	uint32_t best = 0;
+	uint64_t best_term = 0;
+	for (uint32_t i = 1; i <= h->cfg.n; i++) {
+		const struct hub_node *n = &h->nodes[i];
+		if (!running(n) || n->st.role != RAFT_LEADER)
+			continue;
+		uint32_t reach = 0;
+		for (uint32_t j = 1; j <= h->cfg.n; j++)
+			if (running(&h->nodes[j]) && net_link_up(&h->net, i, j) && net_link_up(&h->net, j, i))
+				reach++;
+		if (2 * reach <= h->cfg.n)
+			continue;
+		if (!best || n->st.term > best_term) {
+			best = i;
+			best_term = n->st.term;
+		}
+	}
+	return best;
+}
+
+const struct net_model *hub_net(const struct hub *h)
+{
+	return &h->net;
+}
+
+const struct hub_msg *hub_inflight(const struct hub *h)
+{
+	return h->inflight.next == &h->inflight ? NULL : h->inflight.next;
+}
+
+uint64_t hub_rpc_count(const struct hub *h)
+{
+	return h->rpc_count;
+}
+
+uint64_t hub_rpc_bytes(const struct hub *h)
+{
+	return h->rpc_bytes;
+}
+
+uint64_t hub_drop_count(const struct hub *h)
+{
+	return h->drops;
+}
+
+int hub_port(const struct hub *h)
+{
+	return h->port;
+}
+
+const char *hub_dir(const struct hub *h)
+{
+	return h->dir;
+}
+
+uint64_t hub_seed(const struct hub *h)
+{
+	return h->cfg.seed;
+}
+
+const char *hub_violation(const struct hub *h)
+{
+	return h->violation[0] ? h->violation : NULL;
+}
+
+uint32_t hub_committed(const struct hub *h, uint64_t index, const struct hub_entry **cmd)
+{
+	uint32_t count = 0;
+	*cmd = NULL;
+	for (uint32_t i = 1; i <= h->cfg.n; i++) {
+		const struct hub_node *n = &h->nodes[i];
+		if (index < n->applied_cap && n->applied[index].data) {
+			count++;
+			if (!*cmd)
+				*cmd = &n->applied[index];
+		}
+	}
+	return count;
+}
+
+/* ---- probes ---------------------------------------------------------- */
+
+static void probe_report(struct probe *p, const char *why)
+{
+	if (p->reported)
+		return;
+	p->reported = true;
+	if (p->cb)
+		p->cb(p->hub, why, p->ud);
+}
+
+static void on_probe_closed(uv_handle_t *handle)
+{
+	struct probe *p = handle->data;
+	struct hub *h = p->hub;
+	if (h->probe == p)
+		h->probe = NULL;
+	free(p->bytes);
+	free(p);
+	h->handles--;
+	maybe_free(h);
+}
+
+static void probe_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct probe *p = s->data;
+	if (nread >= 0)
+		return;                      /* the hub has nothing to say to strangers */
+	probe_report(p, p->hub->last_reject[0] ? p->hub->last_reject : "closed");
+	uv_close((uv_handle_t *)&p->tcp, on_probe_closed);
+}
+
+static void probe_shut(uv_shutdown_t *req, int status)
+{
+}
+
+static void probe_written(uv_write_t *req, int status)
+{
+	struct probe *p = req->data;
+	if (status == 0)
+		uv_shutdown(&p->shutdown, (uv_stream_t *)&p->tcp, probe_shut);
+}
+
+static void probe_connected(uv_connect_t *req, int status)
+{
+	struct probe *p = req->data;
+	if (status < 0) {
+		probe_report(p, uv_strerror(status));
+		uv_close((uv_handle_t *)&p->tcp, on_probe_closed);
+		return;
+	}
+	uv_read_start((uv_stream_t *)&p->tcp, conn_alloc, probe_read);
+	uv_buf_t buf = uv_buf_init((char *)p->bytes, (unsigned)p->len);
+	p->write.data = p;
+	if (uv_write(&p->write, (uv_stream_t *)&p->tcp, &buf, 1, probe_written) != 0)
+		uv_shutdown(&p->shutdown, (uv_stream_t *)&p->tcp, probe_shut);
+}
+
+int hub_probe(struct hub *h, const void *bytes, size_t len, hub_probe_cb cb, void *ud)
+{
+	if (h->probe || h->stopping) {
+		set_err(h, "a probe is already under way");
+		return -1;
+	}
+	struct probe *p = calloc(1, sizeof *p);
+	if (!p || !(p->bytes = malloc(len ? len : 1))) {
+		free(p);
+		set_err(h, "out of memory");
+		return -1;
+	}
+	memcpy(p->bytes, bytes, len);
+	p->len = len;
+	p->hub = h;
+	p->cb = cb;
+	p->ud = ud;
+	h->last_reject[0] = 0;
+	uv_tcp_init(h->loop, &p->tcp);
+	p->tcp.data = p;
+	p->connect.data = p;
+	h->handles++;
+	h->probe = p;
+	struct sockaddr_in addr;
+	uv_ip4_addr("127.0.0.1", h->port, &addr);
+	if (uv_tcp_connect(&p->connect, &p->tcp, (const struct sockaddr *)&addr, probe_connected) != 0) {
+		p->cb = NULL;
+		uv_close((uv_handle_t *)&p->tcp, on_probe_closed);
+		set_err(h, "cannot connect to the hub");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- life ------------------------------------------------------------ */
+
+static void on_handle_closed(uv_handle_t *handle)
+{
+	struct hub *h = handle->data;
+	h->handles--;
+	maybe_free(h);
+}
+
+static void hub_free(struct hub *h)
+{
+	while (h->n_heap) {
+		struct hev e = heap_pop(h);
+		if (!hev_stale(h, &e))
+			hev_discard(&e);
+		else if (e.kind == HEV_INPUT)
+			input_free(e.in);
+	}
+	for (size_t i = 0; i < h->n_held; i++)
+		hev_discard(&h->held[i]);
+	while (h->inflight.next != &h->inflight) {
+		struct hub_msg *m = h->inflight.next;
+		msg_unlink(m);
+		msg_free(m);
+	}
+	for (uint32_t i = 1; i <= HUB_MAX_NODES; i++) {
+		struct hub_node *n = &h->nodes[i];
+		mirror_truncate(n, 1);
+		free(n->log);
+		for (uint64_t k = 0; k < n->applied_cap; k++)
+			free(n->applied[k].data);
+		free(n->applied);
+	}
+	for (uint64_t k = 0; k < h->applied_cap; k++)
+		free(h->applied[k].data);
+	free(h->applied);
+	free(h->leader_of_term);
+	free(h->heap);
+	free(h->held);
+	free(h->scratch);
+	free(h->exe);
+	free(h->dir);
+	free(h);
+}
+
+static void maybe_free(struct hub *h)
+{
+	if (h->stopping && h->handles == 0)
+		hub_free(h);
+}
+
+void hub_stop(struct hub *h)
+{
+	if (!h || h->stopping)
+		return;
+	h->stopping = true;
+	h->busy = 0;
+	for (uint32_t i = 1; i <= h->cfg.n; i++) {
+		struct hub_node *n = &h->nodes[i];
+		proc_kill(n->proc);
+		n->conn = NULL;
+	}
+	for (struct hub_conn *c = h->conns; c; c = c->next)
+		if (!c->closing) {
+			c->closing = true;
+			uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+		}
+	if (h->probe && !uv_is_closing((uv_handle_t *)&h->probe->tcp)) {
+		h->probe->cb = NULL;
+		uv_close((uv_handle_t *)&h->probe->tcp, on_probe_closed);
+	}
+	uv_close((uv_handle_t *)&h->server, on_handle_closed);
+	uv_close((uv_handle_t *)&h->watchdog, on_handle_closed);
+}
+
+bool hub_stopped(const struct hub *h)
+{
+	return h->stopping;
+}
+
+struct hub *hub_new(uv_loop_t *loop, const struct hub_config *cfg, char *err, size_t errlen)
+{
+	if (cfg->n < 1 || cfg->n > HUB_MAX_NODES) {
+		snprintf(err, errlen, "nodes must be between 1 and %d", HUB_MAX_NODES);
+		return NULL;
+	}
+	if (strcmp(cfg->kind, "raft") != 0) {
+		snprintf(err, errlen, "kind \"%s\" is not available (this build has: raft)", cfg->kind);
+		return NULL;
+	}
+	struct hub *h = calloc(1, sizeof *h);
+	if (!h) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	h->loop = loop;
+	h->cfg = *cfg;
+	snprintf(h->kind, sizeof h->kind, "%s", cfg->kind);
+	h->cfg.kind = h->kind;
+	h->exe = strdup(cfg->exe);
+	h->dir = strdup(cfg->dir);
+	h->inflight.prev = h->inflight.next = &h->inflight;
+	h->pace = cfg->pace;
+	h->speed = cfg->speed > 0 ? cfg->speed : 1.0;
+	rng_seed(&h->rng, rng_mix(cfg->seed, 0x6e6574776f726bULL));   /* "network" */
+	net_init(&h->net, cfg->n);
+	for (uint32_t i = 1; i <= HUB_MAX_NODES; i++) {
+		h->nodes[i].id = i;
+		h->nodes[i].wake_at = RAFT_NO_DEADLINE;
+		h->nodes[i].applied_next = 1;
+	}
+	if (!h->exe || !h->dir) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (getrandom(h->token, sizeof h->token, 0) != (ssize_t)sizeof h->token) {
+		snprintf(err, errlen, "cannot draw a run token: %s", strerror(errno));
+		goto fail;
+	}
+	for (int i = 0; i < WIRE_TOKEN_LEN; i++)
+		sprintf(h->token_hex + 2 * i, "%02x", h->token[i]);
+
+	uv_tcp_init(loop, &h->server);
+	h->server.data = h;
+	h->handles++;
+	uv_timer_init(loop, &h->watchdog);
+	h->watchdog.data = h;
+	h->handles++;
+	struct sockaddr_in addr;
+	uv_ip4_addr("127.0.0.1", 0, &addr);
+	int rc = uv_tcp_bind(&h->server, (const struct sockaddr *)&addr, 0);
+	if (rc == 0)
+		rc = uv_listen((uv_stream_t *)&h->server, 64, on_connection);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot listen on 127.0.0.1: %s", uv_strerror(rc));
+		hub_stop(h);
+		return NULL;
+	}
+	struct sockaddr_storage ss;
+	int sl = sizeof ss;
+	uv_tcp_getsockname(&h->server, (struct sockaddr *)&ss, &sl);
+	h->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	uv_timer_start(&h->watchdog, on_watchdog, 1000, 1000);
+	uv_unref((uv_handle_t *)&h->watchdog);
+
+	/* Facts of the real world (port, wall-clock time) go under "wall", so
+	 * that two runs of one seed write identical files but for "wall"/"pid". */
+	json_t *ev = ev_new(h, "hub");
+	ev_int(ev, "seed", (int64_t)cfg->seed);
+	ev_str(ev, "kind", cfg->kind);
+	ev_int(ev, "nodes", cfg->n);
+	json_t *wall = json_object();
+	ev_int(wall, "port", h->port);
+	uv_timeval64_t tv;
+	if (uv_gettimeofday(&tv) == 0)
+		ev_int(wall, "unix_ms", tv.tv_sec * 1000 + tv.tv_usec / 1000);
+	json_object_set_new(ev, "wall", wall);
+	emit(h, ev);
+	rebase(h);
+
+	/* The nodes start one after the other, each finishing its start-up
+	 * before the next is spawned: a pending start is an event like any other. */
+	for (uint32_t i = 1; i <= cfg->n; i++) {
+		struct hub_input *in = calloc(1, sizeof *in);
+		if (!in) {
+			snprintf(err, errlen, "out of memory");
+			hub_stop(h);
+			return NULL;
+		}
+		in->type = 0;                /* 0: start this node */
+		struct hev e = { .t = 0, .kind = HEV_INPUT, .node = i, .in = in };
+		heap_push(h, e);
+	}
+	return h;
+fail:
+	free(h->exe);
+	free(h->dir);
+	free(h);
+	return NULL;
+}

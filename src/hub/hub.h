@@ -1,0 +1,192 @@
+/*
+ * hub.h — one cluster: the hub that owns its network and its virtual time.
+ *
+ * The hub listens on 127.0.0.1 (an ephemeral port), spawns the cluster's
+ * node processes, and is the only way anything reaches a node.  It keeps an
+ * event queue ordered by (virtual time, sequence): message deliveries, node
+ * wake-ups, timers of its users.  hub_step() takes the next event; one that
+ * needs a node sends it the input and leaves the hub busy until the node
+ * says DONE.  So one node runs at a time and a run is a pure function of the
+ * seed and the actions taken between steps.
+ *
+ * It also keeps the cluster mirror — what every node last reported — and
+ * checks the invariants it can see (one leader per term, the same command
+ * applied at each index everywhere, applies in order).
+ *
+ * The hub never runs user Lua and never draws; its users (the script
+ * runtime, the dashboard) call it between steps and hear from it through
+ * the hooks in struct hub_config.
+ */
+#ifndef TERMSCOPE_HUB_H
+#define TERMSCOPE_HUB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "../core/raft.h"
+#include "../wire/wire.h"
+#include "evlog.h"
+#include "net.h"
+
+#define HUB_MAX_NODES RAFT_MAX_NODES
+#define HUB_ERRMSG 512
+
+enum hub_pace { HUB_FAST = 0, HUB_PACED = 1 };
+
+enum hub_status {
+	HUB_NODE_DOWN = 0,        /* crashed (SIGKILL) or not started */
+	HUB_NODE_STARTING = 1,    /* spawned, has not said DONE yet */
+	HUB_NODE_UP = 2,
+	HUB_NODE_FAILED = 3,      /* could not start, or died on its own */
+};
+
+struct hub;
+
+struct hub_hooks {
+	void *ud;
+	/* An event finished: mirrors may have changed. */
+	void (*progress)(struct hub *h, void *ud);
+	/* A timer set with hub_timer fired. */
+	void (*timer)(struct hub *h, uint64_t id, void *ud);
+	/* A node answered hub_propose. */
+	void (*proposed)(struct hub *h, uint64_t req, uint64_t index, uint64_t term, bool ok, void *ud);
+	/* The hub stopped being busy, or has work again: drive it. */
+	void (*kick)(struct hub *h, void *ud);
+};
+
+struct hub_config {
+	const char *kind;                    /* "raft" */
+	uint32_t n;                          /* nodes, 1..HUB_MAX_NODES */
+	uint64_t seed;
+	enum hub_pace pace;
+	double speed;                        /* paced: virtual ms per wall ms */
+	const char *exe;                     /* the termscope binary to spawn */
+	const char *dir;                     /* this cluster's run dir (node-N inside) */
+	uint64_t heartbeat, election;        /* 0: defaults (100, 300) */
+	struct evlog *log;
+	struct hub_hooks hooks;
+};
+
+struct hub_entry {                           /* one entry of a node's log, as reported */
+	uint64_t term;
+	uint32_t len;
+	char *data;
+};
+
+struct hub_node {
+	uint32_t id;
+	enum hub_status status;
+	bool paused;
+	uint32_t incarnation;
+	int pid;
+	char why[HUB_ERRMSG];                /* FAILED: why */
+	struct wire_state st;                /* last reported */
+	/* mirror of the log */
+	struct hub_entry *log;
+	uint64_t log_len, log_cap;
+	/* what it applied, kept across restarts (index -> command) */
+	struct hub_entry *applied;
+	uint64_t applied_cap;
+	uint64_t applied_max;                /* highest index applied, any incarnation */
+	uint64_t applied_next;               /* next index this incarnation must apply */
+	/* scheduling */
+	uint64_t wake_at;                    /* RAFT_NO_DEADLINE: none */
+	uint64_t wake_seq;
+	/* internals */
+	struct hub_conn *conn;
+	struct hub_proc *proc;
+	uint64_t msgs_in, msgs_out, dropped_to;
+};
+
+/* A message in flight, for the dashboard and for drops. */
+struct hub_msg {
+	uint64_t id;
+	uint32_t from, to;
+	uint8_t type;                        /* enum raft_msg_type */
+	uint64_t sent_at, deliver_at;
+	bool dup;                            /* a duplicate the network made */
+	uint32_t len;
+	uint8_t *bytes;                      /* the encoded raft message */
+	struct hub_msg *prev, *next;         /* the in-flight list */
+};
+
+/* Create and start a cluster: listen, spawn every node at virtual time 0.
+ * Returns NULL with err filled on failure. */
+struct hub *hub_new(uv_loop_t *loop, const struct hub_config *cfg, char *err, size_t errlen);
+/* Kill every node (SIGKILL), close everything; the memory goes once libuv
+ * has closed the handles.  Safe to call twice. */
+void hub_stop(struct hub *h);
+bool hub_stopped(const struct hub *h);
+
+enum hub_step_result {
+	HUB_STEP_DID,        /* an event was handled; call again */
+	HUB_STEP_BUSY,       /* waiting for a node */
+	HUB_STEP_WAIT,       /* paced: nothing due yet (see hub_wall_wait) */
+	HUB_STEP_PAUSED,     /* paced and time is frozen */
+	HUB_STEP_EMPTY,      /* no events at all */
+};
+enum hub_step_result hub_step(struct hub *h);
+bool hub_busy(const struct hub *h);
+/* Paced: wall milliseconds until the next event is due. */
+uint64_t hub_wall_wait(struct hub *h);
+
+/* Time. */
+uint64_t hub_now(const struct hub *h);
+void hub_set_pace(struct hub *h, enum hub_pace pace, double speed);
+void hub_freeze(struct hub *h, bool frozen);   /* paced: stop/start the clock */
+bool hub_frozen(const struct hub *h);
+/* Paced: bring `now` up to the wall clock (before an action is taken). */
+void hub_sync_clock(struct hub *h);
+
+/* Timers for the hub's users: fire hooks.timer(id) at virtual time `at`. */
+uint64_t hub_timer(struct hub *h, uint64_t at);
+
+/* Faults.  Each returns 0, or -1 with hub_errmsg() saying why. */
+int hub_crash(struct hub *h, uint32_t id);
+int hub_restart(struct hub *h, uint32_t id);
+int hub_pause(struct hub *h, uint32_t id);
+int hub_resume(struct hub *h, uint32_t id);
+int hub_partition(struct hub *h, const uint32_t *group_of);   /* group_of[1..n]; 0: isolated */
+int hub_isolate(struct hub *h, uint32_t id);
+int hub_connect(struct hub *h, uint32_t id);
+int hub_cut(struct hub *h, uint32_t from, uint32_t to);
+int hub_heal(struct hub *h);
+int hub_set_net(struct hub *h, const struct net_params *p);
+int hub_timeout_now(struct hub *h, uint32_t id);
+int hub_align_timers(struct hub *h);
+const char *hub_errmsg(const struct hub *h);
+
+/* Submit a command at node id, like Start() on that peer.  The answer comes
+ * through hooks.proposed(req, ...) once the node has taken it. */
+int hub_propose(struct hub *h, uint32_t id, const void *data, uint32_t len, uint64_t req);
+
+/* The mirror. */
+uint32_t hub_size(const struct hub *h);
+const struct hub_node *hub_node(const struct hub *h, uint32_t id);
+/* The leader of the highest term among running nodes that can reach a
+ * majority; 0 if none. */
+uint32_t hub_leader(const struct hub *h);
+bool hub_can_reach(const struct hub *h, uint32_t from, uint32_t to);
+const struct net_model *hub_net(const struct hub *h);
+const struct hub_msg *hub_inflight(const struct hub *h);
+uint64_t hub_rpc_count(const struct hub *h);
+uint64_t hub_rpc_bytes(const struct hub *h);
+uint64_t hub_drop_count(const struct hub *h);
+int hub_port(const struct hub *h);
+const char *hub_dir(const struct hub *h);
+uint64_t hub_seed(const struct hub *h);
+/* The first invariant violation seen, or NULL. */
+const char *hub_violation(const struct hub *h);
+/* How many nodes applied index, and the command (NULL if none did). */
+uint32_t hub_committed(const struct hub *h, uint64_t index, const struct hub_entry **cmd);
+
+/* Test surface for the wire: open a raw TCP connection to the hub's own
+ * port from inside the controller, write bytes, and report through cb the
+ * reason the hub gave when it closed that connection. */
+typedef void (*hub_probe_cb)(struct hub *h, const char *why, void *ud);
+int hub_probe(struct hub *h, const void *bytes, size_t len, hub_probe_cb cb, void *ud);
+
+#endif

@@ -1,0 +1,166 @@
+/*
+ * main.c — the command line: which program termscope is this time.
+ *
+ *   termscope [OPTIONS]               the built-in demo (the dashboard comes here)
+ *   termscope run FILE.lua [OPTIONS]  a scenario
+ *   termscope check EVENTS.jsonl      invariant checks over an events file
+ *   termscope node ...                a node process (spawned by termscope)
+ *
+ * It parses and dispatches, nothing more.  Bad usage is exit code 2 with a
+ * one-line hint.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "hub/evcheck.h"
+#include "node/node.h"
+#include "script/runtime.h"
+#include "version.h"
+
+static const char usage_text[] =
+	"termscope — learn how distributed systems behave by running them\n"
+	"\n"
+	"usage:\n"
+	"  termscope [OPTIONS]                the built-in demo: five Raft servers, a leader lost and found\n"
+	"  termscope run FILE.lua [OPTIONS]   run a scenario script (see README.md for the Lua API)\n"
+	"  termscope check EVENTS.jsonl       check an events file: one leader per term, the same\n"
+	"                                     command applied at each index everywhere\n"
+	"  termscope --help | --version\n"
+	"\n"
+	"options:\n"
+	"  --headless         no screen: print what the script prints (the only mode of this version)\n"
+	"  --seed N           the run's seed: the same seed replays the same run (default: random)\n"
+	"  --events FILE      write every event as a JSON line to FILE\n"
+	"  --keep             keep the run's data dirs (their place is printed at exit)\n"
+	"  --pace fast|paced  fast: virtual time as fast as the nodes answer (default);\n"
+	"                     paced: virtual time follows the wall clock times --speed\n"
+	"  --speed X          paced: virtual seconds per wall second, 0.05 to 20 (default 1)\n"
+	"\n"
+	"exit codes: 0 success, 1 a failed script or check, 2 bad usage\n";
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "termscope: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (try termscope --help)\n");
+	return 2;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	if (!s || !*s || *s == '-')
+		return -1;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "node") == 0)
+		return node_main(argc - 2, argv + 2);
+
+	struct rt_opts o = { .pace = HUB_FAST, .speed = 1.0 };
+	const char *cmd = NULL, *file = NULL;
+	bool pace_given = false;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			fputs(usage_text, stdout);
+			return 0;
+		} else if (strcmp(a, "--version") == 0) {
+			printf("termscope %s\n", TERMSCOPE_VERSION);
+			return 0;
+		} else if (strcmp(a, "--headless") == 0) {
+			o.headless = true;
+		} else if (strcmp(a, "--keep") == 0) {
+			o.keep = true;
+		} else if (strcmp(a, "--seed") == 0) {
+			if (parse_u64(val, &o.seed) != 0 || o.seed > (uint64_t)INT64_MAX)
+				return bad_usage("--seed needs a whole number, got '%s'", val ? val : "nothing");
+			o.seed_given = true;
+			i++;
+		} else if (strcmp(a, "--events") == 0) {
+			if (!val || !*val)
+				return bad_usage("%s needs a file name", a);
+			o.events = val;
+			i++;
+		} else if (strcmp(a, "--pace") == 0) {
+			if (val && strcmp(val, "fast") == 0)
+				o.pace = HUB_FAST;
+			else if (val && strcmp(val, "paced") == 0)
+				o.pace = HUB_PACED;
+			else
+				return bad_usage("--pace is fast or paced, got '%s'", val ? val : "nothing");
+			pace_given = true;
+			i++;
+		} else if (strcmp(a, "--speed") == 0) {
+			char *end;
+			double s = val ? strtod(val, &end) : 0;
+			if (!val || *end || !(s >= 0.05 && s <= 20))
+				return bad_usage("--speed is a number from 0.05 to 20, got '%s'", val ? val : "nothing");
+			o.speed = s;
+			i++;
+		} else if (a[0] == '-') {
+			return bad_usage("unknown option %s", a);
+		} else if (!cmd) {
+			cmd = a;
+		} else if (!file) {
+			file = a;
+		} else {
+			return bad_usage("unexpected argument '%s'", a);
+		}
+	}
+
+	if (cmd && strcmp(cmd, "check") == 0) {
+		if (!file)
+			return bad_usage("%s needs an events file", "check");
+		return evcheck_file(file, stdout);
+	}
+	if (cmd && strcmp(cmd, "run") != 0)
+		return bad_usage("unknown command '%s'", cmd);
+	if (cmd && !file)
+		return bad_usage("%s needs a Lua file", "run");
+	if (!cmd && file)
+		return bad_usage("unexpected argument '%s'", file);
+	if (file && access(file, R_OK) != 0)
+		return bad_usage("cannot read the script '%s'", file);
+
+	if (!o.seed_given) {
+		uint32_t r = 0;
+		if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+			r = (uint32_t)uv_hrtime();
+		o.seed = r % 100000;
+	}
+	if (!o.headless) {
+		fprintf(stderr, "termscope: this version has no dashboard yet; running %s headless\n",
+			file ? file : "the built-in demo");
+		o.headless = true;
+	}
+	if (!pace_given)
+		o.pace = HUB_FAST;
+	o.script = file;
+
+	char exe[PATH_MAX];
+	size_t exe_len = sizeof exe;
+	if (uv_exepath(exe, &exe_len) != 0) {
+		fprintf(stderr, "termscope: cannot find my own executable\n");
+		return 1;
+	}
+	o.exe = exe;
+	return rt_run(&o);
+}

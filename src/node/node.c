@@ -1,0 +1,520 @@
+/*
+ * node.c — one Raft server as a process: a libuv shell around the pure core.
+ *
+ * The node owns its data dir (through store/), its Raft core and one TCP
+ * connection to the hub.  It has no clock: every input from the hub carries
+ * the virtual time `now`.  For each input it runs the core, then carries out
+ * the core's batch in the order Raft needs — persist (and fsync), then send,
+ * then apply and report — and ends with DONE naming when it next wants to be
+ * woken.  All of one input's output goes out in a single write.
+ *
+ * It must never act on its own: no timers, no reads of the wall clock.  When
+ * the hub connection closes, or the controller that spawned it dies, the
+ * process exits at once, so no node ever outlives its controller.
+ */
+#include "node.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "../core/raft.h"
+#include "../core/rng.h"
+#include "../store/store.h"
+#include "../wire/wire.h"
+
+struct node {
+	uv_loop_t *loop;
+	uv_tcp_t tcp;
+	uv_connect_t connect_req;
+	struct wire_reader rd;
+	struct wbuf out;                     /* the output of the current input */
+	struct store store;
+	bool store_open;
+	struct raft raft;
+	bool raft_ready_;                    /* raft initialised */
+	struct wire_state last_state;        /* last STATE reported */
+	bool state_sent;
+	struct raft_entry *scratch;          /* decode space for entries */
+	size_t scratch_cap;
+	/* arguments */
+	uint32_t id, n, incarnation;
+	uint16_t port;
+	uint64_t seed, now;
+	const char *dir;
+	uint8_t token[WIRE_TOKEN_LEN];
+	/* timing */
+	raft_time heartbeat, election_min, election_max;
+};
+
+static void die_now(int code)
+{
+	/* The hub is gone or the node cannot go on: leave at once.  Nothing
+	 * buffered matters: everything durable was fsync'd before DONE. */
+	_exit(code);
+}
+
+static void on_written(uv_write_t *req, int status)
+{
+	free(req->data);
+	free(req);
+	if (status < 0)
+		die_now(0);
+}
+
+/* Send everything accumulated in n->out in one write. */
+static void flush_out(struct node *n)
+{
+	if (n->out.failed) {
+		fprintf(stderr, "termscope node %u: out of memory\n", n->id);
+		die_now(1);
+	}
+	if (n->out.len == 0)
+		return;
+	uv_write_t *req = malloc(sizeof *req);
+	if (!req)
+		die_now(1);
+	uv_buf_t buf = uv_buf_init((char *)n->out.data, (unsigned)n->out.len);
+	req->data = n->out.data;
+	/* hand the buffer to the write; start a fresh one */
+	n->out.data = NULL;
+	n->out.len = n->out.cap = 0;
+	if (uv_write(req, (uv_stream_t *)&n->tcp, &buf, 1, on_written) < 0) {
+		free(req->data);
+		free(req);
+		die_now(0);
+	}
+}
+
+static void send_note(struct node *n, int level, const char *text)
+{
+	size_t at = wire_frame_begin(&n->out, WIRE_NOTE);
+	wbuf_u8(&n->out, (uint8_t)level);
+	wbuf_str(&n->out, text);
+	wire_frame_end(&n->out, at);
+}
+
+/* A fatal error: tell the hub why, then exit once the words are out. */
+static void on_fatal_written(uv_write_t *req, int status)
+{
+	free(req->data);
+	free(req);
+	die_now(1);
+}
+
+static void fatal(struct node *n, const char *fmt, ...)
+{
+	char msg[STORE_ERRMSG + 128];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	wbuf_reset(&n->out);
+	size_t at = wire_frame_begin(&n->out, WIRE_FATAL);
+	wbuf_str(&n->out, msg);
+	wire_frame_end(&n->out, at);
+	uv_write_t *req = malloc(sizeof *req);
+	if (!req || n->out.failed)
+		die_now(1);
+	uv_buf_t buf = uv_buf_init((char *)n->out.data, (unsigned)n->out.len);
+	req->data = n->out.data;
+	n->out.data = NULL;
+	n->out.len = n->out.cap = 0;
+	if (uv_write(req, (uv_stream_t *)&n->tcp, &buf, 1, on_fatal_written) < 0)
+		die_now(1);
+}
+
+static void fill_state(const struct node *n, struct wire_state *s)
+{
+	const struct raft *r = &n->raft;
+	memset(s, 0, sizeof *s);
+	s->role = (uint8_t)r->role;
+	s->term = r->current_term;
+	s->voted_for = r->voted_for;
+	s->leader = r->leader_id;
+	s->commit = r->commit_index;
+	s->applied = r->last_applied;
+	s->last_index = raft_last_index(r);
+	s->snapshot_index = r->snapshot_index;
+	s->election_deadline = r->role == RAFT_LEADER ? RAFT_NO_DEADLINE : r->election_deadline;
+	if (r->role == RAFT_LEADER) {
+		s->n_peers = r->cfg.n;
+		for (uint32_t i = 1; i <= r->cfg.n; i++) {
+			s->next_index[i] = r->progress[i].next_index;
+			s->match_index[i] = r->progress[i].match_index;
+		}
+	}
+}
+
+static void report_state(struct node *n)
+{
+	struct wire_state s;
+	fill_state(n, &s);
+	if (n->state_sent && memcmp(&s, &n->last_state, sizeof s) == 0)
+		return;
+	n->last_state = s;
+	n->state_sent = true;
+	size_t at = wire_frame_begin(&n->out, WIRE_STATE);
+	wire_put_state(&n->out, &s);
+	wire_frame_end(&n->out, at);
+}
+
+static void report_entry(struct node *n, enum wire_type type, uint64_t index,
+			 const struct raft_entry *e, bool recovered)
+{
+	size_t at = wire_frame_begin(&n->out, type);
+	wbuf_u64(&n->out, index);
+	wbuf_u64(&n->out, e->term);
+	wbuf_bytes(&n->out, e->data, e->len);
+	if (type == WIRE_APPEND)
+		wbuf_u8(&n->out, recovered ? 1 : 0);
+	wire_frame_end(&n->out, at);
+}
+
+static void send_done(struct node *n)
+{
+	size_t at = wire_frame_begin(&n->out, WIRE_DONE);
+	wbuf_u64(&n->out, raft_deadline(&n->raft));
+	wire_frame_end(&n->out, at);
+}
+
+/*
+ * Carry out the core's batch: persist, then send, then apply; then report
+ * state and DONE.  Persisting first is what makes a vote or an acknowledged
+ * entry survive a crash that happens right after the message leaves.
+ */
+static void process_ready(struct node *n)
+{
+	struct raft *r = &n->raft;
+	if (r->failed) {
+		fatal(n, "node %u: out of memory in the Raft core", n->id);
+		return;
+	}
+	if (!raft_has_ready(r)) {
+		report_state(n);
+		return;
+	}
+	struct raft_ready rd;
+	raft_ready(r, &rd);
+
+	bool dirty = false;
+	if (rd.meta_changed) {
+		if (store_save_meta(&n->store, rd.term, rd.voted_for) != 0) {
+			fatal(n, "node %u: %s", n->id, n->store.errmsg);
+			return;
+		}
+	}
+	if (rd.truncate_from) {
+		if (store_truncate(&n->store, rd.truncate_from) != 0) {
+			fatal(n, "node %u: %s", n->id, n->store.errmsg);
+			return;
+		}
+		dirty = true;
+		size_t at = wire_frame_begin(&n->out, WIRE_TRUNCATE);
+		wbuf_u64(&n->out, rd.truncate_from);
+		wire_frame_end(&n->out, at);
+	}
+	for (uint64_t i = 0; i < rd.n_append; i++) {
+		uint64_t index = rd.append_from + i;
+		const struct raft_entry *e = raft_entry_at(r, index);
+		if (store_append(&n->store, index, e->term, e->data, e->len) != 0) {
+			fatal(n, "node %u: %s", n->id, n->store.errmsg);
+			return;
+		}
+		dirty = true;
+		report_entry(n, WIRE_APPEND, index, e, false);
+	}
+	if (dirty && store_sync(&n->store) != 0) {
+		fatal(n, "node %u: %s", n->id, n->store.errmsg);
+		return;
+	}
+	/* the new role, term and vote first: they are why the messages go out */
+	report_state(n);
+	for (size_t i = 0; i < rd.n_msgs; i++) {
+		size_t at = wire_frame_begin(&n->out, WIRE_SEND);
+		wire_put_raft_msg(&n->out, &rd.msgs[i]);
+		wire_frame_end(&n->out, at);
+	}
+	for (uint64_t index = rd.apply_from + 1; index <= rd.apply_to; index++)
+		report_entry(n, WIRE_APPLY, index, raft_entry_at(r, index), false);
+	raft_advance(r, &rd);
+	report_state(n);
+}
+
+static void node_start(struct node *n)
+{
+	size_t at = wire_frame_begin(&n->out, WIRE_HELLO);
+	wbuf_u16(&n->out, WIRE_VERSION);
+	wbuf_raw(&n->out, n->token, WIRE_TOKEN_LEN);
+	wbuf_u32(&n->out, n->id);
+	wbuf_u32(&n->out, n->incarnation);
+	wbuf_u32(&n->out, (uint32_t)getpid());
+	wire_frame_end(&n->out, at);
+
+	if (store_open(&n->store, n->dir) != 0) {
+		flush_out(n);
+		fatal(n, "%s", n->store.errmsg);
+		return;
+	}
+	n->store_open = true;
+	struct store_state st;
+	if (store_load(&n->store, &st) != 0) {
+		flush_out(n);
+		fatal(n, "%s", n->store.errmsg);
+		return;
+	}
+	struct raft_config cfg = {
+		.id = n->id,
+		.n = n->n,
+		.seed = rng_mix(rng_mix(n->seed, n->id), n->incarnation),
+		.heartbeat = n->heartbeat,
+		.election_min = n->election_min,
+		.election_max = n->election_max,
+	};
+	if (raft_init(&n->raft, &cfg, n->now) != RAFT_OK) {
+		store_state_free(&st);
+		flush_out(n);
+		fatal(n, "node %u: bad Raft configuration", n->id);
+		return;
+	}
+	n->raft_ready_ = true;
+	if (!st.fresh && raft_restore(&n->raft, st.term, st.voted_for, st.entries, st.n_entries) != RAFT_OK) {
+		store_state_free(&st);
+		flush_out(n);
+		fatal(n, "%s/%s: vote for node %u is out of range", n->dir, STORE_META, st.voted_for);
+		return;
+	}
+	if (st.torn) {
+		char text[256];
+		snprintf(text, sizeof text,
+			 "%s/%s: %s at record %" PRIu64 "; %" PRIu64 " bytes truncated",
+			 n->dir, STORE_LOG, st.torn_why, st.torn_record, st.torn_bytes);
+		send_note(n, 1, text);
+	}
+	for (uint64_t i = 0; i < st.n_entries; i++)
+		report_entry(n, WIRE_APPEND, i + 1, &st.entries[i], true);
+	store_state_free(&st);
+	report_state(n);
+	send_done(n);
+	flush_out(n);
+}
+
+static void handle_frame(struct node *n, const struct wire_frame *f)
+{
+	struct rbuf r;
+	rbuf_init(&r, f->payload, f->len);
+	uint64_t now = rbuf_u64(&r);
+	if (now < n->now && !r.err) {
+		fatal(n, "node %u: time went backwards (%" PRIu64 " < %" PRIu64 ")", n->id, now, n->now);
+		return;
+	}
+	n->now = now;
+	switch (f->type) {
+	case WIRE_TICK:
+		if (!rbuf_done(&r))
+			break;
+		raft_tick(&n->raft, now);
+		break;
+	case WIRE_DELIVER: {
+		struct raft_msg m;
+		if (wire_get_raft_msg(&r, &m, &n->scratch, &n->scratch_cap) != 0 || !rbuf_done(&r))
+			break;
+		if (m.to != n->id) {
+			r.err = "message for another node";
+			break;
+		}
+		raft_step(&n->raft, now, &m);
+		break;
+	}
+	case WIRE_PROPOSE: {
+		uint64_t req = rbuf_u64(&r);
+		uint32_t len;
+		const uint8_t *data = rbuf_bytes(&r, &len);
+		if (!rbuf_done(&r))
+			break;
+		uint64_t index = 0, term = 0;
+		int rc = raft_propose(&n->raft, now, data ? data : (const uint8_t *)"", len, &index, &term);
+		/* persist and replicate first: the answer comes after the entry is durable */
+		process_ready(n);
+		size_t at = wire_frame_begin(&n->out, WIRE_PROPOSED);
+		wbuf_u64(&n->out, req);
+		wbuf_u64(&n->out, index);
+		wbuf_u64(&n->out, term);
+		wbuf_u8(&n->out, rc == RAFT_OK);
+		wire_frame_end(&n->out, at);
+		send_done(n);
+		flush_out(n);
+		return;
+	}
+	case WIRE_TIMEOUT_NOW:
+		if (!rbuf_done(&r))
+			break;
+		raft_timeout_now(&n->raft, now);
+		break;
+	case WIRE_SET_TIMER: {
+		uint64_t at = rbuf_u64(&r);
+		if (!rbuf_done(&r))
+			break;
+		raft_set_election_deadline(&n->raft, at);
+		break;
+	}
+	default:
+		r.err = "unexpected frame type";
+		break;
+	}
+	if (r.err) {
+		fatal(n, "node %u: bad %s frame from the hub: %s", n->id, wire_type_name(f->type), r.err);
+		return;
+	}
+	process_ready(n);
+	send_done(n);
+	flush_out(n);
+}
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	static char slab[65536];
+	*buf = uv_buf_init(slab, sizeof slab);
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct node *n = s->data;
+	if (nread < 0)
+		die_now(0);                  /* the hub is gone: so are we */
+	if (nread == 0)
+		return;
+	if (wire_reader_feed(&n->rd, buf->base, (size_t)nread) != 0)
+		die_now(1);
+	for (;;) {
+		struct wire_frame f;
+		const char *why = NULL;
+		int rc = wire_reader_next(&n->rd, &f, &why);
+		if (rc == 0)
+			break;
+		if (rc < 0) {
+			fprintf(stderr, "termscope node %u: bad frame from the hub: %s\n", n->id, why);
+			die_now(1);
+		}
+		handle_frame(n, &f);
+	}
+}
+
+static void on_connect(uv_connect_t *req, int status)
+{
+	struct node *n = req->data;
+	if (status < 0) {
+		fprintf(stderr, "termscope node %u: cannot reach the hub on port %u: %s\n",
+			n->id, n->port, uv_strerror(status));
+		die_now(1);
+	}
+	uv_tcp_nodelay(&n->tcp, 1);
+	if (uv_read_start((uv_stream_t *)&n->tcp, alloc_cb, on_read) < 0)
+		die_now(1);
+	node_start(n);
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_token(const char *hex, uint8_t *out)
+{
+	if (!hex || strlen(hex) != 2 * WIRE_TOKEN_LEN)
+		return -1;
+	for (int i = 0; i < WIRE_TOKEN_LEN; i++) {
+		unsigned v;
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return -1;
+		out[i] = (uint8_t)v;
+	}
+	return 0;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "termscope node: started by termscope itself, not by hand\n"
+		"usage: termscope node --id N --nodes N --port P --dir DIR --seed S --inc I --now T\n");
+	return 2;
+}
+
+int node_main(int argc, char **argv)
+{
+	static struct node n;
+	n.heartbeat = 100;
+	n.election_min = 300;
+	n.election_max = 600;
+	uint64_t v;
+	bool have_id = false, have_n = false, have_port = false;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!val)
+			return usage();
+		if (strcmp(a, "--dir") == 0) {
+			n.dir = val;
+		} else if (parse_u64(val, &v) != 0) {
+			return usage();
+		} else if (strcmp(a, "--id") == 0) {
+			n.id = (uint32_t)v, have_id = true;
+		} else if (strcmp(a, "--nodes") == 0) {
+			n.n = (uint32_t)v, have_n = true;
+		} else if (strcmp(a, "--port") == 0) {
+			n.port = (uint16_t)v, have_port = v > 0 && v < 65536;
+		} else if (strcmp(a, "--seed") == 0) {
+			n.seed = v;
+		} else if (strcmp(a, "--inc") == 0) {
+			n.incarnation = (uint32_t)v;
+		} else if (strcmp(a, "--now") == 0) {
+			n.now = v;
+		} else if (strcmp(a, "--heartbeat") == 0) {
+			n.heartbeat = v;
+		} else if (strcmp(a, "--election") == 0) {
+			n.election_min = v, n.election_max = 2 * v;
+		} else {
+			return usage();
+		}
+		i++;
+	}
+	if (!have_id || !have_n || !have_port || !n.dir || n.id < 1 || n.id > n.n ||
+	    n.n > RAFT_MAX_NODES || parse_token(getenv("TERMSCOPE_TOKEN"), n.token) != 0)
+		return usage();
+
+	/* Die with the controller even if it is SIGKILLed; the closed socket
+	 * would tell us too, this only makes it immediate. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	const char *ppid = getenv("TERMSCOPE_PPID");
+	if (ppid && parse_u64(ppid, &v) == 0 && (pid_t)v != getppid())
+		return 0;
+	signal(SIGPIPE, SIG_IGN);
+
+	n.loop = uv_default_loop();
+	wire_reader_init(&n.rd);
+	wbuf_init(&n.out);
+	uv_tcp_init(n.loop, &n.tcp);
+	n.tcp.data = &n;
+	n.connect_req.data = &n;
+	struct sockaddr_in addr;
+	uv_ip4_addr("127.0.0.1", n.port, &addr);
+	if (uv_tcp_connect(&n.connect_req, &n.tcp, (const struct sockaddr *)&addr, on_connect) < 0) {
+		fprintf(stderr, "termscope node %u: cannot connect to the hub\n", n.id);
+		return 1;
+	}
+	uv_run(n.loop, UV_RUN_DEFAULT);
+	return 0;
+}

@@ -1,0 +1,903 @@
+/*
+ * lua_api.c — the C half of the scripting surface (DESIGN §6): `ts` and
+ * the cluster and task objects.  lua/termscope.lua builds the rest (waits,
+ * wait_leader, one, ...) on top of these.
+ *
+ * A cluster is a userdata over struct cluster, which owns one hub; a task
+ * is a userdata over struct task.  Their __gc only marks or stops: the
+ * runtime frees the structs.  Every waiting call yields through _block or
+ * a yielding method here; nothing here ever blocks the loop.
+ */
+#include "lua_api.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "script.h"
+
+#define CLUSTER_MT "termscope.cluster"
+#define TASK_MT "termscope.task"
+
+static struct runtime *rt_of(lua_State *L)
+{
+	return lua_touserdata(L, lua_upvalueindex(1));
+}
+
+static struct cluster *check_cluster(lua_State *L, int i)
+{
+	struct cluster **pc = luaL_checkudata(L, i, CLUSTER_MT);
+	return *pc;
+}
+
+static struct hub *live_hub(lua_State *L, int i)
+{
+	struct cluster *c = check_cluster(L, i);
+	if (!c->hub)
+		rt_raise(L, "the cluster was stopped");
+	return c->hub;
+}
+
+static uint32_t check_node(lua_State *L, struct hub *h, int i)
+{
+	lua_Integer id = luaL_checkinteger(L, i);
+	if (id < 1 || id > (lua_Integer)hub_size(h))
+		rt_raise(L, "no node %I (the cluster has nodes 1-%d)", id, (int)hub_size(h));
+	return (uint32_t)id;
+}
+
+static struct task *current_task(lua_State *L, struct runtime *rt)
+{
+	struct task *t = rt->current;
+	if (!t || t->co != L)
+		rt_raise(L, "a waiting call must run in the script or in a ts.go task, "
+			 "not in a coroutine of your own or a metamethod");
+	return t;
+}
+
+/* ---- waiting -------------------------------------------------------- */
+
+static int block_k(lua_State *L, int status, lua_KContext ctx)
+{
+	struct runtime *rt = rt_of(L);
+	for (struct cluster *c = rt->clusters; c; c = c->next)
+		if (c->hub && hub_violation(c->hub))
+			rt_raise(L, "invariant violated: %s", hub_violation(c->hub));
+	return lua_gettop(L) - (int)ctx;
+}
+
+static void arm_timer(struct task *t, struct hub *h, uint64_t at)
+{
+	if (t->timer_id && t->timer_hub == h && t->timer_at == at)
+		return;                      /* the same deadline as the last block */
+	t->timer_hub = h;
+	t->timer_at = at;
+	t->timer_id = hub_timer(h, at);
+}
+
+static int yield_task(lua_State *L)
+{
+	return lua_yieldk(L, 0, (lua_KContext)lua_gettop(L), block_k);
+}
+
+/* _block(kind, ...): yield the current task until something happens.
+ *   "time", c, at_ms          until the cluster's clock reaches at_ms
+ *   "progress", c [, at_ms]   until the cluster's next event (or at_ms)
+ *   "join", task [, c, at_ms] until the task ends (or the clock reaches at_ms)
+ *   "yield"                   let other ready tasks run first */
+static int l_block(lua_State *L)
+{
+	struct runtime *rt = rt_of(L);
+	struct task *t = current_task(L, rt);
+	const char *kind = luaL_checkstring(L, 1);
+	t->timer_id = strcmp(kind, "progress") == 0 ? t->timer_id : 0;
+	if (strcmp(kind, "time") == 0) {
+		struct cluster *c = check_cluster(L, 2);
+		struct hub *h = live_hub(L, 2);
+		uint64_t at = (uint64_t)luaL_checkinteger(L, 3);
+		t->cl = c;
+		arm_timer(t, h, at);
+		t->wait = W_TIME;
+	} else if (strcmp(kind, "progress") == 0) {
+		struct cluster *c = check_cluster(L, 2);
+		struct hub *h = live_hub(L, 2);
+		t->cl = c;
+		if (!lua_isnoneornil(L, 3))
+			arm_timer(t, h, (uint64_t)luaL_checkinteger(L, 3));
+		else
+			t->timer_id = 0;
+		t->wait = W_PROGRESS;
+	} else if (strcmp(kind, "join") == 0) {
+		struct task **pt = luaL_checkudata(L, 2, TASK_MT);
+		if (*pt == t)
+			rt_raise(L, "a task cannot wait for itself");
+		t->join = *pt;
+		if (t->join->done) {
+			t->wait = W_READY;
+			return yield_task(L);
+		}
+		if (!lua_isnoneornil(L, 3)) {
+			struct hub *h = live_hub(L, 3);
+			arm_timer(t, h, (uint64_t)luaL_checkinteger(L, 4));
+		}
+		t->wait = W_JOIN;
+	} else if (strcmp(kind, "yield") == 0) {
+		t->wait = W_READY;
+	} else {
+		rt_raise(L, "unknown wait \"%s\"", kind);
+	}
+	return yield_task(L);
+}
+
+/* ---- tasks ---------------------------------------------------------- */
+
+static int l_go(lua_State *L)
+{
+	struct runtime *rt = rt_of(L);
+	luaL_checktype(L, 1, LUA_TFUNCTION);
+	struct task *t = rt_task_new(rt, L, 1);
+	/* extra arguments go to the function */
+	int nargs = lua_gettop(L) - 1;
+	for (int i = 2; i <= nargs + 1; i++)
+		lua_pushvalue(L, i);
+	lua_xmove(L, t->co, nargs);
+	t->npush = nargs;
+	struct task **pt = lua_newuserdatauv(L, sizeof *pt, 0);
+	*pt = t;
+	luaL_setmetatable(L, TASK_MT);
+	rt_kick(rt);
+	return 1;
+}
+
+static int l_task_done(lua_State *L)
+{
+	struct task **pt = luaL_checkudata(L, 1, TASK_MT);
+	lua_pushboolean(L, (*pt)->done);
+	return 1;
+}
+
+/* The results of an ended task, or its error raised again. */
+static int l_task_results(lua_State *L)
+{
+	struct task **pt = luaL_checkudata(L, 1, TASK_MT);
+	struct task *t = *pt;
+	if (!t->done)
+		rt_raise(L, "the task has not ended");
+	t->observed = true;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, t->results_ref);
+	if (t->failed)
+		return lua_error(L);
+	lua_getfield(L, -1, "n");
+	int n = (int)lua_tointeger(L, -1);
+	lua_pop(L, 1);
+	luaL_checkstack(L, n, "too many results");
+	for (int i = 1; i <= n; i++)
+		lua_rawgeti(L, -i, i);
+	return n;
+}
+
+static int l_task_gc(lua_State *L)
+{
+	struct task **pt = luaL_checkudata(L, 1, TASK_MT);
+	if (*pt)
+		(*pt)->handle_gone = true;
+	return 0;
+}
+
+/* ---- clusters ------------------------------------------------------- */
+
+static lua_Integer opt_int_field(lua_State *L, int t, const char *k, lua_Integer def, lua_Integer lo, lua_Integer hi)
+{
+	lua_getfield(L, t, k);
+	lua_Integer v = def;
+	if (!lua_isnil(L, -1)) {
+		int ok;
+		v = lua_tointegerx(L, -1, &ok);
+		if (!ok)
+			rt_raise(L, "ts.cluster: %s must be an integer", k);
+		if (v < lo || v > hi)
+			rt_raise(L, "ts.cluster: %s must be between %I and %I (got %I)", k, lo, hi, v);
+	}
+	lua_pop(L, 1);
+	return v;
+}
+
+static int l_cluster(lua_State *L)
+{
+	struct runtime *rt = rt_of(L);
+	if (lua_isnoneornil(L, 1))
+		lua_newtable(L);
+	luaL_checktype(L, 1, LUA_TTABLE);
+	/* every key must be one we know */
+	static const char *known[] = { "kind", "nodes", "seed", "heartbeat", "election", NULL };
+	lua_pushnil(L);
+	while (lua_next(L, 1)) {
+		lua_pop(L, 1);
+		const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+		bool ok = false;
+		for (int i = 0; k && known[i]; i++)
+			ok |= strcmp(k, known[i]) == 0;
+		if (!ok)
+			rt_raise(L, "ts.cluster: unknown option '%s' (known: kind, nodes, seed, heartbeat, election)",
+				 k ? k : luaL_typename(L, -1));
+	}
+	lua_getfield(L, 1, "kind");
+	const char *kind = lua_isnil(L, -1) ? "raft" : lua_tostring(L, -1);
+	if (!kind)
+		rt_raise(L, "ts.cluster: kind must be a string");
+	char kbuf[32];
+	snprintf(kbuf, sizeof kbuf, "%s", kind);
+	lua_pop(L, 1);
+	uint32_t n = (uint32_t)opt_int_field(L, 1, "nodes", 5, 1, HUB_MAX_NODES);
+	uint64_t seed = (uint64_t)opt_int_field(L, 1, "seed", (lua_Integer)rt->seed, 0, LUA_MAXINTEGER);
+	uint64_t hb = (uint64_t)opt_int_field(L, 1, "heartbeat", 100, 10, 10000);
+	uint64_t el = (uint64_t)opt_int_field(L, 1, "election", 300, 20, 100000);
+
+	struct cluster *c = calloc(1, sizeof *c);
+	if (!c)
+		rt_raise(L, "out of memory");
+	c->rt = rt;
+	c->number = ++rt->n_clusters;
+	char dir[PATH_MAX + 32];
+	snprintf(dir, sizeof dir, "%s/c%d", rt->dir, c->number);
+	if (mkdir(dir, 0755) != 0) {
+		free(c);
+		rt_raise(L, "cannot make %s", dir);
+	}
+	struct hub_config cfg = {
+		.kind = kbuf,
+		.n = n,
+		.seed = seed,
+		.pace = rt->opts.pace,
+		.speed = rt->opts.speed,
+		.exe = rt->opts.exe,
+		.dir = dir,
+		.heartbeat = hb,
+		.election = el,
+		.log = rt->log,
+	};
+	rt_hub_hooks(rt, c, &cfg.hooks);
+	char err[HUB_ERRMSG];
+	c->hub = hub_new(rt->loop, &cfg, err, sizeof err);
+	if (!c->hub) {
+		free(c);
+		rt_raise(L, "ts.cluster: %s", err);
+	}
+	struct cluster **pp = &rt->clusters;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = c;
+	struct cluster **pc = lua_newuserdatauv(L, sizeof *pc, 0);
+	*pc = c;
+	luaL_setmetatable(L, CLUSTER_MT);
+	rt_kick(rt);
+	return 1;
+}
+
+void lua_cluster_stop(struct cluster *c)
+{
+	if (c->hub) {
+		hub_stop(c->hub);
+		c->hub = NULL;
+	}
+}
+
+static int l_stop(lua_State *L)
+{
+	lua_cluster_stop(check_cluster(L, 1));
+	return 0;
+}
+
+static int l_cluster_gc(lua_State *L)
+{
+	struct cluster **pc = luaL_checkudata(L, 1, CLUSTER_MT);
+	lua_cluster_stop(*pc);
+	return 0;
+}
+
+static int l_started(lua_State *L)
+{
+	struct hub *h = live_hub(L, 1);
+	bool all = !hub_busy(h);
+	for (uint32_t i = 1; i <= hub_size(h) && all; i++) {
+		const struct hub_node *n = hub_node(h, i);
+		all = n->incarnation >= 1 && n->status != HUB_NODE_STARTING;
+	}
+	lua_pushboolean(L, all);
+	return 1;
+}
+
+static int l_now(lua_State *L)
+{
+	struct hub *h = live_hub(L, 1);
+	hub_sync_clock(h);
+	lua_pushinteger(L, (lua_Integer)hub_now(h));
+	return 1;
+}
+
+static int l_time(lua_State *L)
+{
+	struct hub *h = live_hub(L, 1);
+	hub_sync_clock(h);
+	lua_pushnumber(L, (lua_Number)hub_now(h) / 1000.0);
+	return 1;
+}
+
+static const char *status_name(const struct hub_node *n)
+{
+	switch (n->status) {
+	case HUB_NODE_UP: return n->paused ? "paused" : "up";
+	case HUB_NODE_STARTING: return "starting";
+	case HUB_NODE_FAILED: return "failed";
+	case HUB_NODE_DOWN: return n->incarnation ? "crashed" : "down";
+	}
+	return "?";
+}
+
+static void set_int(lua_State *L, const char *k, lua_Integer v)
+{
+	lua_pushinteger(L, v);
+	lua_setfield(L, -2, k);
+}
+
+static void push_node(lua_State *L, struct hub *h, uint32_t id)
+{
+	const struct hub_node *n = hub_node(h, id);
+	const struct wire_state *s = &n->st;
+	lua_createtable(L, 0, 20);
+	set_int(L, "id", id);
+	lua_pushstring(L, status_name(n));
+	lua_setfield(L, -2, "status");
+	lua_pushboolean(L, n->status == HUB_NODE_UP);
+	lua_setfield(L, -2, "up");
+	lua_pushboolean(L, n->paused);
+	lua_setfield(L, -2, "paused");
+	if (n->status == HUB_NODE_FAILED) {
+		lua_pushstring(L, n->why);
+		lua_setfield(L, -2, "why");
+	}
+	lua_pushstring(L, raft_role_name((enum raft_role)s->role));
+	lua_setfield(L, -2, "role");
+	set_int(L, "term", (lua_Integer)s->term);
+	if (s->voted_for)
+		set_int(L, "voted_for", s->voted_for);
+	if (s->leader)
+		set_int(L, "leader", s->leader);
+	set_int(L, "commit", (lua_Integer)s->commit);
+	set_int(L, "applied", (lua_Integer)s->applied);
+	set_int(L, "log_len", (lua_Integer)n->log_len);
+	set_int(L, "snapshot_index", (lua_Integer)s->snapshot_index);
+	set_int(L, "incarnation", n->incarnation);
+	set_int(L, "pid", n->pid);
+	if (s->election_deadline != RAFT_NO_DEADLINE && n->status == HUB_NODE_UP)
+		set_int(L, "election_deadline", (lua_Integer)s->election_deadline);
+	if (s->role == RAFT_LEADER && s->n_peers) {
+		lua_createtable(L, (int)s->n_peers, 0);
+		for (uint32_t i = 1; i <= s->n_peers; i++) {
+			lua_pushinteger(L, (lua_Integer)s->next_index[i]);
+			lua_rawseti(L, -2, i);
+		}
+		lua_setfield(L, -2, "next_index");
+		lua_createtable(L, (int)s->n_peers, 0);
+		for (uint32_t i = 1; i <= s->n_peers; i++) {
+			lua_pushinteger(L, (lua_Integer)s->match_index[i]);
+			lua_rawseti(L, -2, i);
+		}
+		lua_setfield(L, -2, "match_index");
+	}
+	set_int(L, "msgs_in", (lua_Integer)n->msgs_in);
+	set_int(L, "msgs_out", (lua_Integer)n->msgs_out);
+}
+
+static int l_node(lua_State *L)
+{
+	struct hub *h = live_hub(L, 1);
+	push_node(L, h, check_node(L, h, 2));
+	return 1;
+}
+
+static int l_log(lua_State *L)
+{
+	struct hub *h = live_hub(L, 1);
+	const struct hub_node *n = hub_node(h, check_node(L, h, 2));
+	lua_createtable(L, (int)n->log_len, 0);
+	for (uint64_t i = 0; i < n->log_len; i++) {
+		lua_createtable(L, 0, 2);
+		set_int(L, "term", (lua_Integer)n->log[i].term);
+		lua_pushlstring(L, n->log[i].data ? n->log[i].data : "", n->log[i].len);
+		lua_setfield(L, -2, "data");
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	return 1;
+}
+
+static int l_size(lua_State *L)
+{
+	lua_pushinteger(L, hub_size(live_hub(L, 1)));
+	return 1;
+}
+
+static int l_leader(lua_State *L)
+{
+	uint32_t id = hub_leader(live_hub(L, 1));
+	if (id)
+		lua_pushinteger(L, id);
+	else
+		lua_pushnil(L);
+	return 1;
+}
+
+static int check_rc(lua_State *L, struct hub *h, int rc)
+{
+	if (rc != 0)
+		rt_raise(L, "%s", hub_errmsg(h));
+	return 0;
+}
+
+#define NODE_ACTION(name, fn)                                           \
+	static int name(lua_State *L)                                   \
+	{                                                               \
+		struct hub *h = live_hub(L, 1);                         \
+		return check_rc(L, h, fn(h, check_node(L, h, 2)));      \
+	}
+NODE_ACTION(l_crash, hub_crash)
+NODE_ACTION(l_restart, hub_restart)
+NODE_ACTION(l_pause, hub_pause)
+NODE_ACTION(l_resume, hub_resume)
+NODE_ACTION(l_isolate, hub_isolate)
+NODE_ACTION(l_connect, hub_connect)
+NODE_ACTION(l_timeout_now, hub_timeout_now)
+
+static int l_cut(lua_State *L)
+{
+	struct hub *h = live_hub(L, 1);
+	uint32_t a = check_node(L, h, 2), b = check_node(L, h, 3);
+	return check_rc(L, h, hub_cut(h, a, b));
+}
+
+static int l_heal(lua_State *L)
+{
+	struct hub *h = live_hub(L, 1);
+	return check_rc(L, h, hub_heal(h));
+}
+
+static int l_align(lua_State *L)
+{
+	struct hub *h = live_hub(L, 1);
+	return check_rc(L, h, hub_align_timers(h));
+}
+
+static int l_partition(lua_State *L)
+{
+	struct hub *h = live_hub(L, 1);
+	uint32_t group_of[HUB_MAX_NODES + 1] = { 0 };
+	int n = lua_gettop(L);
+	if (n < 2)
+		rt_raise(L, "partition needs at least one group, e.g. c:partition({1,2}, {3,4,5})");
+	for (int g = 2; g <= n; g++) {
+		if (!lua_istable(L, g))
+			rt_raise(L, "partition: group %d is not a list of node ids", g - 1);
+		lua_Integer len = luaL_len(L, g);
+		for (lua_Integer k = 1; k <= len; k++) {
+			lua_rawgeti(L, g, k);
+			int ok;
+			lua_Integer id = lua_tointegerx(L, -1, &ok);
+			lua_pop(L, 1);
+			if (!ok || id < 1 || id > (lua_Integer)hub_size(h))
+				rt_raise(L, "partition: group %d names no node of this cluster (nodes are 1-%d)",
+					 g - 1, (int)hub_size(h));
+			if (group_of[id])
+				rt_raise(L, "partition: node %I is in two groups", id);
+			group_of[id] = (uint32_t)(g - 1);
+		}
+	}
+	return check_rc(L, h, hub_partition(h, group_of));
+}
+
+static double prob_field(lua_State *L, const char *k, double def)
+{
+	lua_getfield(L, 2, k);
+	double v = def;
+	if (!lua_isnil(L, -1)) {
+		if (!lua_isnumber(L, -1))
+			rt_raise(L, "net: %s must be a probability between 0 and 1", k);
+		v = lua_tonumber(L, -1);
+		if (!(v >= 0 && v <= 1))
+			rt_raise(L, "net: %s must be a probability between 0 and 1 (got %f)", k, v);
+	}
+	lua_pop(L, 1);
+	return v;
+}
+
+static bool bool_field(lua_State *L, const char *k, bool def)
+{
+	lua_getfield(L, 2, k);
+	bool v = lua_isnil(L, -1) ? def : lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	return v;
+}
+
+/* c:net{...} | c:net("unreliable") | c:net("reliable") | c:net{} */
+static int l_net(lua_State *L)
+{
+	struct hub *h = live_hub(L, 1);
+	struct net_params p;
+	net_reliable(&p);
+	if (lua_type(L, 2) == LUA_TSTRING) {
+		const char *preset = lua_tostring(L, 2);
+		if (strcmp(preset, "unreliable") == 0)
+			net_unreliable(&p);
+		else if (strcmp(preset, "reliable") != 0)
+			rt_raise(L, "net: unknown preset \"%s\" (try \"unreliable\" or \"reliable\")", preset);
+		return check_rc(L, h, hub_set_net(h, &p));
+	}
+	if (lua_isnoneornil(L, 2))
+		lua_newtable(L);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	static const char *known[] = { "unreliable", "drop", "delay", "dup", "reorder", "long_delays", NULL };
+	lua_pushnil(L);
+	while (lua_next(L, 2)) {
+		lua_pop(L, 1);
+		const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+		bool ok = false;
+		for (int i = 0; k && known[i]; i++)
+			ok |= strcmp(k, known[i]) == 0;
+		if (!ok)
+			rt_raise(L, "net: unknown option '%s' (known: unreliable, drop, delay, dup, reorder, long_delays)",
+				 k ? k : luaL_typename(L, -1));
+	}
+	if (bool_field(L, "unreliable", false))
+		net_unreliable(&p);
+	p.drop = prob_field(L, "drop", p.drop);
+	p.dup = prob_field(L, "dup", p.dup);
+	p.reorder = bool_field(L, "reorder", p.reorder);
+	p.long_delays = bool_field(L, "long_delays", p.long_delays);
+	lua_getfield(L, 2, "delay");
+	if (!lua_isnil(L, -1)) {
+		if (!lua_istable(L, -1))
+			rt_raise(L, "net: delay must be {min_ms, max_ms}");
+		lua_rawgeti(L, -1, 1);
+		lua_rawgeti(L, -2, 2);
+		int ok1, ok2;
+		lua_Integer a = lua_tointegerx(L, -2, &ok1), b = lua_tointegerx(L, -1, &ok2);
+		if (!ok1 || !ok2 || a < 0 || b < a)
+			rt_raise(L, "net: delay must be {min_ms, max_ms} with 0 <= min <= max");
+		p.delay_min = (uint64_t)a;
+		p.delay_max = (uint64_t)b;
+		lua_pop(L, 2);
+	}
+	lua_pop(L, 1);
+	return check_rc(L, h, hub_set_net(h, &p));
+}
+
+/* c:start(cmd [, node]) -> index, term, ok */
+static int l_start(lua_State *L)
+{
+	struct runtime *rt = rt_of(L);
+	struct cluster *c = check_cluster(L, 1);
+	struct hub *h = live_hub(L, 1);
+	size_t len;
+	const char *cmd = luaL_checklstring(L, 2, &len);
+	if (len > (1u << 20))
+		rt_raise(L, "start: a command of %d bytes is too big (the limit is 1 MiB)", (int)len);
+	uint32_t id;
+	if (lua_isnoneornil(L, 3)) {
+		id = hub_leader(h);
+		if (!id) {
+			lua_pushinteger(L, 0);
+			lua_pushinteger(L, 0);
+			lua_pushboolean(L, 0);
+			return 3;
+		}
+	} else {
+		id = check_node(L, h, 3);
+	}
+	struct task *t = current_task(L, rt);
+	uint64_t req = ++c->next_req;
+	check_rc(L, h, hub_propose(h, id, cmd, (uint32_t)len, req));
+	t->cl = c;
+	t->req = req;
+	t->timer_id = 0;
+	t->wait = W_PROPOSE;
+	return yield_task(L);
+}
+
+/* c:committed(index) -> n, data */
+static int l_committed(lua_State *L)
+{
+	struct hub *h = live_hub(L, 1);
+	lua_Integer index = luaL_checkinteger(L, 2);
+	if (index < 1)
+		rt_raise(L, "committed: index must be >= 1");
+	if (hub_violation(h))
+		rt_raise(L, "invariant violated: %s", hub_violation(h));
+	const struct hub_entry *cmd;
+	uint32_t n = hub_committed(h, (uint64_t)index, &cmd);
+	lua_pushinteger(L, n);
+	if (cmd)
+		lua_pushlstring(L, cmd->data, cmd->len);
+	else
+		lua_pushnil(L);
+	return 2;
+}
+
+static int l_rpc_count(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)hub_rpc_count(live_hub(L, 1)));
+	return 1;
+}
+
+static int l_rpc_bytes(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)hub_rpc_bytes(live_hub(L, 1)));
+	return 1;
+}
+
+static int l_drop_count(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)hub_drop_count(live_hub(L, 1)));
+	return 1;
+}
+
+static int l_port(lua_State *L)
+{
+	lua_pushinteger(L, hub_port(live_hub(L, 1)));
+	return 1;
+}
+
+static int l_seed(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)hub_seed(live_hub(L, 1)));
+	return 1;
+}
+
+static int l_dir(lua_State *L)
+{
+	struct hub *h = live_hub(L, 1);
+	uint32_t id = check_node(L, h, 2);
+	lua_pushfstring(L, "%s/node-%d", hub_dir(h), (int)id);
+	return 1;
+}
+
+static int l_violation(lua_State *L)
+{
+	const char *v = hub_violation(live_hub(L, 1));
+	if (v)
+		lua_pushstring(L, v);
+	else
+		lua_pushnil(L);
+	return 1;
+}
+
+static void push_json(lua_State *L, json_t *j)
+{
+	luaL_checkstack(L, 4, "event too deep");
+	switch (json_typeof(j)) {
+	case JSON_OBJECT: {
+		lua_createtable(L, 0, (int)json_object_size(j));
+		const char *k;
+		json_t *v;
+		json_object_foreach(j, k, v) {
+			push_json(L, v);
+			lua_setfield(L, -2, k);
+		}
+		break;
+	}
+	case JSON_ARRAY: {
+		lua_createtable(L, (int)json_array_size(j), 0);
+		size_t i;
+		json_t *v;
+		json_array_foreach(j, i, v) {
+			push_json(L, v);
+			lua_rawseti(L, -2, (lua_Integer)i + 1);
+		}
+		break;
+	}
+	case JSON_STRING:
+		lua_pushlstring(L, json_string_value(j), json_string_length(j));
+		break;
+	case JSON_INTEGER:
+		lua_pushinteger(L, (lua_Integer)json_integer_value(j));
+		break;
+	case JSON_REAL:
+		lua_pushnumber(L, json_real_value(j));
+		break;
+	case JSON_TRUE:
+		lua_pushboolean(L, 1);
+		break;
+	case JSON_FALSE:
+		lua_pushboolean(L, 0);
+		break;
+	case JSON_NULL:
+		lua_pushnil(L);
+		break;
+	}
+}
+
+/* Does event j match every field of the filter table at index f? */
+static bool event_matches(lua_State *L, json_t *j, int f)
+{
+	lua_pushnil(L);
+	while (lua_next(L, f)) {
+		const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+		json_t *v = k ? json_object_get(j, k) : NULL;
+		bool ok = false;
+		if (v) {
+			if (json_is_integer(v) && lua_isinteger(L, -1))
+				ok = json_integer_value(v) == lua_tointeger(L, -1);
+			else if (json_is_string(v) && lua_type(L, -1) == LUA_TSTRING)
+				ok = strcmp(json_string_value(v), lua_tostring(L, -1)) == 0;
+			else if (json_is_boolean(v) && lua_isboolean(L, -1))
+				ok = json_is_true(v) == (bool)lua_toboolean(L, -1);
+		}
+		lua_pop(L, 1);
+		if (!ok) {
+			lua_pop(L, 1);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* c:events([filter]) -> the recent events matching every field of filter */
+static int l_events(lua_State *L)
+{
+	struct runtime *rt = rt_of(L);
+	(void)live_hub(L, 1);
+	bool filter = lua_istable(L, 2);
+	lua_newtable(L);
+	lua_Integer k = 0;
+	for (size_t i = 0; i < evlog_count(rt->log); i++) {
+		json_t *j = evlog_get(rt->log, i);
+		if (filter && !event_matches(L, j, 2))
+			continue;
+		push_json(L, j);
+		lua_rawseti(L, -2, ++k);
+	}
+	return 1;
+}
+
+static void probe_cb(struct hub *h, const char *why, void *ud)
+{
+	struct cluster *c = ud;
+	struct task *t = c->probe_task;
+	c->probe_task = NULL;
+	if (t)
+		rt_probe_done(t, why);
+}
+
+/* c:probe(bytes) -> the reason the hub gave for closing the connection */
+static int l_probe(lua_State *L)
+{
+	struct runtime *rt = rt_of(L);
+	struct cluster *c = check_cluster(L, 1);
+	struct hub *h = live_hub(L, 1);
+	size_t len;
+	const char *bytes = luaL_checklstring(L, 2, &len);
+	struct task *t = current_task(L, rt);
+	if (c->probe_task)
+		rt_raise(L, "a probe is already under way");
+	check_rc(L, h, hub_probe(h, bytes, len, probe_cb, c));
+	c->probe_task = t;
+	t->cl = c;
+	t->timer_id = 0;
+	t->wait = W_PROBE;
+	return yield_task(L);
+}
+
+static int l_ts_seed(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)rt_of(L)->seed);
+	return 1;
+}
+
+static int l_headless(lua_State *L)
+{
+	lua_pushboolean(L, rt_of(L)->opts.headless);
+	return 1;
+}
+
+static const luaL_Reg cluster_methods[] = {
+	{ "_started", l_started },
+	{ "_now", l_now },
+	{ "_log", l_log },
+	{ "_node", l_node },
+	{ "time", l_time },
+	{ "size", l_size },
+	{ "leader", l_leader },
+	{ "crash", l_crash },
+	{ "restart", l_restart },
+	{ "pause", l_pause },
+	{ "resume", l_resume },
+	{ "isolate", l_isolate },
+	{ "connect", l_connect },
+	{ "cut", l_cut },
+	{ "heal", l_heal },
+	{ "partition", l_partition },
+	{ "net", l_net },
+	{ "timeout_now", l_timeout_now },
+	{ "align_timers", l_align },
+	{ "start", l_start },
+	{ "committed", l_committed },
+	{ "rpc_count", l_rpc_count },
+	{ "rpc_bytes", l_rpc_bytes },
+	{ "drop_count", l_drop_count },
+	{ "port", l_port },
+	{ "seed", l_seed },
+	{ "dir", l_dir },
+	{ "violation", l_violation },
+	{ "events", l_events },
+	{ "probe", l_probe },
+	{ "stop", l_stop },
+	{ NULL, NULL },
+};
+
+static const luaL_Reg task_methods[] = {
+	{ "done", l_task_done },
+	{ "_results", l_task_results },
+	{ NULL, NULL },
+};
+
+static const luaL_Reg ts_funcs[] = {
+	{ "_cluster", l_cluster },
+	{ "_block", l_block },
+	{ "go", l_go },
+	{ "seed", l_ts_seed },
+	{ "headless", l_headless },
+	{ NULL, NULL },
+};
+
+void lua_api_open(struct runtime *rt, lua_State *L)
+{
+	/* cluster metatable: methods shared with lua/termscope.lua */
+	luaL_newmetatable(L, CLUSTER_MT);
+	lua_newtable(L);
+	lua_pushlightuserdata(L, rt);
+	luaL_setfuncs(L, cluster_methods, 1);
+	lua_pushvalue(L, -1);
+	lua_setfield(L, -3, "__index");
+	lua_setfield(L, LUA_REGISTRYINDEX, "termscope.cluster_methods");
+	lua_pushcfunction(L, l_cluster_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_pushcfunction(L, l_cluster_gc);
+	lua_setfield(L, -2, "__close");
+	lua_pushstring(L, "termscope cluster");
+	lua_setfield(L, -2, "__name");
+	lua_pop(L, 1);
+
+	luaL_newmetatable(L, TASK_MT);
+	lua_newtable(L);
+	lua_pushlightuserdata(L, rt);
+	luaL_setfuncs(L, task_methods, 1);
+	lua_pushvalue(L, -1);
+	lua_setfield(L, -3, "__index");
+	lua_setfield(L, LUA_REGISTRYINDEX, "termscope.task_methods");
+	lua_pushcfunction(L, l_task_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_pop(L, 1);
+
+	lua_newtable(L);
+	lua_pushlightuserdata(L, rt);
+	luaL_setfuncs(L, ts_funcs, 1);
+	lua_getfield(L, LUA_REGISTRYINDEX, "termscope.cluster_methods");
+	lua_setfield(L, -2, "_cluster_methods");
+	lua_getfield(L, LUA_REGISTRYINDEX, "termscope.task_methods");
+	lua_setfield(L, -2, "_task_methods");
+	lua_setglobal(L, "ts");
+}
+
+void lua_api_free(struct runtime *rt)
+{
+	while (rt->clusters) {
+		struct cluster *c = rt->clusters;
+		rt->clusters = c->next;
+		lua_cluster_stop(c);
+		free(c);
+	}
+}

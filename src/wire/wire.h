@@ -1,0 +1,155 @@
+/*
+ * wire.h — the one codec for everything that crosses the hub's TCP port.
+ *
+ * A frame is: u32 length, u8 type, then `length` bytes of payload; all
+ * integers little-endian.  Both the hub and the node use this module, so a
+ * frame is encoded and decoded in exactly one place.  Every read is
+ * bounds-checked: a decoder never reads past the bytes it was given and
+ * reports a short or malformed payload as an error with words, never a crash.
+ * Frames longer than WIRE_MAX_FRAME are refused.
+ *
+ * The conversation, one node <-> the hub:
+ *   node -> HELLO (protocol version, run token, id, incarnation, pid)
+ *   node -> telemetry ... DONE          (its recovered state, then its deadline)
+ *   hub  -> one input (TICK | DELIVER | PROPOSE | TIMEOUT_NOW | SET_TIMER)
+ *   node -> SEND ... PROPOSED? telemetry ... DONE
+ *   ... and so on, strictly one input at a time.
+ * A node that cannot start sends FATAL and exits.
+ */
+#ifndef TERMSCOPE_WIRE_H
+#define TERMSCOPE_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/raft.h"
+
+#define WIRE_VERSION 1
+#define WIRE_HEADER 5                    /* u32 length + u8 type */
+#define WIRE_MAX_FRAME (4u << 20)        /* payload bytes */
+#define WIRE_TOKEN_LEN 16
+
+enum wire_type {
+	/* node -> hub */
+	WIRE_HELLO = 1,       /* u16 version, u8[16] token, u32 id, u32 incarnation, u32 pid */
+	WIRE_SEND = 2,        /* an encoded raft message (from/to inside) */
+	WIRE_PROPOSED = 3,    /* u64 req, u64 index, u64 term, u8 ok */
+	WIRE_STATE = 4,       /* struct wire_state */
+	WIRE_APPEND = 5,      /* u64 index, u64 term, bytes data: an entry was appended (u8 recovered) */
+	WIRE_TRUNCATE = 6,    /* u64 from: entries >= from were removed */
+	WIRE_APPLY = 7,       /* u64 index, u64 term, bytes data */
+	WIRE_NOTE = 8,        /* u8 level (0 info, 1 warning), string text: recovery and other remarks */
+	WIRE_DONE = 9,        /* u64 deadline (UINT64_MAX: none) */
+	WIRE_FATAL = 10,      /* string text: the node cannot go on and exits */
+	/* hub -> node */
+	WIRE_TICK = 20,       /* u64 now */
+	WIRE_DELIVER = 21,    /* u64 now, then an encoded raft message */
+	WIRE_PROPOSE = 22,    /* u64 now, u64 req, bytes data */
+	WIRE_TIMEOUT_NOW = 23,/* u64 now */
+	WIRE_SET_TIMER = 24,  /* u64 now, u64 election deadline */
+};
+
+/* A growable output buffer.  Appends never fail silently: on allocation
+ * failure `failed` is set and later appends do nothing. */
+struct wbuf {
+	uint8_t *data;
+	size_t len, cap;
+	bool failed;
+};
+
+void wbuf_init(struct wbuf *b);
+void wbuf_free(struct wbuf *b);
+void wbuf_reset(struct wbuf *b);
+void wbuf_u8(struct wbuf *b, uint8_t v);
+void wbuf_u16(struct wbuf *b, uint16_t v);
+void wbuf_u32(struct wbuf *b, uint32_t v);
+void wbuf_u64(struct wbuf *b, uint64_t v);
+void wbuf_raw(struct wbuf *b, const void *p, size_t n);
+void wbuf_bytes(struct wbuf *b, const void *p, uint32_t n);   /* u32 length + bytes */
+void wbuf_str(struct wbuf *b, const char *s);                  /* as bytes */
+
+/* Frames: begin writes the header with a placeholder length, end patches it.
+ * Several frames may be written into one buffer back to back. */
+size_t wire_frame_begin(struct wbuf *b, enum wire_type type);
+void wire_frame_end(struct wbuf *b, size_t at);
+
+/* A bounds-checked reader.  The first failed read sets `err` (a static
+ * string naming what was short) and every later read returns zero. */
+struct rbuf {
+	const uint8_t *p;
+	size_t len, pos;
+	const char *err;
+};
+
+void rbuf_init(struct rbuf *r, const void *p, size_t len);
+uint8_t rbuf_u8(struct rbuf *r);
+uint16_t rbuf_u16(struct rbuf *r);
+uint32_t rbuf_u32(struct rbuf *r);
+uint64_t rbuf_u64(struct rbuf *r);
+/* u32 length + bytes; *n gets the length; returns a pointer into the buffer
+ * (not NUL-terminated), or NULL on error. */
+const uint8_t *rbuf_bytes(struct rbuf *r, uint32_t *n);
+bool rbuf_raw(struct rbuf *r, void *out, size_t n);
+/* True when every byte was consumed and nothing failed; otherwise sets err
+ * ("trailing bytes") if it was not already set. */
+bool rbuf_done(struct rbuf *r);
+
+/*
+ * Streaming frame splitter for one connection.  Feed it bytes as they
+ * arrive; take frames out one by one.
+ */
+struct wire_reader {
+	uint8_t *buf;
+	size_t len, cap;
+	size_t max_frame;                    /* WIRE_MAX_FRAME unless set lower */
+	size_t pos;                          /* buf[pos..len) is not yet taken */
+	char why[80];                        /* the reason behind the last -1 */
+};
+
+struct wire_frame {
+	enum wire_type type;
+	const uint8_t *payload;              /* valid until the next wire_reader call */
+	uint32_t len;
+};
+
+void wire_reader_init(struct wire_reader *wr);
+void wire_reader_free(struct wire_reader *wr);
+/* Returns 0, or -1 on allocation failure. */
+int wire_reader_feed(struct wire_reader *wr, const void *p, size_t n);
+/* 1: a frame was taken into *f; 0: need more bytes; -1: malformed, *why says
+ * why (frame too large, unknown type). */
+int wire_reader_next(struct wire_reader *wr, struct wire_frame *f, const char **why);
+
+bool wire_type_known(uint8_t type);
+const char *wire_type_name(uint8_t type);
+
+/* Raft messages.  Encoding writes no frame header (the caller frames it). */
+void wire_put_raft_msg(struct wbuf *b, const struct raft_msg *m);
+/*
+ * Decode one raft message from r.  Entries are decoded into `scratch`
+ * (grown with realloc as needed; the caller frees *scratch) and each entry's
+ * data points into r's buffer.  Returns 0, or -1 with r->err set
+ * (truncated, unknown type, too many entries, node id out of range).
+ */
+int wire_get_raft_msg(struct rbuf *r, struct raft_msg *m,
+		      struct raft_entry **scratch, size_t *scratch_cap);
+
+/* The node's state, reported after every input that changed it. */
+struct wire_state {
+	uint8_t role;                        /* enum raft_role */
+	uint64_t term;
+	uint32_t voted_for;
+	uint32_t leader;
+	uint64_t commit, applied;
+	uint64_t last_index, snapshot_index;
+	uint64_t election_deadline;          /* RAFT_NO_DEADLINE on a leader */
+	uint32_t n_peers;                    /* entries in next/match (0 unless leader) */
+	uint64_t next_index[RAFT_MAX_NODES + 1];   /* [1..n_peers] */
+	uint64_t match_index[RAFT_MAX_NODES + 1];
+};
+
+void wire_put_state(struct wbuf *b, const struct wire_state *s);
+int wire_get_state(struct rbuf *r, struct wire_state *s);
+
+#endif

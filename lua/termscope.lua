@@ -30,6 +30,13 @@ function ts.cluster(opts)
   return c
 end
 
+--- c:restart(i): a new incarnation of node i recovers from its data dir;
+--- returns once it has started (or failed to: see c:node(i).status).
+function Cluster:restart(id)
+  self:_restart(id)
+  while self:_node(id).status == "starting" do block("progress", self) end
+end
+
 --- c:node(i): what node i last reported; `log` is read on first use.
 function Cluster:node(id)
   local t = self:_node(id)

@@ -1189,6 +1189,25 @@ static void drop_held(struct hub *h, uint32_t id, const char *why)
 	h->n_held = k;
 }
 
+/* What a failed node said on its stderr (a sanitizer report, say), so the
+ * user sees it even though the run dir will be removed. */
+static void show_stderr_tail(struct hub *h, uint32_t id)
+{
+	char path[4200];
+	snprintf(path, sizeof path, "%s/node-%u.stderr", h->dir, id);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	char buf[4096];
+	if (fseek(f, -(long)sizeof buf + 1, SEEK_END) != 0)
+		rewind(f);
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	if (n > 0)
+		fprintf(stderr, "termscope: node %u's last words:\n%s%s", id, buf, buf[n - 1] == '\n' ? "" : "\n");
+}
+
 static void node_failed(struct hub *h, uint32_t id, const char *fmt, ...)
 {
 	struct hub_node *n = &h->nodes[id];
@@ -1206,8 +1225,10 @@ static void node_failed(struct hub *h, uint32_t id, const char *fmt, ...)
 	ev_int(ev, "node", id);
 	ev_str(ev, "text", n->why);
 	emit(h, ev);
-	if (!h->stopping)
+	if (!h->stopping) {
 		fprintf(stderr, "termscope: node %u failed: %s\n", id, n->why);
+		show_stderr_tail(h, id);
+	}
 	drop_held(h, id, "failed");
 	if (n->conn) {
 		struct hub_conn *c = n->conn;
@@ -1487,6 +1508,10 @@ static int push_input(struct hub *h, uint32_t id, enum wire_type type, uint64_t 
 
 int hub_propose(struct hub *h, uint32_t id, const void *data, uint32_t len, uint64_t req)
 {
+	if (len > WIRE_MAX_COMMAND) {
+		set_err(h, "a command of %u bytes is too big (the limit is %u)", len, WIRE_MAX_COMMAND);
+		return -1;
+	}
 	if (!valid_node(h, id)) {
 		set_err(h, "no node %u (the cluster has nodes 1-%u)", id, h->cfg.n);
 		return -1;

@@ -584,8 +584,8 @@ static int l_start(lua_State *L)
 	struct hub *h = live_hub(L, 1);
 	size_t len;
 	const char *cmd = luaL_checklstring(L, 2, &len);
-	if (len > (1u << 20))
-		rt_raise(L, "start: a command of %d bytes is too big (the limit is 1 MiB)", (int)len);
+	if (len > WIRE_MAX_COMMAND)
+		rt_raise(L, "start: a command of %d bytes is too big (the limit is %d)", (int)len, (int)WIRE_MAX_COMMAND);
 	uint32_t id;
 	if (lua_isnoneornil(L, 3)) {
 		id = hub_leader(h);
@@ -812,7 +812,7 @@ static const luaL_Reg cluster_methods[] = {
 	{ "size", l_size },
 	{ "leader", l_leader },
 	{ "crash", l_crash },
-	{ "restart", l_restart },
+	{ "_restart", l_restart },
 	{ "pause", l_pause },
 	{ "resume", l_resume },
 	{ "isolate", l_isolate },

@@ -7,6 +7,8 @@
  *   log       an append-only file of records:
  *               u32 payload length, u32 CRC-32 (zlib) of the rest,
  *               u64 term, u64 index, payload bytes
+ *             (the CRC covers the length field too: length, term, index,
+ *             payload, in that order)
  *             Appends are buffered and made durable by store_sync (one fsync
  *             per batch).  Truncation (a follower's conflicting suffix) cuts
  *             the file at the first record to drop.  Recovery reads records

@@ -27,8 +27,9 @@
 
 #define WIRE_VERSION 1
 #define WIRE_HEADER 5                    /* u32 length + u8 type */
-#define WIRE_MAX_FRAME (4u << 20)        /* payload bytes */
+#define WIRE_MAX_FRAME (16u << 20)       /* payload bytes: 64 entries of the largest command fit */
 #define WIRE_TOKEN_LEN 16
+#define WIRE_MAX_COMMAND (64u << 10)    /* bytes in one command submitted to Raft */
 
 enum wire_type {
 	/* node -> hub */

@@ -1,0 +1,666 @@
+/*
+ * store.c — one node's durable state: the meta file and the log file.
+ * See store.h for what is kept where.
+ *
+ * Formats (all integers little-endian, CRCs are zlib's crc32):
+ *   meta  "TSMETA1\0", u64 term, u32 voted_for, u32 CRC of those 20 bytes
+ *         (24 bytes in all).
+ *   log   records back to back, each a 24-byte header and its payload:
+ *           u32 len, u32 crc, u64 term, u64 index, payload[len]
+ *         where crc covers the len field, term, index and the payload, in
+ *         that order, so a flipped length is caught like any other byte.
+ *
+ * What it owns: the log's file descriptor, the table of record offsets
+ * (which makes truncation one ftruncate) and the dir path for messages.
+ *
+ * What it must never do: decide anything about Raft, keep a byte of the
+ * log in memory that is not on its way to the file, or report a failure
+ * without the path and the reason.  Appends are written straight to the
+ * file at the end of the valid records (pwrite), truncations cut the file
+ * at once, and store_sync makes both durable with one fdatasync.  Recovery
+ * trusts nothing it reads: a length is checked against the limit and the
+ * file size before anything is allocated for it.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define META_MAGIC "TSMETA1"             /* 8 bytes with its NUL */
+#define META_SIZE 24
+#define META_TMP "meta.tmp"
+#define REC_HEADER 24
+#define STORE_MAX_RECORD (64u << 20)     /* payload bytes; more is damage */
+#define READ_CHUNK (256u << 10)
+
+/* ---- little helpers ----------------------------------------------------- */
+
+static void put_le(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < n; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+static uint32_t crc(uint32_t c, const void *p, size_t n)
+{
+	/* zlib takes uInt lengths: feed big buffers in pieces */
+	const Bytef *b = p;
+	while (n > 0) {
+		uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
+		c = (uint32_t)crc32(c, b, k);
+		b += k;
+		n -= k;
+	}
+	return c;
+}
+
+/* The CRC of a record: its length field, term, index, then the payload. */
+static uint32_t record_crc(const uint8_t *hdr, const void *payload,
+			   uint32_t len)
+{
+	uint32_t c = (uint32_t)crc32(0L, Z_NULL, 0);
+	c = crc(c, hdr, 4);
+	c = crc(c, hdr + 8, 16);
+	return crc(c, payload, len);
+}
+
+static void set_err(struct store *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void set_err(struct store *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s->errmsg, sizeof s->errmsg, fmt, ap);
+	va_end(ap);
+}
+
+/* "DIR/name: what: strerror(errno)" */
+static void sys_err(struct store *s, const char *name, const char *what)
+{
+	int e = errno;
+	if (name)
+		set_err(s, "%s/%s: %s: %s", s->dir, name, what, strerror(e));
+	else
+		set_err(s, "%s: %s: %s", s->dir, what, strerror(e));
+}
+
+static void path_of(char *out, const struct store *s, const char *name)
+{
+	/* store_open checked that every name fits */
+	snprintf(out, PATH_MAX, "%s/%s", s->dir, name);
+}
+
+static int pwrite_all(int fd, const void *p, size_t n, uint64_t off)
+{
+	const uint8_t *b = p;
+	while (n > 0) {
+		ssize_t k = pwrite(fd, b, n, (off_t)off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -1;
+		if (k == 0) {
+			errno = EIO;
+			return -1;
+		}
+		b += k;
+		n -= (size_t)k;
+		off += (uint64_t)k;
+	}
+	return 0;
+}
+
+/* Read up to n bytes at off; *got is short only at the end of the file. */
+static int pread_all(int fd, void *p, size_t n, uint64_t off, size_t *got)
+{
+	uint8_t *b = p;
+	*got = 0;
+	while (*got < n) {
+		ssize_t k = pread(fd, b + *got, n - *got, (off_t)(off + *got));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -1;
+		if (k == 0)
+			break;
+		*got += (size_t)k;
+	}
+	return 0;
+}
+
+/* fsync a directory so the names in it (a rename, a new file) last. */
+static int fsync_path(struct store *s, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		set_err(s, "%s: open: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fsync(fd) < 0) {
+		set_err(s, "%s: fsync: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int fsync_dir(struct store *s)
+{
+	return fsync_path(s, s->dir);
+}
+
+/* After creating the dir: make its name in the parent durable. */
+static int fsync_parent(struct store *s)
+{
+	char parent[PATH_MAX];
+	snprintf(parent, sizeof parent, "%s", s->dir);
+	return fsync_path(s, dirname(parent));
+}
+
+static int grow_offsets(struct store *s, uint64_t need)
+{
+	if (need <= s->offsets_cap)
+		return 0;
+	uint64_t cap = s->offsets_cap ? s->offsets_cap * 2 : 64;
+	while (cap < need)
+		cap *= 2;
+	uint64_t *o = realloc(s->offsets, cap * sizeof *o);
+	if (!o) {
+		set_err(s, "%s/%s: out of memory for %llu records", s->dir,
+			STORE_LOG, (unsigned long long)need);
+		return -1;
+	}
+	s->offsets = o;
+	s->offsets_cap = cap;
+	return 0;
+}
+
+/* ---- open and close ----------------------------------------------------- */
+
+int store_open(struct store *s, const char *dir)
+{
+	memset(s, 0, sizeof *s);
+	s->log_fd = -1;
+	s->first_index = 1;
+	if (strlen(dir) + 1 + sizeof META_TMP >= PATH_MAX) {
+		snprintf(s->errmsg, sizeof s->errmsg, "%.200s...: path too long",
+			 dir);
+		return -1;
+	}
+	s->dir = strdup(dir);
+	if (!s->dir) {
+		snprintf(s->errmsg, sizeof s->errmsg, "%s: out of memory", dir);
+		return -1;
+	}
+	if (mkdir(dir, 0755) == 0) {
+		if (fsync_parent(s) < 0)
+			goto fail;
+	} else if (errno != EEXIST) {
+		sys_err(s, NULL, "mkdir");
+		goto fail;
+	}
+	char path[PATH_MAX];
+	path_of(path, s, STORE_LOG);
+	s->log_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (s->log_fd < 0) {
+		sys_err(s, STORE_LOG, "open");
+		goto fail;
+	}
+	/* make the log's (and the dir's) directory entry durable */
+	if (fsync_dir(s) < 0)
+		goto fail;
+	struct stat st;
+	if (fstat(s->log_fd, &st) < 0) {
+		sys_err(s, STORE_LOG, "stat");
+		goto fail;
+	}
+	s->end = (uint64_t)st.st_size;
+	return 0;
+fail:
+	/* keep errmsg, drop everything else: store_close is then a no-op */
+	if (s->log_fd >= 0)
+		close(s->log_fd);
+	s->log_fd = -1;
+	free(s->dir);
+	s->dir = NULL;
+	return -1;
+}
+
+void store_close(struct store *s)
+{
+	if (s->log_fd >= 0)
+		close(s->log_fd);
+	s->log_fd = -1;
+	free(s->dir);
+	s->dir = NULL;
+	free(s->offsets);
+	s->offsets = NULL;
+	s->offsets_cap = 0;
+	s->n_records = 0;
+	s->end = 0;
+}
+
+/* ---- meta --------------------------------------------------------------- */
+
+/* 1: loaded, 0: no meta file, -1: error (errmsg set). */
+static int load_meta(struct store *s, uint64_t *term, uint32_t *voted_for)
+{
+	char path[PATH_MAX];
+	uint8_t m[META_SIZE + 1];
+	size_t got;
+	struct stat st;
+
+	*term = 0;
+	*voted_for = RAFT_NONE;
+	path_of(path, s, STORE_META);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0) {
+		sys_err(s, STORE_META, "open");
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		sys_err(s, STORE_META, "stat");
+		goto fail;
+	}
+	if (st.st_size != META_SIZE) {
+		set_err(s, "%s: damaged (size %lld bytes, expected %d)", path,
+			(long long)st.st_size, META_SIZE);
+		goto fail;
+	}
+	if (pread_all(fd, m, sizeof m, 0, &got) < 0) {
+		sys_err(s, STORE_META, "read");
+		goto fail;
+	}
+	close(fd);
+	if (got != META_SIZE) {
+		set_err(s, "%s: damaged (size %zu bytes, expected %d)", path,
+			got, META_SIZE);
+		return -1;
+	}
+	if (memcmp(m, META_MAGIC, 8) != 0) {
+		set_err(s, "%s: damaged (bad magic)", path);
+		return -1;
+	}
+	if ((uint32_t)get_le(m + 20, 4) != crc(0, m, 20)) {
+		set_err(s, "%s: damaged (bad CRC)", path);
+		return -1;
+	}
+	*term = get_le(m + 8, 8);
+	*voted_for = (uint32_t)get_le(m + 16, 4);
+	return 1;
+fail:
+	close(fd);
+	return -1;
+}
+
+int store_save_meta(struct store *s, uint64_t term, uint32_t voted_for)
+{
+	char tmp[PATH_MAX], path[PATH_MAX];
+	uint8_t m[META_SIZE];
+
+	memcpy(m, META_MAGIC, 8);
+	put_le(m + 8, term, 8);
+	put_le(m + 16, voted_for, 4);
+	put_le(m + 20, crc(0, m, 20), 4);
+
+	path_of(tmp, s, META_TMP);
+	path_of(path, s, STORE_META);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		sys_err(s, META_TMP, "open");
+		return -1;
+	}
+	if (pwrite_all(fd, m, sizeof m, 0) < 0) {
+		sys_err(s, META_TMP, "write");
+		goto fail;
+	}
+	if (fsync(fd) < 0) {
+		sys_err(s, META_TMP, "fsync");
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		sys_err(s, META_TMP, "close");
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		sys_err(s, STORE_META, "rename");
+		goto fail;
+	}
+	return fsync_dir(s);
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return -1;
+}
+
+/* ---- the log ------------------------------------------------------------ */
+
+/* A read window over the log file for recovery. */
+struct log_reader {
+	int fd;
+	uint8_t *buf;
+	uint64_t at;                         /* file offset of buf[0] */
+	size_t len;                          /* valid bytes in buf */
+};
+
+/* Copy up to n bytes from file offset off into dst; *got short only at the
+ * end of the file. */
+static int lr_get(struct log_reader *lr, uint64_t off, void *dst, size_t n,
+		  size_t *got)
+{
+	uint8_t *d = dst;
+	*got = 0;
+	while (*got < n) {
+		uint64_t o = off + *got;
+		size_t want = n - *got;
+		if (o >= lr->at && o < lr->at + lr->len) {
+			size_t k = (size_t)(lr->at + lr->len - o);
+			if (k > want)
+				k = want;
+			memcpy(d + *got, lr->buf + (o - lr->at), k);
+			*got += k;
+			continue;
+		}
+		if (want >= READ_CHUNK) {
+			/* big payloads go straight to their destination */
+			size_t k;
+			if (pread_all(lr->fd, d + *got, want, o, &k) < 0)
+				return -1;
+			*got += k;
+			return 0;
+		}
+		lr->at = o;
+		if (pread_all(lr->fd, lr->buf, READ_CHUNK, o, &lr->len) < 0)
+			return -1;
+		if (lr->len == 0)
+			return 0;
+	}
+	return 0;
+}
+
+static int push_entry(struct store *s, struct store_state *st,
+		      uint64_t *cap, uint64_t term, uint8_t *data, uint32_t len)
+{
+	if (st->n_entries == *cap) {
+		uint64_t ncap = *cap ? *cap * 2 : 64;
+		struct raft_entry *e = realloc(st->entries, ncap * sizeof *e);
+		if (!e) {
+			set_err(s, "%s/%s: out of memory", s->dir, STORE_LOG);
+			return -1;
+		}
+		st->entries = e;
+		*cap = ncap;
+	}
+	st->entries[st->n_entries].term = term;
+	st->entries[st->n_entries].len = len;
+	st->entries[st->n_entries].data = data;
+	st->n_entries++;
+	return 0;
+}
+
+/*
+ * Read records from the start of the log into st; stop at the first bad
+ * one and report it in st->torn*.  *valid_end gets the end of the last good
+ * record.
+ */
+static int read_log(struct store *s, struct store_state *st, uint64_t size,
+		    uint64_t *valid_end)
+{
+	struct log_reader lr = { .fd = s->log_fd };
+	uint64_t off = 0, cap = 0;
+	uint8_t hdr[REC_HEADER];
+	size_t got;
+	int rc = -1;
+
+	lr.buf = malloc(READ_CHUNK);
+	if (!lr.buf) {
+		set_err(s, "%s/%s: out of memory", s->dir, STORE_LOG);
+		return -1;
+	}
+	s->n_records = 0;
+	while (off < size) {
+		uint64_t k = s->n_records;
+		if (lr_get(&lr, off, hdr, REC_HEADER, &got) < 0) {
+			sys_err(s, STORE_LOG, "read");
+			goto out;
+		}
+		if (got < REC_HEADER) {
+			snprintf(st->torn_why, sizeof st->torn_why,
+				 "short header (%zu of %d bytes)", got,
+				 REC_HEADER);
+			break;
+		}
+		uint32_t len = (uint32_t)get_le(hdr, 4);
+		uint32_t want_crc = (uint32_t)get_le(hdr + 4, 4);
+		uint64_t term = get_le(hdr + 8, 8);
+		uint64_t index = get_le(hdr + 16, 8);
+		if (len > STORE_MAX_RECORD) {
+			snprintf(st->torn_why, sizeof st->torn_why,
+				 "record length %u over the limit of %u",
+				 len, STORE_MAX_RECORD);
+			break;
+		}
+		if (len > size - off - REC_HEADER) {
+			snprintf(st->torn_why, sizeof st->torn_why,
+				 "short record (payload %llu of %u bytes)",
+				 (unsigned long long)(size - off - REC_HEADER),
+				 len);
+			break;
+		}
+		uint8_t *data = malloc(len ? len : 1);
+		if (!data) {
+			set_err(s, "%s/%s: out of memory", s->dir, STORE_LOG);
+			goto out;
+		}
+		if (lr_get(&lr, off + REC_HEADER, data, len, &got) < 0) {
+			sys_err(s, STORE_LOG, "read");
+			free(data);
+			goto out;
+		}
+		if (got < len) {
+			/* the file shrank under us: treat it as a short record */
+			snprintf(st->torn_why, sizeof st->torn_why,
+				 "short record (payload %zu of %u bytes)",
+				 got, len);
+			free(data);
+			break;
+		}
+		if (record_crc(hdr, data, len) != want_crc) {
+			snprintf(st->torn_why, sizeof st->torn_why, "bad CRC");
+			free(data);
+			break;
+		}
+		if (index != s->first_index + k) {
+			snprintf(st->torn_why, sizeof st->torn_why,
+				 "index %llu where %llu was expected",
+				 (unsigned long long)index,
+				 (unsigned long long)(s->first_index + k));
+			free(data);
+			break;
+		}
+		if (grow_offsets(s, k + 1) < 0 ||
+		    push_entry(s, st, &cap, term, data, len) < 0) {
+			free(data);
+			goto out;
+		}
+		s->offsets[k] = off;
+		s->n_records = k + 1;
+		off += REC_HEADER + (uint64_t)len;
+	}
+	*valid_end = off;
+	rc = 0;
+out:
+	free(lr.buf);
+	return rc;
+}
+
+int store_load(struct store *s, struct store_state *st)
+{
+	struct stat sb;
+	uint64_t valid_end = 0;
+
+	memset(st, 0, sizeof *st);
+	int have_meta = load_meta(s, &st->term, &st->voted_for);
+	if (have_meta < 0)
+		return -1;
+	if (fstat(s->log_fd, &sb) < 0) {
+		sys_err(s, STORE_LOG, "stat");
+		return -1;
+	}
+	uint64_t size = (uint64_t)sb.st_size;
+	if (read_log(s, st, size, &valid_end) < 0)
+		goto fail;
+	if (valid_end < size) {
+		st->torn = true;
+		st->torn_record = s->n_records;
+		st->torn_bytes = size - valid_end;
+		if (ftruncate(s->log_fd, (off_t)valid_end) < 0) {
+			sys_err(s, STORE_LOG, "ftruncate");
+			goto fail;
+		}
+		if (fdatasync(s->log_fd) < 0) {
+			sys_err(s, STORE_LOG, "fdatasync");
+			goto fail;
+		}
+	}
+	s->end = valid_end;
+	st->fresh = have_meta == 0 && size == 0;
+	return 0;
+fail:
+	store_state_free(st);
+	s->n_records = 0;
+	s->end = 0;
+	return -1;
+}
+
+void store_state_free(struct store_state *st)
+{
+	for (uint64_t i = 0; i < st->n_entries; i++)
+		free(st->entries[i].data);
+	free(st->entries);
+	st->entries = NULL;
+	st->n_entries = 0;
+}
+
+int store_truncate(struct store *s, uint64_t from)
+{
+	if (from < s->first_index) {
+		set_err(s, "%s/%s: truncate from index %llu, before the first "
+			"index %llu", s->dir, STORE_LOG,
+			(unsigned long long)from,
+			(unsigned long long)s->first_index);
+		return -1;
+	}
+	uint64_t k = from - s->first_index;
+	if (k >= s->n_records)
+		return 0;
+	if (ftruncate(s->log_fd, (off_t)s->offsets[k]) < 0) {
+		sys_err(s, STORE_LOG, "ftruncate");
+		return -1;
+	}
+	s->end = s->offsets[k];
+	s->n_records = k;
+	return 0;
+}
+
+int store_append(struct store *s, uint64_t index, uint64_t term,
+		 const void *data, uint32_t len)
+{
+	uint64_t next = s->first_index + s->n_records;
+	uint8_t hdr[REC_HEADER];
+
+	if (s->n_records == 0 && s->end != 0) {
+		set_err(s, "%s/%s: append before store_load", s->dir, STORE_LOG);
+		return -1;
+	}
+	if (index != next) {
+		set_err(s, "%s/%s: append of index %llu, expected %llu",
+			s->dir, STORE_LOG, (unsigned long long)index,
+			(unsigned long long)next);
+		return -1;
+	}
+	if (len > STORE_MAX_RECORD) {
+		set_err(s, "%s/%s: append of index %llu: %u bytes is over the "
+			"limit of %u", s->dir, STORE_LOG,
+			(unsigned long long)index, len, STORE_MAX_RECORD);
+		return -1;
+	}
+	if (grow_offsets(s, s->n_records + 1) < 0)
+		return -1;
+	put_le(hdr, len, 4);
+	put_le(hdr + 8, term, 8);
+	put_le(hdr + 16, index, 8);
+	put_le(hdr + 4, record_crc(hdr, data, len), 4);
+
+	/* one system call for header and payload in the common case */
+	struct iovec iov[2] = {
+		{ .iov_base = hdr, .iov_len = REC_HEADER },
+		{ .iov_base = (void *)data, .iov_len = len },
+	};
+	ssize_t k;
+	do
+		k = pwritev(s->log_fd, iov, len ? 2 : 1, (off_t)s->end);
+	while (k < 0 && errno == EINTR);
+	if (k >= 0 && (size_t)k < REC_HEADER + (size_t)len) {
+		/* a short write: finish the rest piece by piece */
+		size_t done = (size_t)k;
+		int r = 0;
+		if (done < REC_HEADER)
+			r = pwrite_all(s->log_fd, hdr + done,
+				       REC_HEADER - done, s->end + done);
+		if (r == 0) {
+			size_t pdone = done > REC_HEADER ? done - REC_HEADER : 0;
+			r = pwrite_all(s->log_fd, (const uint8_t *)data + pdone,
+				       len - pdone,
+				       s->end + REC_HEADER + pdone);
+		}
+		k = r < 0 ? -1 : k;
+	}
+	if (k < 0) {
+		sys_err(s, STORE_LOG, "write");
+		/* best effort: leave no partial record behind */
+		if (ftruncate(s->log_fd, (off_t)s->end) < 0) {
+			/* recovery will cut it */
+		}
+		return -1;
+	}
+	s->offsets[s->n_records] = s->end;
+	s->n_records++;
+	s->end += REC_HEADER + (uint64_t)len;
+	return 0;
+}
+
+int store_sync(struct store *s)
+{
+	if (fdatasync(s->log_fd) < 0) {
+		sys_err(s, STORE_LOG, "fdatasync");
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,398 @@
+/*
+ * gen_corpus.c — writes the fuzz seed corpus (tests/fuzz/corpus) with the
+ * real encoder, so the seeds follow the wire format when it changes.
+ *
+ *   gcc -std=c11 -D_GNU_SOURCE -o /tmp/gen_corpus tests/fuzz/gen_corpus.c \
+ *       src/wire/wire.c && /tmp/gen_corpus tests/fuzz/corpus
+ *
+ * One file per seed: valid frames of every type ("ok-*"), streams of
+ * several frames ("stream-*"), frames cut short ("cut-*"), headers the
+ * reader must refuse ("bad-frame-*") and well-framed payloads the decoders
+ * must refuse ("bad-msg-*", "bad-state-*").  Every file stays small.  This
+ * is a tool, not part of termscope: it exits on the first error.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/wire/wire.h"
+
+static const char *outdir;
+
+static void put(const char *name, const void *p, size_t n)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s", outdir, name);
+	FILE *f = fopen(path, "wb");
+	if (!f || (n && fwrite(p, 1, n, f) != n) || fclose(f) != 0) {
+		fprintf(stderr, "gen_corpus: %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+}
+
+static void put_buf(const char *name, const struct wbuf *b)
+{
+	if (b->failed) {
+		fprintf(stderr, "gen_corpus: %s: out of memory\n", name);
+		exit(1);
+	}
+	put(name, b->data, b->len);
+}
+
+static struct raft_entry entries[12];
+static uint8_t entry_data[12][24];
+
+static void sample_msg(struct raft_msg *m, enum raft_msg_type type,
+		       uint32_t n_entries)
+{
+	memset(m, 0, sizeof *m);
+	m->type = type;
+	m->from = 1;
+	m->to = 2;
+	m->term = 3;
+	switch (type) {
+	case RAFT_REQUEST_VOTE:
+		m->last_log_index = 7;
+		m->last_log_term = 2;
+		break;
+	case RAFT_REQUEST_VOTE_REPLY:
+		m->vote_granted = true;
+		break;
+	case RAFT_APPEND_ENTRIES:
+		for (uint32_t i = 0; i < 12; i++) {
+			uint32_t len = i % 4 == 0 ? 0 : 3 + i;
+			for (uint32_t j = 0; j < len; j++)
+				entry_data[i][j] = (uint8_t)('a' + (i + j) % 26);
+			entries[i] = (struct raft_entry){ .term = 1 + i / 4,
+				.len = len, .data = entry_data[i] };
+		}
+		m->prev_log_index = 4;
+		m->prev_log_term = 1;
+		m->leader_commit = 4;
+		m->n_entries = n_entries;
+		m->entries = n_entries ? entries : NULL;
+		break;
+	case RAFT_APPEND_ENTRIES_REPLY:
+		m->success = false;
+		m->conflict_term = 1;
+		m->conflict_index = 3;
+		break;
+	}
+}
+
+static void frame_msg(struct wbuf *b, enum wire_type t, const struct raft_msg *m)
+{
+	size_t at = wire_frame_begin(b, t);
+	if (t == WIRE_DELIVER)
+		wbuf_u64(b, 1234);
+	wire_put_raft_msg(b, m);
+	wire_frame_end(b, at);
+}
+
+static void sample_state(struct wire_state *s, bool leader)
+{
+	memset(s, 0, sizeof *s);
+	s->role = leader ? RAFT_LEADER : RAFT_FOLLOWER;
+	s->term = 5;
+	s->voted_for = leader ? 1 : 2;
+	s->leader = leader ? 1 : 2;
+	s->commit = 10;
+	s->applied = 9;
+	s->last_index = 12;
+	s->election_deadline = leader ? RAFT_NO_DEADLINE : 4321;
+	s->n_peers = leader ? 5 : 0;
+	for (uint32_t i = 1; i <= s->n_peers; i++) {
+		s->next_index[i] = 13;
+		s->match_index[i] = 12 - i;
+	}
+}
+
+static void frame_state(struct wbuf *b, const struct wire_state *s)
+{
+	size_t at = wire_frame_begin(b, WIRE_STATE);
+	wire_put_state(b, s);
+	wire_frame_end(b, at);
+}
+
+static void frame_u64s(struct wbuf *b, enum wire_type t, int n, uint64_t v)
+{
+	size_t at = wire_frame_begin(b, t);
+	for (int i = 0; i < n; i++)
+		wbuf_u64(b, v + (uint64_t)i);
+	wire_frame_end(b, at);
+}
+
+static void frame_hello(struct wbuf *b)
+{
+	size_t at = wire_frame_begin(b, WIRE_HELLO);
+	wbuf_u16(b, WIRE_VERSION);
+	for (int i = 0; i < WIRE_TOKEN_LEN; i++)
+		wbuf_u8(b, (uint8_t)(0x30 + i));
+	wbuf_u32(b, 3);
+	wbuf_u32(b, 1);
+	wbuf_u32(b, 4242);
+	wire_frame_end(b, at);
+}
+
+static void frame_entry(struct wbuf *b, enum wire_type t, const char *data,
+			bool recovered)
+{
+	size_t at = wire_frame_begin(b, t);
+	wbuf_u64(b, 8);
+	wbuf_u64(b, 2);
+	wbuf_str(b, data);
+	if (t == WIRE_APPEND)
+		wbuf_u8(b, recovered);
+	wire_frame_end(b, at);
+}
+
+static void frame_text(struct wbuf *b, enum wire_type t, const char *text)
+{
+	size_t at = wire_frame_begin(b, t);
+	if (t == WIRE_NOTE)
+		wbuf_u8(b, 1);
+	wbuf_str(b, text);
+	wire_frame_end(b, at);
+}
+
+static void frame_proposed(struct wbuf *b)
+{
+	size_t at = wire_frame_begin(b, WIRE_PROPOSED);
+	wbuf_u64(b, 17);
+	wbuf_u64(b, 8);
+	wbuf_u64(b, 2);
+	wbuf_u8(b, 1);
+	wire_frame_end(b, at);
+}
+
+static void frame_propose(struct wbuf *b)
+{
+	size_t at = wire_frame_begin(b, WIRE_PROPOSE);
+	wbuf_u64(b, 1000);
+	wbuf_u64(b, 18);
+	wbuf_str(b, "x=1");
+	wire_frame_end(b, at);
+}
+
+/* Encode one frame, then patch byte `at` of its payload to `v`. */
+static void put_patched(const char *name, struct wbuf *b, size_t at, uint8_t v)
+{
+	if (WIRE_HEADER + at >= b->len) {
+		fprintf(stderr, "gen_corpus: %s: patch outside the frame\n", name);
+		exit(1);
+	}
+	b->data[WIRE_HEADER + at] = v;
+	put_buf(name, b);
+}
+
+int main(int argc, char **argv)
+{
+	struct wbuf b;
+	struct raft_msg m;
+	struct wire_state s;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: gen_corpus DIR\n");
+		return 2;
+	}
+	outdir = argv[1];
+	wbuf_init(&b);
+
+	/* valid frames of every type */
+	frame_hello(&b);
+	put_buf("ok-hello", &b);
+	static const struct { const char *name; enum raft_msg_type t; uint32_t n; } msgs[] = {
+		{ "ok-send-rv", RAFT_REQUEST_VOTE, 0 },
+		{ "ok-send-rv-reply", RAFT_REQUEST_VOTE_REPLY, 0 },
+		{ "ok-send-ae-0", RAFT_APPEND_ENTRIES, 0 },
+		{ "ok-send-ae-1", RAFT_APPEND_ENTRIES, 1 },
+		{ "ok-send-ae-12", RAFT_APPEND_ENTRIES, 12 },
+		{ "ok-send-ae-reply", RAFT_APPEND_ENTRIES_REPLY, 0 },
+	};
+	for (size_t i = 0; i < sizeof msgs / sizeof msgs[0]; i++) {
+		wbuf_reset(&b);
+		sample_msg(&m, msgs[i].t, msgs[i].n);
+		frame_msg(&b, WIRE_SEND, &m);
+		put_buf(msgs[i].name, &b);
+	}
+	wbuf_reset(&b);
+	frame_proposed(&b);
+	put_buf("ok-proposed", &b);
+	wbuf_reset(&b);
+	sample_state(&s, true);
+	frame_state(&b, &s);
+	put_buf("ok-state-leader", &b);
+	wbuf_reset(&b);
+	sample_state(&s, false);
+	frame_state(&b, &s);
+	put_buf("ok-state-follower", &b);
+	wbuf_reset(&b);
+	frame_entry(&b, WIRE_APPEND, "x=1", true);
+	put_buf("ok-append", &b);
+	wbuf_reset(&b);
+	frame_u64s(&b, WIRE_TRUNCATE, 1, 5);
+	put_buf("ok-truncate", &b);
+	wbuf_reset(&b);
+	frame_entry(&b, WIRE_APPLY, "x=1", false);
+	put_buf("ok-apply", &b);
+	wbuf_reset(&b);
+	frame_entry(&b, WIRE_APPLY, "", false);
+	put_buf("ok-apply-empty", &b);
+	wbuf_reset(&b);
+	frame_text(&b, WIRE_NOTE, "log: bad CRC at record 4, cut 40 bytes");
+	put_buf("ok-note", &b);
+	wbuf_reset(&b);
+	frame_u64s(&b, WIRE_DONE, 1, UINT64_MAX);
+	put_buf("ok-done", &b);
+	wbuf_reset(&b);
+	frame_text(&b, WIRE_FATAL, "data/node-3/meta: damaged (bad CRC)");
+	put_buf("ok-fatal", &b);
+	wbuf_reset(&b);
+	frame_u64s(&b, WIRE_TICK, 1, 100);
+	put_buf("ok-tick", &b);
+	wbuf_reset(&b);
+	sample_msg(&m, RAFT_APPEND_ENTRIES, 3);
+	frame_msg(&b, WIRE_DELIVER, &m);
+	put_buf("ok-deliver-ae", &b);
+	wbuf_reset(&b);
+	sample_msg(&m, RAFT_REQUEST_VOTE, 0);
+	frame_msg(&b, WIRE_DELIVER, &m);
+	put_buf("ok-deliver-rv", &b);
+	wbuf_reset(&b);
+	frame_propose(&b);
+	put_buf("ok-propose", &b);
+	wbuf_reset(&b);
+	frame_u64s(&b, WIRE_TIMEOUT_NOW, 1, 200);
+	put_buf("ok-timeout-now", &b);
+	wbuf_reset(&b);
+	frame_u64s(&b, WIRE_SET_TIMER, 2, 300);
+	put_buf("ok-set-timer", &b);
+
+	/* conversations: what a node says, what the hub says */
+	wbuf_reset(&b);
+	frame_hello(&b);
+	sample_state(&s, false);
+	frame_state(&b, &s);
+	frame_text(&b, WIRE_NOTE, "recovered 3 entries");
+	frame_u64s(&b, WIRE_DONE, 1, 450);
+	sample_msg(&m, RAFT_REQUEST_VOTE, 0);
+	frame_msg(&b, WIRE_SEND, &m);
+	frame_proposed(&b);
+	frame_entry(&b, WIRE_APPEND, "y=2", false);
+	frame_entry(&b, WIRE_APPLY, "y=2", false);
+	frame_u64s(&b, WIRE_DONE, 1, 550);
+	put_buf("stream-node", &b);
+	wbuf_reset(&b);
+	frame_u64s(&b, WIRE_TICK, 1, 450);
+	sample_msg(&m, RAFT_APPEND_ENTRIES_REPLY, 0);
+	frame_msg(&b, WIRE_DELIVER, &m);
+	frame_propose(&b);
+	frame_u64s(&b, WIRE_SET_TIMER, 2, 500);
+	frame_u64s(&b, WIRE_TIMEOUT_NOW, 1, 501);
+	sample_msg(&m, RAFT_APPEND_ENTRIES, 2);
+	frame_msg(&b, WIRE_DELIVER, &m);
+	put_buf("stream-hub", &b);
+
+	/* cut short: the stream ends inside a frame */
+	wbuf_reset(&b);
+	sample_msg(&m, RAFT_APPEND_ENTRIES, 3);
+	frame_msg(&b, WIRE_SEND, &m);
+	put("cut-in-header", b.data, 3);
+	put("cut-in-payload", b.data, b.len - 7);
+
+	/* well framed, but the payload is cut short inside the frame */
+	wbuf_reset(&b);
+	{
+		size_t at = wire_frame_begin(&b, WIRE_SEND);
+		struct wbuf inner;
+		wbuf_init(&inner);
+		wire_put_raft_msg(&inner, &m);
+		wbuf_raw(&b, inner.data, inner.len - 5);
+		wbuf_free(&inner);
+		wire_frame_end(&b, at);
+	}
+	put_buf("cut-msg-in-frame", &b);
+	wbuf_reset(&b);
+	{
+		size_t at = wire_frame_begin(&b, WIRE_STATE);
+		struct wbuf inner;
+		wbuf_init(&inner);
+		sample_state(&s, true);
+		wire_put_state(&inner, &s);
+		wbuf_raw(&b, inner.data, inner.len - 9);
+		wbuf_free(&inner);
+		wire_frame_end(&b, at);
+	}
+	put_buf("cut-state-in-frame", &b);
+	wbuf_reset(&b);
+	{
+		size_t at = wire_frame_begin(&b, WIRE_HELLO);
+		wbuf_u16(&b, WIRE_VERSION);
+		wbuf_raw(&b, "0123456789", 10);
+		wire_frame_end(&b, at);
+	}
+	put_buf("cut-hello-in-frame", &b);
+
+	/* headers the reader refuses */
+	static const uint8_t too_big[] = { 0xff, 0xff, 0xff, 0xff, WIRE_SEND, 1, 2 };
+	put("bad-frame-len-max", too_big, sizeof too_big);
+	uint8_t over[WIRE_HEADER] = { 0, 0, 0, 0, WIRE_TICK };
+	for (int i = 0; i < 4; i++)
+		over[i] = (uint8_t)((WIRE_MAX_FRAME + 1) >> (8 * i));
+	put("bad-frame-len-limit", over, sizeof over);
+	wbuf_reset(&b);
+	frame_u64s(&b, WIRE_TICK, 1, 1);
+	wbuf_raw(&b, "\x08\x00\x00\x00\x0b", 5);      /* type 11 */
+	put_buf("bad-frame-type-11", &b);
+	static const uint8_t type0[] = { 0, 0, 0, 0, 0 };
+	put("bad-frame-type-0", type0, sizeof type0);
+
+	/* payloads the decoders refuse */
+	wbuf_reset(&b);
+	sample_msg(&m, RAFT_REQUEST_VOTE_REPLY, 0);
+	frame_msg(&b, WIRE_SEND, &m);
+	put_patched("bad-msg-bool", &b, 17, 2);
+	wbuf_reset(&b);
+	sample_msg(&m, RAFT_REQUEST_VOTE, 0);
+	frame_msg(&b, WIRE_SEND, &m);
+	put_patched("bad-msg-from-0", &b, 1, 0);
+	wbuf_reset(&b);
+	frame_msg(&b, WIRE_SEND, &m);
+	put_patched("bad-msg-to-10", &b, 5, RAFT_MAX_NODES + 1);
+	wbuf_reset(&b);
+	frame_msg(&b, WIRE_SEND, &m);
+	put_patched("bad-msg-type-9", &b, 0, 9);
+	wbuf_reset(&b);
+	sample_msg(&m, RAFT_APPEND_ENTRIES, 1);
+	frame_msg(&b, WIRE_SEND, &m);
+	/* n_entries (payload offset 41) becomes 0x7fffffff */
+	b.data[WIRE_HEADER + 41] = 0xff;
+	b.data[WIRE_HEADER + 42] = 0xff;
+	b.data[WIRE_HEADER + 43] = 0xff;
+	put_patched("bad-msg-huge-n-entries", &b, 44, 0x7f);
+	wbuf_reset(&b);
+	sample_msg(&m, RAFT_APPEND_ENTRIES, 1);
+	frame_msg(&b, WIRE_SEND, &m);
+	/* the entry's data length (offset 45 + 8) grows past the payload */
+	put_patched("bad-msg-entry-len", &b, 53, 0x40);
+	wbuf_reset(&b);
+	{
+		size_t at = wire_frame_begin(&b, WIRE_SEND);
+		sample_msg(&m, RAFT_APPEND_ENTRIES_REPLY, 0);
+		wire_put_raft_msg(&b, &m);
+		wbuf_u8(&b, 0);                 /* one byte too many */
+		wire_frame_end(&b, at);
+	}
+	put_buf("bad-msg-trailing", &b);
+	wbuf_reset(&b);
+	sample_state(&s, true);
+	frame_state(&b, &s);
+	put_patched("bad-state-role", &b, 0, 3);
+	wbuf_reset(&b);
+	frame_state(&b, &s);
+	put_patched("bad-state-n-peers", &b, 57, RAFT_MAX_NODES + 1);
+
+	wbuf_free(&b);
+	return 0;
+}

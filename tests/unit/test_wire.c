@@ -1,0 +1,1124 @@
+/*
+ * test_wire.c — unit tests of the wire codec (src/wire).
+ *
+ * Every frame and message type is round-tripped; the frame splitter is fed
+ * the same stream split at every byte boundary, byte by byte, all at once
+ * and in seeded random chunks; malformed headers must be refused as soon as
+ * the header is there; every proper prefix of an encoded message must fail
+ * to decode with an error and without reading out of bounds (each prefix
+ * lives in its own exactly-sized allocation so AddressSanitizer sees any
+ * overread).  Deterministic: the only randomness is a fixed-seed rng.
+ */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/core/rng.h"
+#include "../../src/wire/wire.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static uint8_t *dup_bytes(const void *p, size_t n)
+{
+	uint8_t *d = malloc(n ? n : 1);
+	cr_assert(d);
+	if (n)
+		memcpy(d, p, n);
+	return d;
+}
+
+static void assert_msg_eq(const struct raft_msg *a, const struct raft_msg *b)
+{
+	cr_assert_eq(a->type, b->type);
+	cr_assert_eq(a->from, b->from);
+	cr_assert_eq(a->to, b->to);
+	cr_assert_eq(a->term, b->term);
+	cr_assert_eq(a->last_log_index, b->last_log_index);
+	cr_assert_eq(a->last_log_term, b->last_log_term);
+	cr_assert_eq(a->vote_granted, b->vote_granted);
+	cr_assert_eq(a->prev_log_index, b->prev_log_index);
+	cr_assert_eq(a->prev_log_term, b->prev_log_term);
+	cr_assert_eq(a->leader_commit, b->leader_commit);
+	cr_assert_eq(a->n_entries, b->n_entries);
+	for (uint32_t i = 0; i < a->n_entries; i++) {
+		cr_assert_eq(a->entries[i].term, b->entries[i].term);
+		cr_assert_eq(a->entries[i].len, b->entries[i].len);
+		if (a->entries[i].len)
+			cr_assert_arr_eq(a->entries[i].data, b->entries[i].data,
+					 a->entries[i].len);
+	}
+	cr_assert_eq(a->success, b->success);
+	cr_assert_eq(a->match_index, b->match_index);
+	cr_assert_eq(a->conflict_term, b->conflict_term);
+	cr_assert_eq(a->conflict_index, b->conflict_index);
+}
+
+static struct raft_entry many[300];
+static uint8_t many_data[300][40];
+
+/* The sample messages every round-trip test walks over. */
+static size_t sample_msgs(struct raft_msg *out)
+{
+	static struct raft_entry one[1];
+	static uint8_t x[] = "x=1";
+	size_t n = 0;
+
+	one[0] = (struct raft_entry){ .term = 3, .len = 3, .data = x };
+	for (int i = 0; i < 300; i++) {
+		int len = i % 3 == 0 ? 0 : i % 40;   /* some entries are empty */
+		for (int j = 0; j < len; j++)
+			many_data[i][j] = (uint8_t)(i * 7 + j);
+		many[i] = (struct raft_entry){ .term = 1 + (uint64_t)i / 50,
+					       .len = (uint32_t)len,
+					       .data = many_data[i] };
+	}
+	out[n++] = (struct raft_msg){ .type = RAFT_REQUEST_VOTE, .from = 1,
+		.to = 9, .term = 0x0102030405060708ULL,
+		.last_log_index = 77, .last_log_term = UINT64_MAX };
+	out[n++] = (struct raft_msg){ .type = RAFT_REQUEST_VOTE_REPLY,
+		.from = 2, .to = 1, .term = 5, .vote_granted = true };
+	out[n++] = (struct raft_msg){ .type = RAFT_REQUEST_VOTE_REPLY,
+		.from = 3, .to = 1, .term = 5, .vote_granted = false };
+	out[n++] = (struct raft_msg){ .type = RAFT_APPEND_ENTRIES, .from = 1,
+		.to = 2, .term = 4, .prev_log_index = 10, .prev_log_term = 3,
+		.leader_commit = 9, .n_entries = 0 };
+	out[n++] = (struct raft_msg){ .type = RAFT_APPEND_ENTRIES, .from = 1,
+		.to = 3, .term = 4, .prev_log_index = 10, .prev_log_term = 3,
+		.leader_commit = 9, .n_entries = 1, .entries = one };
+	out[n++] = (struct raft_msg){ .type = RAFT_APPEND_ENTRIES, .from = 5,
+		.to = 4, .term = 6, .prev_log_index = 0, .prev_log_term = 0,
+		.leader_commit = 0, .n_entries = 300, .entries = many };
+	out[n++] = (struct raft_msg){ .type = RAFT_APPEND_ENTRIES_REPLY,
+		.from = 2, .to = 1, .term = 4, .success = true,
+		.match_index = 11 };
+	out[n++] = (struct raft_msg){ .type = RAFT_APPEND_ENTRIES_REPLY,
+		.from = 2, .to = 1, .term = 4, .success = false,
+		.conflict_term = 2, .conflict_index = 6 };
+	return n;
+}
+
+/* Decode bytes [0, n) copied into an exactly-sized allocation. */
+static int decode_copy(const uint8_t *p, size_t n, struct raft_msg *m,
+		       const char **err)
+{
+	uint8_t *copy = dup_bytes(p, n);
+	struct raft_entry *scratch = NULL;
+	size_t cap = 0;
+	struct rbuf r;
+	rbuf_init(&r, copy, n);
+	int rc = wire_get_raft_msg(&r, m, &scratch, &cap);
+	if (rc == 0 && !rbuf_done(&r))
+		rc = -1;
+	*err = r.err;
+	free(scratch);
+	free(copy);
+	m->entries = NULL;              /* they pointed into copy */
+	return rc;
+}
+
+/* A stream of frames of assorted types and sizes, and what it holds. */
+struct expect {
+	uint8_t type;
+	size_t off, len;                /* payload within the stream */
+};
+
+static size_t build_stream(struct wbuf *b, struct expect *ex)
+{
+	static const uint8_t types[] = {
+		WIRE_HELLO, WIRE_SEND, WIRE_PROPOSED, WIRE_STATE, WIRE_APPEND,
+		WIRE_TRUNCATE, WIRE_APPLY, WIRE_NOTE, WIRE_DONE, WIRE_FATAL,
+		WIRE_TICK, WIRE_DELIVER, WIRE_PROPOSE, WIRE_TIMEOUT_NOW,
+		WIRE_SET_TIMER,
+	};
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof types; i++) {
+		size_t at = wire_frame_begin(b, types[i]);
+		size_t len = (i * 13) % 37;     /* 0 bytes for the first */
+		for (size_t j = 0; j < len; j++)
+			wbuf_u8(b, (uint8_t)(i + j));
+		wire_frame_end(b, at);
+		ex[n++] = (struct expect){ types[i], at + WIRE_HEADER, len };
+	}
+	return n;
+}
+
+static void check_frame(const struct wbuf *b, const struct expect *e,
+			const struct wire_frame *f)
+{
+	cr_assert_eq(f->type, e->type);
+	cr_assert_eq(f->len, e->len);
+	if (e->len)
+		cr_assert_arr_eq(f->payload, b->data + e->off, e->len);
+}
+
+/* ---- wbuf and rbuf ------------------------------------------------------ */
+
+Test(wire, scalars_are_little_endian_and_round_trip)
+{
+	struct wbuf b;
+	wbuf_init(&b);
+	wbuf_u8(&b, 0xab);
+	wbuf_u16(&b, 0x0102);
+	wbuf_u32(&b, 0x01020304);
+	wbuf_u64(&b, 0x0102030405060708ULL);
+	wbuf_raw(&b, "xyz", 3);
+	wbuf_bytes(&b, "hello", 5);
+	wbuf_bytes(&b, NULL, 0);
+	wbuf_str(&b, "str");
+	wbuf_str(&b, "");
+	cr_assert(!b.failed);
+	static const uint8_t want[] = {
+		0xab, 0x02, 0x01, 0x04, 0x03, 0x02, 0x01,
+		0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01,
+		'x', 'y', 'z', 5, 0, 0, 0, 'h', 'e', 'l', 'l', 'o',
+		0, 0, 0, 0, 3, 0, 0, 0, 's', 't', 'r', 0, 0, 0, 0,
+	};
+	cr_assert_eq(b.len, sizeof want);
+	cr_assert_arr_eq(b.data, want, sizeof want);
+
+	struct rbuf r;
+	uint8_t raw[3];
+	uint32_t n;
+	const uint8_t *p;
+	rbuf_init(&r, b.data, b.len);
+	cr_assert_eq(rbuf_u8(&r), 0xab);
+	cr_assert_eq(rbuf_u16(&r), 0x0102);
+	cr_assert_eq(rbuf_u32(&r), 0x01020304u);
+	cr_assert_eq(rbuf_u64(&r), 0x0102030405060708ULL);
+	cr_assert(rbuf_raw(&r, raw, 3));
+	cr_assert_arr_eq(raw, "xyz", 3);
+	p = rbuf_bytes(&r, &n);
+	cr_assert(p && n == 5 && memcmp(p, "hello", 5) == 0);
+	p = rbuf_bytes(&r, &n);
+	cr_assert(p != NULL, "an empty byte string is not an error");
+	cr_assert_eq(n, 0);
+	p = rbuf_bytes(&r, &n);
+	cr_assert(p && n == 3 && memcmp(p, "str", 3) == 0);
+	p = rbuf_bytes(&r, &n);
+	cr_assert(p && n == 0);
+	cr_assert(rbuf_done(&r));
+	cr_assert_null(r.err);
+
+	wbuf_reset(&b);
+	cr_assert_eq(b.len, 0);
+	wbuf_free(&b);
+	cr_assert_null(b.data);
+}
+
+Test(wire, wbuf_grows_through_large_appends)
+{
+	struct wbuf b;
+	wbuf_init(&b);
+	uint8_t *big = malloc(1 << 20);
+	cr_assert(big);
+	for (size_t i = 0; i < (1 << 20); i++)
+		big[i] = (uint8_t)(i * 31);
+	for (int i = 0; i < 5; i++)
+		wbuf_raw(&b, big, 1 << 20);
+	cr_assert(!b.failed);
+	cr_assert_eq(b.len, 5u << 20);
+	for (int i = 0; i < 5; i++)
+		cr_assert_arr_eq(b.data + ((size_t)i << 20), big, 1 << 20);
+	free(big);
+	wbuf_free(&b);
+}
+
+Test(wire, rbuf_first_failure_sticks)
+{
+	static const uint8_t in[] = { 1, 2, 3 };
+	struct rbuf r;
+	rbuf_init(&r, in, sizeof in);
+	cr_assert_eq(rbuf_u32(&r), 0);
+	cr_assert_str_eq(r.err, "truncated u32");
+	/* three bytes are there, but a failed reader stays failed */
+	cr_assert_eq(rbuf_u8(&r), 0);
+	cr_assert_eq(rbuf_u16(&r), 0);
+	cr_assert_str_eq(r.err, "truncated u32");
+	cr_assert(!rbuf_done(&r));
+	cr_assert_str_eq(r.err, "truncated u32");
+
+	rbuf_init(&r, in, sizeof in);
+	cr_assert_eq(rbuf_u64(&r), 0);
+	cr_assert_str_eq(r.err, "truncated u64");
+
+	rbuf_init(&r, in, 1);
+	cr_assert_eq(rbuf_u16(&r), 0);
+	cr_assert_str_eq(r.err, "truncated u16");
+
+	rbuf_init(&r, in, 0);
+	cr_assert_eq(rbuf_u8(&r), 0);
+	cr_assert_str_eq(r.err, "truncated u8");
+
+	rbuf_init(&r, NULL, 0);
+	cr_assert_eq(rbuf_u8(&r), 0);
+	cr_assert_not_null(r.err);
+
+	uint8_t out[4] = { 9, 9, 9, 9 };
+	rbuf_init(&r, in, sizeof in);
+	cr_assert(!rbuf_raw(&r, out, 4));
+	cr_assert_not_null(r.err);
+	cr_assert_eq(out[0], 0, "a failed raw read zeroes its output");
+}
+
+Test(wire, rbuf_bytes_checks_the_length)
+{
+	/* length 5, only 4 bytes follow */
+	static const uint8_t in[] = { 5, 0, 0, 0, 'a', 'b', 'c', 'd' };
+	for (size_t cut = 0; cut <= sizeof in; cut++) {
+		uint8_t *copy = dup_bytes(in, cut);
+		struct rbuf r;
+		uint32_t n = 99;
+		rbuf_init(&r, copy, cut);
+		cr_assert_null(rbuf_bytes(&r, &n));
+		cr_assert_eq(n, 0);
+		cr_assert_str_eq(r.err, cut < 4 ? "truncated u32"
+					       : "truncated bytes");
+		free(copy);
+	}
+	/* a length near UINT32_MAX must not wrap the bounds check */
+	static const uint8_t huge[] = { 0xff, 0xff, 0xff, 0xff, 'a' };
+	struct rbuf r;
+	uint32_t n;
+	rbuf_init(&r, huge, sizeof huge);
+	cr_assert_null(rbuf_bytes(&r, &n));
+	cr_assert_str_eq(r.err, "truncated bytes");
+}
+
+Test(wire, rbuf_done_wants_every_byte)
+{
+	static const uint8_t in[] = { 1, 2 };
+	struct rbuf r;
+	rbuf_init(&r, in, sizeof in);
+	(void)rbuf_u8(&r);
+	cr_assert(!rbuf_done(&r));
+	cr_assert_str_eq(r.err, "trailing bytes");
+	rbuf_init(&r, in, sizeof in);
+	(void)rbuf_u16(&r);
+	cr_assert(rbuf_done(&r));
+}
+
+/* ---- raft messages ------------------------------------------------------ */
+
+Test(wire, raft_messages_round_trip)
+{
+	struct raft_msg msgs[16];
+	size_t n = sample_msgs(msgs);
+	struct raft_entry *scratch = NULL;
+	size_t cap = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct wbuf b;
+		wbuf_init(&b);
+		wire_put_raft_msg(&b, &msgs[i]);
+		cr_assert(!b.failed);
+		struct rbuf r;
+		struct raft_msg m;
+		rbuf_init(&r, b.data, b.len);
+		cr_assert_eq(wire_get_raft_msg(&r, &m, &scratch, &cap), 0,
+			     "message %zu: %s", i, r.err);
+		cr_assert(rbuf_done(&r), "message %zu: %s", i, r.err);
+		assert_msg_eq(&m, &msgs[i]);
+		/* entries point into the input, not into copies */
+		for (uint32_t j = 0; j < m.n_entries; j++)
+			cr_assert(m.entries[j].data >= b.data &&
+				  m.entries[j].data + m.entries[j].len <=
+				  b.data + b.len);
+		/* re-encoding gives the same bytes */
+		struct wbuf b2;
+		wbuf_init(&b2);
+		wire_put_raft_msg(&b2, &m);
+		cr_assert_eq(b2.len, b.len);
+		cr_assert_arr_eq(b2.data, b.data, b.len);
+		wbuf_free(&b2);
+		wbuf_free(&b);
+	}
+	cr_assert_geq(cap, 300);
+	free(scratch);
+}
+
+Test(wire, raft_message_layout)
+{
+	struct raft_msg m = { .type = RAFT_REQUEST_VOTE_REPLY, .from = 2,
+			      .to = 7, .term = 0x1122, .vote_granted = true };
+	struct wbuf b;
+	wbuf_init(&b);
+	wire_put_raft_msg(&b, &m);
+	static const uint8_t want[] = {
+		2, 2, 0, 0, 0, 7, 0, 0, 0,
+		0x22, 0x11, 0, 0, 0, 0, 0, 0, 1,
+	};
+	cr_assert_eq(b.len, sizeof want);
+	cr_assert_arr_eq(b.data, want, sizeof want);
+	wbuf_free(&b);
+}
+
+Test(wire, every_truncated_message_fails_in_bounds)
+{
+	struct raft_msg msgs[16];
+	size_t n = sample_msgs(msgs);
+	for (size_t i = 0; i < n; i++) {
+		struct wbuf b;
+		wbuf_init(&b);
+		wire_put_raft_msg(&b, &msgs[i]);
+		for (size_t cut = 0; cut < b.len; cut++) {
+			struct raft_msg m;
+			const char *err;
+			cr_assert_eq(decode_copy(b.data, cut, &m, &err), -1,
+				     "message %zu cut at %zu decoded", i, cut);
+			cr_assert_not_null(err);
+		}
+		/* and one byte too many is the caller's trailing bytes */
+		wbuf_u8(&b, 0);
+		struct raft_msg m;
+		const char *err;
+		cr_assert_eq(decode_copy(b.data, b.len, &m, &err), -1);
+		cr_assert_str_eq(err, "trailing bytes");
+		wbuf_free(&b);
+	}
+}
+
+static void expect_refused(const struct raft_msg *src, size_t patch_at,
+			   uint8_t value, const char *want)
+{
+	struct wbuf b;
+	wbuf_init(&b);
+	wire_put_raft_msg(&b, src);
+	cr_assert_lt(patch_at, b.len);
+	b.data[patch_at] = value;
+	struct raft_msg m;
+	const char *err;
+	cr_assert_eq(decode_copy(b.data, b.len, &m, &err), -1);
+	cr_assert_str_eq(err, want);
+	wbuf_free(&b);
+}
+
+Test(wire, bad_types_ids_and_booleans_are_refused)
+{
+	struct raft_msg rv = { .type = RAFT_REQUEST_VOTE, .from = 1, .to = 2,
+			       .term = 1 };
+	struct raft_msg rvr = { .type = RAFT_REQUEST_VOTE_REPLY, .from = 2,
+				.to = 1, .term = 1, .vote_granted = true };
+	struct raft_msg aer = { .type = RAFT_APPEND_ENTRIES_REPLY, .from = 2,
+				.to = 1, .term = 1, .success = true };
+	expect_refused(&rv, 0, 0, "unknown raft message type");
+	expect_refused(&rv, 0, 5, "unknown raft message type");
+	expect_refused(&rv, 0, 0xff, "unknown raft message type");
+	expect_refused(&rv, 1, 0, "node id out of range");            /* from 0 */
+	expect_refused(&rv, 1, RAFT_MAX_NODES + 1, "node id out of range");
+	expect_refused(&rv, 5, 0, "node id out of range");            /* to 0 */
+	expect_refused(&rv, 8, 1, "node id out of range");            /* to 2 + 2^24 */
+	expect_refused(&rvr, 17, 2, "bad boolean");
+	expect_refused(&rvr, 17, 0xff, "bad boolean");
+	expect_refused(&aer, 17, 2, "bad boolean");
+
+	/* ids 1 and RAFT_MAX_NODES are fine */
+	struct raft_msg edge = { .type = RAFT_REQUEST_VOTE, .from = 1,
+				 .to = RAFT_MAX_NODES, .term = 1 };
+	struct wbuf b;
+	wbuf_init(&b);
+	wire_put_raft_msg(&b, &edge);
+	struct raft_msg m;
+	const char *err;
+	cr_assert_eq(decode_copy(b.data, b.len, &m, &err), 0);
+	wbuf_free(&b);
+}
+
+Test(wire, huge_entry_count_is_refused_before_allocating)
+{
+	struct wbuf b;
+	wbuf_init(&b);
+	wbuf_u8(&b, RAFT_APPEND_ENTRIES);
+	wbuf_u32(&b, 1);
+	wbuf_u32(&b, 2);
+	wbuf_u64(&b, 3);
+	wbuf_u64(&b, 0);
+	wbuf_u64(&b, 0);
+	wbuf_u64(&b, 0);
+	wbuf_u32(&b, UINT32_MAX);
+	wbuf_raw(&b, "0123456789", 10);
+
+	struct raft_entry *scratch = NULL;
+	size_t cap = 0;
+	struct rbuf r;
+	struct raft_msg m;
+	rbuf_init(&r, b.data, b.len);
+	cr_assert_eq(wire_get_raft_msg(&r, &m, &scratch, &cap), -1);
+	cr_assert_str_eq(r.err, "too many entries");
+	cr_assert_null(scratch);
+	cr_assert_eq(cap, 0);
+
+	/* 3 entries need at least 36 bytes; 35 is not enough */
+	wbuf_reset(&b);
+	wbuf_u8(&b, RAFT_APPEND_ENTRIES);
+	wbuf_u32(&b, 1);
+	wbuf_u32(&b, 2);
+	wbuf_u64(&b, 3);
+	wbuf_u64(&b, 0);
+	wbuf_u64(&b, 0);
+	wbuf_u64(&b, 0);
+	wbuf_u32(&b, 3);
+	for (int i = 0; i < 35; i++)
+		wbuf_u8(&b, 0);
+	rbuf_init(&r, b.data, b.len);
+	cr_assert_eq(wire_get_raft_msg(&r, &m, &scratch, &cap), -1);
+	cr_assert_str_eq(r.err, "too many entries");
+	cr_assert_null(scratch);
+
+	/* with 36 bytes: three empty entries */
+	wbuf_u8(&b, 0);
+	rbuf_init(&r, b.data, b.len);
+	cr_assert_eq(wire_get_raft_msg(&r, &m, &scratch, &cap), 0, "%s", r.err);
+	cr_assert(rbuf_done(&r));
+	cr_assert_eq(m.n_entries, 3);
+	cr_assert_eq(cap, 3);
+	cr_assert_eq(m.entries[2].len, 0);
+	free(scratch);
+	wbuf_free(&b);
+}
+
+Test(wire, scratch_is_reused_and_grown)
+{
+	struct raft_msg msgs[16];
+	size_t n = sample_msgs(msgs);
+	struct raft_entry *scratch = NULL;
+	size_t cap = 0;
+	/* the one-entry message, then the 300-entry one, then one again */
+	size_t order[] = { 4, 5, 4 };
+	for (size_t k = 0; k < 3; k++) {
+		cr_assert_lt(order[k], n);
+		struct wbuf b;
+		wbuf_init(&b);
+		wire_put_raft_msg(&b, &msgs[order[k]]);
+		struct rbuf r;
+		struct raft_msg m;
+		rbuf_init(&r, b.data, b.len);
+		cr_assert_eq(wire_get_raft_msg(&r, &m, &scratch, &cap), 0);
+		cr_assert_eq(m.entries, scratch);
+		assert_msg_eq(&m, &msgs[order[k]]);
+		wbuf_free(&b);
+	}
+	cr_assert_eq(cap, 300);
+	free(scratch);
+}
+
+/* ---- state -------------------------------------------------------------- */
+
+static void sample_leader_state(struct wire_state *s)
+{
+	memset(s, 0, sizeof *s);
+	s->role = RAFT_LEADER;
+	s->term = 12;
+	s->voted_for = 3;
+	s->leader = 3;
+	s->commit = 100;
+	s->applied = 99;
+	s->last_index = 104;
+	s->snapshot_index = 0;
+	s->election_deadline = RAFT_NO_DEADLINE;
+	s->n_peers = 5;
+	for (int i = 1; i <= 5; i++) {
+		s->next_index[i] = 100 + (uint64_t)i;
+		s->match_index[i] = 90 + (uint64_t)i;
+	}
+}
+
+Test(wire, state_round_trips)
+{
+	struct wire_state in[3];
+	sample_leader_state(&in[0]);
+	memset(&in[1], 0, sizeof in[1]);
+	in[1].role = RAFT_FOLLOWER;
+	in[1].term = 1;
+	in[1].election_deadline = 12345;
+	sample_leader_state(&in[2]);
+	in[2].n_peers = RAFT_MAX_NODES;
+	for (int i = 1; i <= RAFT_MAX_NODES; i++)
+		in[2].next_index[i] = in[2].match_index[i] = UINT64_MAX - (uint64_t)i;
+	for (int k = 0; k < 3; k++) {
+		struct wbuf b;
+		wbuf_init(&b);
+		wire_put_state(&b, &in[k]);
+		cr_assert_eq(b.len, 61 + 16 * (size_t)in[k].n_peers);
+		struct rbuf r;
+		struct wire_state out;
+		rbuf_init(&r, b.data, b.len);
+		cr_assert_eq(wire_get_state(&r, &out), 0, "%s", r.err);
+		cr_assert(rbuf_done(&r));
+		cr_assert_eq(memcmp(&out, &in[k], sizeof out), 0);
+
+		/* every proper prefix fails, in bounds */
+		for (size_t cut = 0; cut < b.len; cut++) {
+			uint8_t *copy = dup_bytes(b.data, cut);
+			rbuf_init(&r, copy, cut);
+			cr_assert_eq(wire_get_state(&r, &out), -1);
+			cr_assert_not_null(r.err);
+			free(copy);
+		}
+		wbuf_free(&b);
+	}
+}
+
+Test(wire, bad_state_is_refused)
+{
+	struct wire_state s;
+	struct wbuf b;
+	struct rbuf r;
+	struct wire_state out;
+
+	sample_leader_state(&s);
+	wbuf_init(&b);
+	wire_put_state(&b, &s);
+	b.data[0] = 3;                          /* role */
+	rbuf_init(&r, b.data, b.len);
+	cr_assert_eq(wire_get_state(&r, &out), -1);
+	cr_assert_str_eq(r.err, "bad role");
+
+	wbuf_reset(&b);
+	wire_put_state(&b, &s);
+	b.data[57] = RAFT_MAX_NODES + 1;        /* n_peers */
+	rbuf_init(&r, b.data, b.len);
+	cr_assert_eq(wire_get_state(&r, &out), -1);
+	cr_assert_str_eq(r.err, "too many peers");
+
+	wbuf_reset(&b);
+	wire_put_state(&b, &s);
+	b.data[9] = RAFT_MAX_NODES + 1;         /* voted_for */
+	rbuf_init(&r, b.data, b.len);
+	cr_assert_eq(wire_get_state(&r, &out), -1);
+	cr_assert_str_eq(r.err, "node id out of range");
+	wbuf_free(&b);
+}
+
+/* ---- frames and the reader ---------------------------------------------- */
+
+Test(wire, type_names)
+{
+	cr_assert_str_eq(wire_type_name(WIRE_HELLO), "HELLO");
+	cr_assert_str_eq(wire_type_name(WIRE_SEND), "SEND");
+	cr_assert_str_eq(wire_type_name(WIRE_PROPOSED), "PROPOSED");
+	cr_assert_str_eq(wire_type_name(WIRE_STATE), "STATE");
+	cr_assert_str_eq(wire_type_name(WIRE_APPEND), "APPEND");
+	cr_assert_str_eq(wire_type_name(WIRE_TRUNCATE), "TRUNCATE");
+	cr_assert_str_eq(wire_type_name(WIRE_APPLY), "APPLY");
+	cr_assert_str_eq(wire_type_name(WIRE_NOTE), "NOTE");
+	cr_assert_str_eq(wire_type_name(WIRE_DONE), "DONE");
+	cr_assert_str_eq(wire_type_name(WIRE_FATAL), "FATAL");
+	cr_assert_str_eq(wire_type_name(WIRE_TICK), "TICK");
+	cr_assert_str_eq(wire_type_name(WIRE_DELIVER), "DELIVER");
+	cr_assert_str_eq(wire_type_name(WIRE_PROPOSE), "PROPOSE");
+	cr_assert_str_eq(wire_type_name(WIRE_TIMEOUT_NOW), "TIMEOUT_NOW");
+	cr_assert_str_eq(wire_type_name(WIRE_SET_TIMER), "SET_TIMER");
+	int known = 0;
+	for (int t = 0; t < 256; t++) {
+		if (wire_type_known((uint8_t)t))
+			known++;
+		else
+			cr_assert_str_eq(wire_type_name((uint8_t)t), "?");
+	}
+	cr_assert_eq(known, 15);
+}
+
+Test(wire, frame_header_layout)
+{
+	struct wbuf b;
+	wbuf_init(&b);
+	size_t at = wire_frame_begin(&b, WIRE_DONE);
+	wbuf_u64(&b, 0x0807060504030201ULL);
+	wire_frame_end(&b, at);
+	size_t at2 = wire_frame_begin(&b, WIRE_TICK);
+	wire_frame_end(&b, at2);
+	static const uint8_t want[] = {
+		8, 0, 0, 0, WIRE_DONE, 1, 2, 3, 4, 5, 6, 7, 8,
+		0, 0, 0, 0, WIRE_TICK,
+	};
+	cr_assert_eq(at, 0);
+	cr_assert_eq(at2, 13);
+	cr_assert_eq(b.len, sizeof want);
+	cr_assert_arr_eq(b.data, want, sizeof want);
+	wbuf_free(&b);
+}
+
+/* Encode one frame of every type with its documented payload, decode each
+ * with the matching decoder. */
+Test(wire, every_frame_type_round_trips)
+{
+	struct raft_msg msgs[16];
+	size_t nm = sample_msgs(msgs);
+	struct wire_state st;
+	sample_leader_state(&st);
+	uint8_t token[WIRE_TOKEN_LEN];
+	for (int i = 0; i < WIRE_TOKEN_LEN; i++)
+		token[i] = (uint8_t)(0xa0 + i);
+
+	struct wbuf b;
+	size_t at;
+	wbuf_init(&b);
+	at = wire_frame_begin(&b, WIRE_HELLO);
+	wbuf_u16(&b, WIRE_VERSION);
+	wbuf_raw(&b, token, sizeof token);
+	wbuf_u32(&b, 3);
+	wbuf_u32(&b, 2);
+	wbuf_u32(&b, 4242);
+	wire_frame_end(&b, at);
+	at = wire_frame_begin(&b, WIRE_SEND);
+	wire_put_raft_msg(&b, &msgs[5]);
+	wire_frame_end(&b, at);
+	at = wire_frame_begin(&b, WIRE_PROPOSED);
+	wbuf_u64(&b, 17);
+	wbuf_u64(&b, 8);
+	wbuf_u64(&b, 2);
+	wbuf_u8(&b, 1);
+	wire_frame_end(&b, at);
+	at = wire_frame_begin(&b, WIRE_STATE);
+	wire_put_state(&b, &st);
+	wire_frame_end(&b, at);
+	at = wire_frame_begin(&b, WIRE_APPEND);
+	wbuf_u64(&b, 8);
+	wbuf_u64(&b, 2);
+	wbuf_bytes(&b, "x=1", 3);
+	wbuf_u8(&b, 0);
+	wire_frame_end(&b, at);
+	at = wire_frame_begin(&b, WIRE_TRUNCATE);
+	wbuf_u64(&b, 5);
+	wire_frame_end(&b, at);
+	at = wire_frame_begin(&b, WIRE_APPLY);
+	wbuf_u64(&b, 8);
+	wbuf_u64(&b, 2);
+	wbuf_bytes(&b, "", 0);
+	wire_frame_end(&b, at);
+	at = wire_frame_begin(&b, WIRE_NOTE);
+	wbuf_u8(&b, 1);
+	wbuf_str(&b, "log: bad CRC at record 4, cut 40 bytes");
+	wire_frame_end(&b, at);
+	at = wire_frame_begin(&b, WIRE_DONE);
+	wbuf_u64(&b, UINT64_MAX);
+	wire_frame_end(&b, at);
+	at = wire_frame_begin(&b, WIRE_FATAL);
+	wbuf_str(&b, "cannot open data dir");
+	wire_frame_end(&b, at);
+	at = wire_frame_begin(&b, WIRE_TICK);
+	wbuf_u64(&b, 1000);
+	wire_frame_end(&b, at);
+	at = wire_frame_begin(&b, WIRE_DELIVER);
+	wbuf_u64(&b, 1001);
+	wire_put_raft_msg(&b, &msgs[7]);
+	wire_frame_end(&b, at);
+	at = wire_frame_begin(&b, WIRE_PROPOSE);
+	wbuf_u64(&b, 1002);
+	wbuf_u64(&b, 18);
+	wbuf_bytes(&b, "y=2", 3);
+	wire_frame_end(&b, at);
+	at = wire_frame_begin(&b, WIRE_TIMEOUT_NOW);
+	wbuf_u64(&b, 1003);
+	wire_frame_end(&b, at);
+	at = wire_frame_begin(&b, WIRE_SET_TIMER);
+	wbuf_u64(&b, 1004);
+	wbuf_u64(&b, 1500);
+	wire_frame_end(&b, at);
+	cr_assert(!b.failed);
+	cr_assert_gt(nm, 7);
+
+	struct wire_reader wr;
+	struct wire_frame f;
+	const char *why = NULL;
+	struct raft_entry *scratch = NULL;
+	size_t cap = 0;
+	wire_reader_init(&wr);
+	cr_assert_eq(wire_reader_feed(&wr, b.data, b.len), 0);
+	int seen = 0;
+	int rc;
+	while ((rc = wire_reader_next(&wr, &f, &why)) == 1) {
+		struct rbuf r;
+		struct raft_msg m;
+		struct wire_state s2;
+		uint32_t n;
+		const uint8_t *p;
+		uint8_t tok[WIRE_TOKEN_LEN];
+		rbuf_init(&r, f.payload, f.len);
+		switch (f.type) {
+		case WIRE_HELLO:
+			cr_assert_eq(rbuf_u16(&r), WIRE_VERSION);
+			cr_assert(rbuf_raw(&r, tok, sizeof tok));
+			cr_assert_arr_eq(tok, token, sizeof tok);
+			cr_assert_eq(rbuf_u32(&r), 3);
+			cr_assert_eq(rbuf_u32(&r), 2);
+			cr_assert_eq(rbuf_u32(&r), 4242);
+			break;
+		case WIRE_SEND:
+			cr_assert_eq(wire_get_raft_msg(&r, &m, &scratch, &cap), 0);
+			assert_msg_eq(&m, &msgs[5]);
+			break;
+		case WIRE_PROPOSED:
+			cr_assert_eq(rbuf_u64(&r), 17);
+			cr_assert_eq(rbuf_u64(&r), 8);
+			cr_assert_eq(rbuf_u64(&r), 2);
+			cr_assert_eq(rbuf_u8(&r), 1);
+			break;
+		case WIRE_STATE:
+			cr_assert_eq(wire_get_state(&r, &s2), 0);
+			cr_assert_eq(memcmp(&s2, &st, sizeof st), 0);
+			break;
+		case WIRE_APPEND:
+			cr_assert_eq(rbuf_u64(&r), 8);
+			cr_assert_eq(rbuf_u64(&r), 2);
+			p = rbuf_bytes(&r, &n);
+			cr_assert(p && n == 3 && memcmp(p, "x=1", 3) == 0);
+			cr_assert_eq(rbuf_u8(&r), 0);
+			break;
+		case WIRE_TRUNCATE:
+			cr_assert_eq(rbuf_u64(&r), 5);
+			break;
+		case WIRE_APPLY:
+			cr_assert_eq(rbuf_u64(&r), 8);
+			cr_assert_eq(rbuf_u64(&r), 2);
+			p = rbuf_bytes(&r, &n);
+			cr_assert(p && n == 0);
+			break;
+		case WIRE_NOTE:
+			cr_assert_eq(rbuf_u8(&r), 1);
+			p = rbuf_bytes(&r, &n);
+			cr_assert(p && n == 38 &&
+				  memcmp(p, "log: bad CRC at record 4, cut 40 bytes", 38) == 0);
+			break;
+		case WIRE_DONE:
+			cr_assert_eq(rbuf_u64(&r), UINT64_MAX);
+			break;
+		case WIRE_FATAL:
+			p = rbuf_bytes(&r, &n);
+			cr_assert(p && n == 20);
+			break;
+		case WIRE_TICK:
+			cr_assert_eq(rbuf_u64(&r), 1000);
+			break;
+		case WIRE_DELIVER:
+			cr_assert_eq(rbuf_u64(&r), 1001);
+			cr_assert_eq(wire_get_raft_msg(&r, &m, &scratch, &cap), 0);
+			assert_msg_eq(&m, &msgs[7]);
+			break;
+		case WIRE_PROPOSE:
+			cr_assert_eq(rbuf_u64(&r), 1002);
+			cr_assert_eq(rbuf_u64(&r), 18);
+			p = rbuf_bytes(&r, &n);
+			cr_assert(p && n == 3 && memcmp(p, "y=2", 3) == 0);
+			break;
+		case WIRE_TIMEOUT_NOW:
+			cr_assert_eq(rbuf_u64(&r), 1003);
+			break;
+		case WIRE_SET_TIMER:
+			cr_assert_eq(rbuf_u64(&r), 1004);
+			cr_assert_eq(rbuf_u64(&r), 1500);
+			break;
+		}
+		cr_assert(rbuf_done(&r), "%s: %s", wire_type_name(f.type), r.err);
+		seen++;
+	}
+	cr_assert_eq(rc, 0);
+	cr_assert_eq(seen, 15);
+	free(scratch);
+	wire_reader_free(&wr);
+	wbuf_free(&b);
+}
+
+/* Take every frame the reader has; check them against ex[*k...]. */
+static void drain(struct wire_reader *wr, const struct wbuf *b,
+		  const struct expect *ex, size_t n_ex, size_t *k)
+{
+	struct wire_frame f;
+	const char *why = NULL;
+	int rc;
+	while ((rc = wire_reader_next(wr, &f, &why)) == 1) {
+		cr_assert_lt(*k, n_ex, "more frames than were sent");
+		check_frame(b, &ex[*k], &f);
+		(*k)++;
+	}
+	cr_assert_eq(rc, 0, "reader failed: %s", why);
+}
+
+Test(wire, reader_split_at_every_byte_boundary)
+{
+	struct wbuf b;
+	struct expect ex[32];
+	wbuf_init(&b);
+	size_t n_ex = build_stream(&b, ex);
+	for (size_t cut = 0; cut <= b.len; cut++) {
+		struct wire_reader wr;
+		size_t k = 0;
+		wire_reader_init(&wr);
+		cr_assert_eq(wire_reader_feed(&wr, b.data, cut), 0);
+		drain(&wr, &b, ex, n_ex, &k);
+		cr_assert_eq(wire_reader_feed(&wr, b.data + cut, b.len - cut), 0);
+		drain(&wr, &b, ex, n_ex, &k);
+		cr_assert_eq(k, n_ex, "cut at %zu: %zu frames", cut, k);
+		wire_reader_free(&wr);
+	}
+	/* two cuts: every pair (i, j) */
+	for (size_t i = 0; i <= b.len; i += 3) {
+		for (size_t j = i; j <= b.len; j += 5) {
+			struct wire_reader wr;
+			size_t k = 0;
+			wire_reader_init(&wr);
+			wire_reader_feed(&wr, b.data, i);
+			drain(&wr, &b, ex, n_ex, &k);
+			wire_reader_feed(&wr, b.data + i, j - i);
+			drain(&wr, &b, ex, n_ex, &k);
+			wire_reader_feed(&wr, b.data + j, b.len - j);
+			drain(&wr, &b, ex, n_ex, &k);
+			cr_assert_eq(k, n_ex);
+			wire_reader_free(&wr);
+		}
+	}
+	wbuf_free(&b);
+}
+
+Test(wire, reader_byte_by_byte)
+{
+	struct wbuf b;
+	struct expect ex[32];
+	wbuf_init(&b);
+	size_t n_ex = build_stream(&b, ex);
+	struct wire_reader wr;
+	size_t k = 0;
+	wire_reader_init(&wr);
+	for (size_t i = 0; i < b.len; i++) {
+		cr_assert_eq(wire_reader_feed(&wr, b.data + i, 1), 0);
+		drain(&wr, &b, ex, n_ex, &k);
+	}
+	cr_assert_eq(k, n_ex);
+	wire_reader_free(&wr);
+	wbuf_free(&b);
+}
+
+Test(wire, reader_many_frames_in_one_feed)
+{
+	enum { N = 200000 };
+	struct wbuf b;
+	wbuf_init(&b);
+	for (uint32_t i = 0; i < N; i++) {
+		size_t at = wire_frame_begin(&b, WIRE_TICK);
+		wbuf_u64(&b, i);
+		wire_frame_end(&b, at);
+	}
+	cr_assert(!b.failed);
+	struct wire_reader wr;
+	struct wire_frame f;
+	const char *why;
+	wire_reader_init(&wr);
+	cr_assert_eq(wire_reader_feed(&wr, b.data, b.len), 0);
+	uint32_t k = 0;
+	int rc;
+	while ((rc = wire_reader_next(&wr, &f, &why)) == 1) {
+		struct rbuf r;
+		rbuf_init(&r, f.payload, f.len);
+		cr_assert_eq(rbuf_u64(&r), k);
+		k++;
+	}
+	cr_assert_eq(rc, 0);
+	cr_assert_eq(k, N);
+	wire_reader_free(&wr);
+	wbuf_free(&b);
+}
+
+Test(wire, reader_keeps_a_small_buffer_for_small_frames)
+{
+	/* a frame and a half per feed, forever: the buffer must not creep */
+	struct wbuf b;
+	wbuf_init(&b);
+	for (uint32_t i = 0; i < 3000; i++) {
+		size_t at = wire_frame_begin(&b, WIRE_DONE);
+		wbuf_u64(&b, i);
+		wire_frame_end(&b, at);
+	}
+	struct wire_reader wr;
+	struct wire_frame f;
+	const char *why;
+	wire_reader_init(&wr);
+	uint32_t k = 0;
+	for (size_t off = 0; off < b.len; off += 20) {
+		size_t n = b.len - off < 20 ? b.len - off : 20;
+		cr_assert_eq(wire_reader_feed(&wr, b.data + off, n), 0);
+		while (wire_reader_next(&wr, &f, &why) == 1) {
+			struct rbuf r;
+			rbuf_init(&r, f.payload, f.len);
+			cr_assert_eq(rbuf_u64(&r), k);
+			k++;
+		}
+		cr_assert_leq(wr.cap, 4096);
+	}
+	cr_assert_eq(k, 3000);
+	wire_reader_free(&wr);
+	wbuf_free(&b);
+}
+
+Test(wire, reader_random_chunks_and_big_frames)
+{
+	struct rng g;
+	rng_seed(&g, 42);
+	struct wbuf b;
+	struct expect ex[400];
+	size_t n_ex = 0;
+	wbuf_init(&b);
+	for (int i = 0; i < 400; i++) {
+		size_t len;
+		switch (rng_range(&g, 0, 4)) {
+		case 0: len = 0; break;
+		case 1: len = rng_range(&g, 1, 64); break;
+		case 2: len = rng_range(&g, 64, 5000); break;
+		default: len = rng_range(&g, 5000, 300000); break;
+		}
+		size_t at = wire_frame_begin(&b, WIRE_APPLY);
+		for (size_t j = 0; j < len; j++)
+			wbuf_u8(&b, (uint8_t)rng_next(&g));
+		wire_frame_end(&b, at);
+		ex[n_ex++] = (struct expect){ WIRE_APPLY, at + WIRE_HEADER, len };
+	}
+	cr_assert(!b.failed);
+	struct wire_reader wr;
+	size_t k = 0;
+	wire_reader_init(&wr);
+	for (size_t off = 0; off < b.len;) {
+		size_t n = (size_t)rng_range(&g, 1, 1 + (1u << rng_range(&g, 0, 18)));
+		if (n > b.len - off)
+			n = b.len - off;
+		cr_assert_eq(wire_reader_feed(&wr, b.data + off, n), 0);
+		off += n;
+		/* sometimes let bytes pile up before taking frames */
+		if (rng_range(&g, 0, 4) != 0)
+			drain(&wr, &b, ex, n_ex, &k);
+	}
+	drain(&wr, &b, ex, n_ex, &k);
+	cr_assert_eq(k, n_ex);
+	wire_reader_free(&wr);
+	wbuf_free(&b);
+}
+
+Test(wire, oversize_frame_is_refused_at_the_header)
+{
+	uint8_t h[WIRE_HEADER] = { 0, 0, 0, 0, WIRE_SEND };
+	struct wire_reader wr;
+	struct wire_frame f;
+	const char *why = NULL;
+	char want[128];
+
+	/* exactly the limit is fine: the reader just waits for the payload */
+	uint32_t len = WIRE_MAX_FRAME;
+	for (int i = 0; i < 4; i++)
+		h[i] = (uint8_t)(len >> (8 * i));
+	wire_reader_init(&wr);
+	wire_reader_feed(&wr, h, sizeof h);
+	cr_assert_eq(wire_reader_next(&wr, &f, &why), 0);
+	wire_reader_free(&wr);
+
+	len = WIRE_MAX_FRAME + 1;
+	for (int i = 0; i < 4; i++)
+		h[i] = (uint8_t)(len >> (8 * i));
+	wire_reader_init(&wr);
+	wire_reader_feed(&wr, h, 4);
+	cr_assert_eq(wire_reader_next(&wr, &f, &why), 0, "no header yet");
+	wire_reader_feed(&wr, h + 4, 1);
+	cr_assert_eq(wire_reader_next(&wr, &f, &why), -1);
+	snprintf(want, sizeof want, "frame of %u bytes exceeds the limit of %u",
+		 WIRE_MAX_FRAME + 1, WIRE_MAX_FRAME);
+	cr_assert_str_eq(why, want);
+	wire_reader_free(&wr);
+
+	/* UINT32_MAX, and a limit set lower */
+	memset(h, 0xff, 4);
+	wire_reader_init(&wr);
+	wire_reader_feed(&wr, h, sizeof h);
+	cr_assert_eq(wire_reader_next(&wr, &f, &why), -1);
+	cr_assert_str_eq(why, "frame of 4294967295 bytes exceeds the limit of 16777216");
+	wire_reader_free(&wr);
+
+	wire_reader_init(&wr);
+	wr.max_frame = 100;
+	uint8_t h2[WIRE_HEADER + 101] = { 101, 0, 0, 0, WIRE_TICK };
+	wire_reader_feed(&wr, h2, sizeof h2);
+	cr_assert_eq(wire_reader_next(&wr, &f, &why), -1);
+	cr_assert_str_eq(why, "frame of 101 bytes exceeds the limit of 100");
+	wire_reader_free(&wr);
+}
+
+Test(wire, unknown_frame_type_is_refused_at_the_header)
+{
+	static const uint8_t bad[] = { 0, 11, 19, 25, 255 };
+	for (size_t i = 0; i < sizeof bad; i++) {
+		uint8_t h[WIRE_HEADER] = { 8, 0, 0, 0, bad[i] };
+		struct wire_reader wr;
+		struct wire_frame f;
+		const char *why = NULL;
+		char want[64];
+		wire_reader_init(&wr);
+		wire_reader_feed(&wr, h, sizeof h);
+		cr_assert_eq(wire_reader_next(&wr, &f, &why), -1);
+		snprintf(want, sizeof want, "unknown frame type %u", bad[i]);
+		cr_assert_str_eq(why, want);
+		wire_reader_free(&wr);
+	}
+}
+
+Test(wire, bad_frame_after_good_ones)
+{
+	struct wbuf b;
+	wbuf_init(&b);
+	size_t at = wire_frame_begin(&b, WIRE_TICK);
+	wbuf_u64(&b, 1);
+	wire_frame_end(&b, at);
+	wbuf_raw(&b, "\x01\x00\x00\x00\x63", 5);  /* type 99 */
+	struct wire_reader wr;
+	struct wire_frame f;
+	const char *why = NULL;
+	wire_reader_init(&wr);
+	wire_reader_feed(&wr, b.data, b.len);
+	cr_assert_eq(wire_reader_next(&wr, &f, &why), 1);
+	cr_assert_eq(f.type, WIRE_TICK);
+	cr_assert_eq(wire_reader_next(&wr, &f, &why), -1);
+	cr_assert_str_eq(why, "unknown frame type 99");
+	wire_reader_free(&wr);
+	wbuf_free(&b);
+}
+
+Test(wire, truncated_frame_payloads_fail_in_bounds)
+{
+	/* a DELIVER whose frame is intact but whose payload is cut short: the
+	 * frame is valid, the decoder must refuse it */
+	struct raft_msg msgs[16];
+	size_t nm = sample_msgs(msgs);
+	for (size_t i = 0; i < nm; i++) {
+		struct wbuf full;
+		wbuf_init(&full);
+		wbuf_u64(&full, 99);
+		wire_put_raft_msg(&full, &msgs[i]);
+		for (size_t cut = 0; cut < full.len; cut += 1 + cut / 16) {
+			struct wbuf b;
+			wbuf_init(&b);
+			size_t at = wire_frame_begin(&b, WIRE_DELIVER);
+			wbuf_raw(&b, full.data, cut);
+			wire_frame_end(&b, at);
+			uint8_t *copy = dup_bytes(b.data, b.len);
+			struct wire_reader wr;
+			struct wire_frame f;
+			const char *why;
+			wire_reader_init(&wr);
+			wire_reader_feed(&wr, copy, b.len);
+			free(copy);
+			cr_assert_eq(wire_reader_next(&wr, &f, &why), 1);
+			/* the payload in its own exact allocation */
+			uint8_t *pl = dup_bytes(f.payload, f.len);
+			struct rbuf r;
+			struct raft_msg m;
+			struct raft_entry *scratch = NULL;
+			size_t cap = 0;
+			rbuf_init(&r, pl, f.len);
+			(void)rbuf_u64(&r);
+			int rc = wire_get_raft_msg(&r, &m, &scratch, &cap);
+			cr_assert_eq(rc, -1);
+			cr_assert_not_null(r.err);
+			free(scratch);
+			free(pl);
+			wire_reader_free(&wr);
+			wbuf_free(&b);
+		}
+		wbuf_free(&full);
+	}
+}

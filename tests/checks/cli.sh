@@ -1,6 +1,6 @@
 # The command line: help, version, bad usage (exit 2 with a one-line hint),
 # scripts that fail (exit 1 with FILE:LINE: message), runaway scripts.
-. tests/checks/lib.sh
+. tests/tools/checklib.sh
 expect_exit 0 "$TERMSCOPE" --help
 grep -q "termscope run FILE.lua" "$WORK/out" || die "--help does not show run"
 expect_exit 0 "$TERMSCOPE" --version

@@ -1,6 +1,6 @@
 # Same seed + same script => the same events file, byte for byte, but for
 # the pid and wall fields.  A lossy, duplicating, crashing run, twice.
-. tests/checks/lib.sh
+. tests/tools/checklib.sh
 cat >"$WORK/s.lua" <<'LUA'
 local c = ts.cluster{ kind = "raft", nodes = 5 }
 c:net{ unreliable = true, dup = 0.05, reorder = true }

@@ -1,5 +1,5 @@
 # `termscope check` finds the violations it promises to find.
-. tests/checks/lib.sh
+. tests/tools/checklib.sh
 printf '%s\n' '{"t":0,"ev":"hub","seed":1}' \
 	'{"t":5,"ev":"role","node":1,"role":"leader","term":2}' \
 	'{"t":6,"ev":"role","node":2,"role":"leader","term":2}' >"$WORK/two.jsonl"

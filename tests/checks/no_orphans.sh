@@ -1,6 +1,6 @@
 # No node process outlives its controller: not after a normal end, a script
 # error, Ctrl-C (SIGINT), or SIGKILL of the controller itself.
-. tests/checks/lib.sh
+. tests/tools/checklib.sh
 pids_of() { sed -n 's/.*"ev":"spawn".*"pid":\([0-9]*\).*/\1/p' "$1"; }
 none_alive() { for p in $(pids_of "$1"); do alive "$p" && return 1; done; return 0; }
 ups() { [ "$(grep -c '"ev":"up"' "$1" 2>/dev/null)" -ge "$2" ]; }

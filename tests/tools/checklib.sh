@@ -1,4 +1,4 @@
-# lib.sh — helpers for the checks (sourced, not run).
+# checklib.sh — helpers for tests/checks (sourced, not run).
 # TERMSCOPE: the binary under test.  WORK: a scratch dir removed at exit.
 set -u
 TERMSCOPE=${TERMSCOPE:-./termscope}

@@ -797,6 +797,14 @@ static int l_ts_seed(lua_State *L)
 	return 1;
 }
 
+/* ts.wall(): wall-clock milliseconds, for benchmarks.  Anything a script
+ * decides from it will not replay. */
+static int l_wall(lua_State *L)
+{
+	lua_pushnumber(L, (lua_Number)uv_hrtime() / 1e6);
+	return 1;
+}
+
 static int l_headless(lua_State *L)
 {
 	lua_pushboolean(L, rt_of(L)->opts.headless);
@@ -850,6 +858,7 @@ static const luaL_Reg ts_funcs[] = {
 	{ "go", l_go },
 	{ "seed", l_ts_seed },
 	{ "headless", l_headless },
+	{ "wall", l_wall },
 	{ NULL, NULL },
 };
 

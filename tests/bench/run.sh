@@ -1,0 +1,20 @@
+#!/bin/sh
+# run.sh — `make bench`: figures, printed; nothing is asserted about wall time.
+#   the Raft scenario suite's wall time (release build, one at a time)
+#   virtual seconds per wall second: an idle 5-node cluster, 1,000 commands
+#   messages per committed command; controller and node peak RSS
+set -u
+cd "$(dirname "$0")/../.."
+TERMSCOPE=${TERMSCOPE:-./termscope}
+echo "== termscope bench ($(nproc) cores, $(uname -m))"
+"$TERMSCOPE" run tests/bench/raft.lua --headless --seed 1 || exit 1
+t0=$(date +%s.%N)
+n=0
+for f in tests/scenarios/3*.lua; do
+	[ -e "$f" ] || continue
+	seed=$(sed -n 's/^-- seed: *\([0-9][0-9]*\).*/\1/p' "$f" | head -n 1)
+	"$TERMSCOPE" run "$f" --headless --seed "${seed:-1}" >/dev/null 2>&1 || echo "(scenario $f failed)"
+	n=$((n + 1))
+done
+t1=$(date +%s.%N)
+awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN { printf "raft_scenarios %d scenarios %.1f wall_s\n", n, b - a }'

@@ -549,13 +549,14 @@ out:
 	for (int i = 0; i < 3; i++)
 		uv_close((uv_handle_t *)&rt->signals[i], close_cb);
 	uv_run(rt->loop, UV_RUN_DEFAULT);
+	/* Lua first: the __gc of task handles still touches the tasks */
+	lua_close(L);
+	rt->L = NULL;
 	while (rt->tasks) {
 		struct task *t = rt->tasks;
 		rt->tasks = t->next;
 		task_free(t);
 	}
-	lua_close(L);
-	rt->L = NULL;
 	lua_api_free(rt);
 	uv_loop_close(rt->loop);
 	fflush(stdout);

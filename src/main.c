@@ -41,8 +41,8 @@ static const char usage_text[] =
 	"  --seed N           the run's seed: the same seed replays the same run (default: random)\n"
 	"  --events FILE      write every event as a JSON line to FILE\n"
 	"  --keep             keep the run's data dirs (their place is printed at exit)\n"
-	"  --pace fast|paced  fast: virtual time as fast as the nodes answer (default);\n"
-	"                     paced: virtual time follows the wall clock times --speed\n"
+	"  --pace fast|paced  fast: virtual time as fast as the nodes answer (scripts' default);\n"
+	"                     paced: virtual time follows the wall clock times --speed (the demo's)\n"
 	"  --speed X          paced: virtual seconds per wall second, 0.05 to 20 (default 1)\n"
 	"\n"
 	"exit codes: 0 success, 1 a failed script or check, 2 bad usage\n";
@@ -151,8 +151,9 @@ int main(int argc, char **argv)
 			file ? file : "the built-in demo");
 		o.headless = true;
 	}
+	/* the demo is for watching: it follows the wall clock unless told otherwise */
 	if (!pace_given)
-		o.pace = HUB_FAST;
+		o.pace = file ? HUB_FAST : HUB_PACED;
 	o.script = file;
 
 	char exe[PATH_MAX];

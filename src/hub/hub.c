@@ -1266,7 +1266,6 @@ static int check_id(struct hub *h, uint32_t id)
 		set_err(h, "the hub is busy");
 		return -1;
 	}
-	hub_sync_clock(h);
 	return 0;
 }
 
@@ -1383,7 +1382,6 @@ int hub_partition(struct hub *h, const uint32_t *group_of)
 		set_err(h, "the hub is busy");
 		return -1;
 	}
-	hub_sync_clock(h);
 	net_partition(&h->net, group_of);
 	/* the event lists the groups, in order of their lowest member */
 	json_t *ev = ev_new(h, "partition");
@@ -1449,7 +1447,6 @@ int hub_heal(struct hub *h)
 		set_err(h, "the hub is busy");
 		return -1;
 	}
-	hub_sync_clock(h);
 	net_heal(&h->net);
 	ev_net(h, "heal");
 	progress(h);
@@ -1466,7 +1463,6 @@ int hub_set_net(struct hub *h, const struct net_params *p)
 		set_err(h, "delay must be {min, max} with 0 <= min <= max <= 3600000 ms");
 		return -1;
 	}
-	hub_sync_clock(h);
 	h->net.p = *p;
 	json_t *ev = ev_new(h, "net");
 	json_object_set_new(ev, "drop", json_real(p->drop));
@@ -1516,7 +1512,6 @@ int hub_propose(struct hub *h, uint32_t id, const void *data, uint32_t len, uint
 		set_err(h, "no node %u (the cluster has nodes 1-%u)", id, h->cfg.n);
 		return -1;
 	}
-	hub_sync_clock(h);
 	return push_input(h, id, WIRE_PROPOSE, req, 0, data, len);
 }
 
@@ -1530,7 +1525,6 @@ int hub_timeout_now(struct hub *h, uint32_t id)
 
 int hub_align_timers(struct hub *h)
 {
-	hub_sync_clock(h);
 	uint64_t at = h->now + (h->cfg.election ? h->cfg.election : 300);
 	json_t *ev = ev_new(h, "align");
 	ev_int(ev, "at", (int64_t)at);

@@ -138,7 +138,8 @@ uint64_t hub_now(const struct hub *h);
 void hub_set_pace(struct hub *h, enum hub_pace pace, double speed);
 void hub_freeze(struct hub *h, bool frozen);   /* paced: stop/start the clock */
 bool hub_frozen(const struct hub *h);
-/* Paced: bring `now` up to the wall clock (before an action is taken). */
+/* Paced: bring `now` up to the wall clock, before a person's action (scripts
+ * act at the virtual instant they woke at, so they replay in any pace). */
 void hub_sync_clock(struct hub *h);
 
 /* Timers for the hub's users: fire hooks.timer(id) at virtual time `at`. */

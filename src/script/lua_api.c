@@ -316,7 +316,6 @@ static int l_started(lua_State *L)
 static int l_now(lua_State *L)
 {
 	struct hub *h = live_hub(L, 1);
-	hub_sync_clock(h);
 	lua_pushinteger(L, (lua_Integer)hub_now(h));
 	return 1;
 }
@@ -324,7 +323,6 @@ static int l_now(lua_State *L)
 static int l_time(lua_State *L)
 {
 	struct hub *h = live_hub(L, 1);
-	hub_sync_clock(h);
 	lua_pushnumber(L, (lua_Number)hub_now(h) / 1000.0);
 	return 1;
 }

@@ -1,5 +1,6 @@
 # Same seed + same script => the same events file, byte for byte, but for
-# the pid and wall fields.  A lossy, duplicating, crashing run, twice.
+# the pid and wall fields, in fast and in paced time.  A lossy, duplicating,
+# crashing run, three times.
 . tests/tools/checklib.sh
 cat >"$WORK/s.lua" <<'LUA'
 local c = ts.cluster{ kind = "raft", nodes = 5 }
@@ -26,6 +27,10 @@ cmp "$WORK/a.stable" "$WORK/b.stable" || { diff "$WORK/a.stable" "$WORK/b.stable
 [ "$(wc -l <"$WORK/a.jsonl")" -gt 500 ] || die "suspiciously few events"
 grep -q '"ev":"drop","id":[0-9]*,"why":"loss"' "$WORK/a.jsonl" || die "the lossy network lost nothing"
 grep -q '"ev":"dup"' "$WORK/a.jsonl" || die "nothing was duplicated"
+# paced (virtual time tied to the wall clock, here 20x) is the same run too
+expect_exit 0 "$TERMSCOPE" run "$WORK/s.lua" --headless --seed 42 --pace paced --speed 20 --events "$WORK/p.jsonl"
+stable "$WORK/p.jsonl" >"$WORK/p.stable"
+cmp "$WORK/a.stable" "$WORK/p.stable" || { diff "$WORK/a.stable" "$WORK/p.stable" | head; die "paced differs from fast"; }
 # and another seed is another run
 expect_exit 0 "$TERMSCOPE" run "$WORK/s.lua" --headless --seed 43 --events "$WORK/c.jsonl"
 stable "$WORK/c.jsonl" >"$WORK/c.stable"

@@ -22,6 +22,7 @@ ts = {}
 ---@field status "up"|"paused"|"crashed"|"failed"|"down"|"starting"
 ---@field up boolean
 ---@field paused boolean
+---@field quorum boolean   # running and able to reach a majority, itself included
 ---@field why? string         # why it failed
 ---@field role "follower"|"candidate"|"leader"
 ---@field term integer

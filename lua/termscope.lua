@@ -102,17 +102,21 @@ end
 
 --- c:one(cmd, n, retry): the 6.824 tester's one(): submit cmd at whichever
 --- node accepts it as leader and wait until n nodes applied it; with retry,
---- submit again if a leader loses it.  Returns the index.  Gives up after
---- 10 virtual seconds.
+--- submit again if a leader loses it.  Returns the index.  Like the tester,
+--- it only asks nodes that are connected (here: that can reach a majority),
+--- trying a different node first each round, and gives up after 10 virtual s.
 function Cluster:one(cmd, n, retry)
   n = n or self:size()
+  local size = self:size()
   local t0 = self:_now()
+  local first = 0
   while self:_now() - t0 < 10000 do
     local index
-    for i = 1, self:size() do
-      local nd = self:_node(i)
-      if nd.up and not nd.paused and nd.role == "leader" then
-        local ix, _, ok = self:start(cmd, i)
+    for _ = 1, size do
+      first = first % size + 1
+      local nd = self:_node(first)
+      if nd.quorum then
+        local ix, _, ok = self:start(cmd, first)
         if ok then index = ix break end
       end
     end

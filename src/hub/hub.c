@@ -1562,19 +1562,24 @@ bool hub_can_reach(const struct hub *h, uint32_t from, uint32_t to)
 	return net_link_up(&h->net, from, to);
 }
 
+bool hub_quorum(const struct hub *h, uint32_t id)
+{
+	if (!valid_node(h, id) || !running(&h->nodes[id]))
+		return false;
+	uint32_t reach = 0;
+	for (uint32_t j = 1; j <= h->cfg.n; j++)
+		if (running(&h->nodes[j]) && net_link_up(&h->net, id, j) && net_link_up(&h->net, j, id))
+			reach++;
+	return 2 * reach > h->cfg.n;
+}
+
 uint32_t hub_leader(const struct hub *h)
 {
 	uint32_t best = 0;
 	uint64_t best_term = 0;
 	for (uint32_t i = 1; i <= h->cfg.n; i++) {
 		const struct hub_node *n = &h->nodes[i];
-		if (!running(n) || n->st.role != RAFT_LEADER)
-			continue;
-		uint32_t reach = 0;
-		for (uint32_t j = 1; j <= h->cfg.n; j++)
-			if (running(&h->nodes[j]) && net_link_up(&h->net, i, j) && net_link_up(&h->net, j, i))
-				reach++;
-		if (2 * reach <= h->cfg.n)
+		if (n->st.role != RAFT_LEADER || !hub_quorum(h, i))
 			continue;
 		if (!best || n->st.term > best_term) {
 			best = i;

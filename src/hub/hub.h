@@ -170,6 +170,8 @@ const struct hub_node *hub_node(const struct hub *h, uint32_t id);
 /* The leader of the highest term among running nodes that can reach a
  * majority; 0 if none. */
 uint32_t hub_leader(const struct hub *h);
+/* Node id runs and can reach a majority (itself included) both ways. */
+bool hub_quorum(const struct hub *h, uint32_t id);
 bool hub_can_reach(const struct hub *h, uint32_t from, uint32_t to);
 const struct net_model *hub_net(const struct hub *h);
 const struct hub_msg *hub_inflight(const struct hub *h);

@@ -356,6 +356,8 @@ static void push_node(lua_State *L, struct hub *h, uint32_t id)
 	lua_setfield(L, -2, "up");
 	lua_pushboolean(L, n->paused);
 	lua_setfield(L, -2, "paused");
+	lua_pushboolean(L, hub_quorum(h, id));
+	lua_setfield(L, -2, "quorum");
 	if (n->status == HUB_NODE_FAILED) {
 		lua_pushstring(L, n->why);
 		lua_setfield(L, -2, "why");

@@ -78,7 +78,8 @@ struct raft_msg {
 	bool success;
 	uint64_t match_index;                /* success: last index known to match */
 	uint64_t conflict_term;              /* failure: term of the conflicting entry, 0 if the log was too short */
-	uint64_t conflict_index;             /* failure: first index of conflict_term, or log length + 1 */
+	uint64_t conflict_index;             /* failure: first index of conflict_term, or log length + 1;
+					      * 0 when refused for a stale term (says nothing of the log) */
 };
 
 struct raft_config {
@@ -112,7 +113,7 @@ struct raft_ready {
 	size_t n_msgs;
 	uint64_t apply_from;                 /* exclusive: entries apply_from+1 .. apply_to */
 	uint64_t apply_to;
-	bool role_changed;
+	bool role_changed;                   /* also set when a candidate starts another election */
 	bool commit_changed;
 };
 
@@ -177,6 +178,7 @@ void raft_set_election_deadline(struct raft *r, raft_time at);
 
 bool raft_has_ready(const struct raft *r);
 void raft_ready(struct raft *r, struct raft_ready *rd);
+/* No input may come between raft_ready and raft_advance. */
 void raft_advance(struct raft *r, const struct raft_ready *rd);
 
 /* The next time the server wants a raft_tick: the heartbeat deadline on a

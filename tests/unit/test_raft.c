@@ -1023,12 +1023,11 @@ Test(raft, candidate_persists_its_own_vote_before_asking)
 Test(raft, up_to_date_check_in_a_cluster)
 {
 	struct cluster *c = cl_new(3, 11);
-	uint32_t l = cl_wait_leader(c, 5000), x, y;
+	uint32_t l = cl_wait_leader(c, 5000), x;
 	uint64_t granted_before = 0, index = 0;
 
 	cr_assert(l);
 	x = l % 3 + 1;
-	y = x % 3 + 1;
 	cl_isolate(c, x);
 	for (int i = 0; i < 5; i++) {
 		char s[16];
@@ -1053,7 +1052,6 @@ Test(raft, up_to_date_check_in_a_cluster)
 		cr_assert_neq(c->leader_of[term], x);
 	cr_assert(cl_wait_leader(c, 5000));
 	cr_assert_neq(cl_leader(c), x);
-	(void)y;
 	cr_assert(cl_wait_applied(c, index, 3, 2000));
 	cl_free(c);
 }
@@ -1442,6 +1440,200 @@ Test(raft, deposed_leader_queued_appends_are_clipped)
 	solo_free(&nd);
 }
 
+/* Make node 1 of 3 (a solo node) leader of a new term with node 2's vote. */
+static void solo_lead(struct node *nd, raft_time now)
+{
+	struct raft_ready rd;
+	struct raft_msg m;
+
+	raft_timeout_now(&nd->r, now);
+	m = (struct raft_msg){ .type = RAFT_REQUEST_VOTE_REPLY, .from = 2,
+			       .to = 1, .term = nd->r.current_term,
+			       .vote_granted = true };
+	raft_step(&nd->r, now, &m);
+	cr_assert_eq(nd->r.role, RAFT_LEADER);
+	node_ready(nd, &rd);
+	solo_done(nd, &rd);
+}
+
+Test(raft, deposed_leader_queued_heartbeat_beyond_truncation)
+{
+	static const uint64_t terms[] = { 1, 1, 1 };
+	struct node nd;
+	struct raft_ready rd;
+	struct raft_entry e[1];
+	struct raft_msg m;
+
+	solo_new(&nd, 1, 3, 1, 1, terms, 3);
+	solo_lead(&nd, 5);
+	raft_tick(&nd.r, raft_deadline(&nd.r));  /* heartbeats with prev 3 */
+	mk_entries(e, (const uint64_t[]){ 3 }, 1, 91);
+	m = ae(3, 1, 3, 0, 0, 0, e, 1);
+	raft_step(&nd.r, 200, &m);              /* everything replaced */
+	node_ready(&nd, &rd);
+	cr_assert_eq(rd.truncate_from, 1);
+	cr_assert_eq(rd.append_from, 1);
+	cr_assert_eq(rd.n_append, 1);
+	cr_assert_eq(rd.n_msgs, 3);
+	cr_assert_eq(rd.msgs[0].prev_log_index, 3);
+	cr_assert_eq(rd.msgs[0].prev_log_term, 1);
+	cr_assert_eq(rd.msgs[0].term, 2);
+	cr_assert(rd.msgs[2].success);
+	solo_done(&nd, &rd);
+	solo_free(&nd);
+}
+
+static struct raft_msg aer(uint32_t from, uint64_t term, bool success,
+			   uint64_t match, uint64_t conflict_term,
+			   uint64_t conflict_index)
+{
+	return (struct raft_msg){
+		.type = RAFT_APPEND_ENTRIES_REPLY, .from = from, .to = 1,
+		.term = term, .success = success, .match_index = match,
+		.conflict_term = conflict_term, .conflict_index = conflict_index,
+	};
+}
+
+/* The reply changes nothing and sends nothing. */
+static void step_ignored(struct node *nd, const struct raft_msg *m)
+{
+	struct raft_progress before[NODES];
+
+	memcpy(before, nd->r.progress, sizeof(before));
+	raft_step(&nd->r, 50, m);
+	cr_assert(!raft_has_ready(&nd->r));
+	cr_assert(memcmp(before, nd->r.progress, sizeof(before)) == 0);
+}
+
+static void expect_append(struct node *nd, const struct raft_msg *m,
+			  uint32_t to, uint64_t prev, uint64_t prev_term,
+			  uint32_t n)
+{
+	struct raft_ready rd;
+	const struct raft_msg *out;
+
+	solo_step(nd, 40, m, &rd);
+	out = only_msg(&rd, RAFT_APPEND_ENTRIES);
+	cr_assert_eq(out->to, to);
+	cr_assert_eq(out->prev_log_index, prev);
+	cr_assert_eq(out->prev_log_term, prev_term);
+	cr_assert_eq(out->n_entries, n);
+	cr_assert_eq(nd->r.progress[to].next_index, prev + 1);
+	solo_done(nd, &rd);
+}
+
+Test(raft, leader_handles_append_replies)
+{
+	static const uint64_t terms[] = { 1, 1, 2, 2, 3, 3 };
+	struct node nd;
+	struct raft_ready rd;
+	struct raft_msg m;
+	uint64_t term, index;
+
+	solo_new(&nd, 1, 3, 3, RAFT_NONE, terms, 6);
+	solo_lead(&nd, 10);
+	term = nd.r.current_term;
+	cr_assert_eq(term, 4);
+	cr_assert_eq(nd.r.progress[2].next_index, 7);
+	cr_assert_eq(nd.r.progress[2].match_index, 0);
+
+	/* the follower's term 2 ends at 4 here too: try from 5 */
+	m = aer(2, term, false, 0, 2, 3);
+	expect_append(&nd, &m, 2, 4, 2, 2);
+	/* the follower's log is too short: from its end */
+	m = aer(2, term, false, 0, 0, 3);
+	expect_append(&nd, &m, 2, 2, 1, 4);
+	/* a term the leader never had: from its first index */
+	m = aer(2, term, false, 0, 9, 2);
+	expect_append(&nd, &m, 2, 1, 1, 5);
+
+	/* an older rejection would move nextIndex forward: ignored */
+	m = aer(2, term, false, 0, 0, 5);
+	step_ignored(&nd, &m);
+	/* the same one again: nothing new */
+	m = aer(2, term, false, 0, 9, 2);
+	step_ignored(&nd, &m);
+	/* refused for its term (conflict_index 0) says nothing of the log */
+	m = aer(2, term, false, 0, 0, 0);
+	step_ignored(&nd, &m);
+	/* from an older term */
+	m = aer(2, term - 1, false, 0, 0, 1);
+	step_ignored(&nd, &m);
+	m = aer(2, term - 1, true, 6, 0, 0);
+	step_ignored(&nd, &m);
+
+	/* success: up go matchIndex and nextIndex, and the rest follows */
+	m = aer(2, term, true, 4, 0, 0);
+	expect_append(&nd, &m, 2, 4, 2, 2);
+	cr_assert_eq(nd.r.progress[2].match_index, 4);
+	/* old news never moves matchIndex back; nonsense is ignored */
+	m = aer(2, term, true, 2, 0, 0);
+	step_ignored(&nd, &m);
+	m = aer(2, term, true, 99, 0, 0);
+	step_ignored(&nd, &m);
+	/* a rejection cannot move nextIndex to or below matchIndex */
+	m = aer(2, term, false, 0, 0, 1);
+	step_ignored(&nd, &m);
+	cr_assert_eq(nd.r.progress[2].next_index, 5);
+
+	/* index 6 is on a majority but of term 3: no commit (Figure 8) */
+	m = aer(2, term, true, 6, 0, 0);
+	solo_step(&nd, 60, &m, &rd);
+	cr_assert_eq(rd.n_msgs, 0, "caught up: nothing more to send");
+	cr_assert_eq(nd.r.progress[2].match_index, 6);
+	cr_assert_eq(nd.r.commit_index, 0);
+	solo_done(&nd, &rd);
+
+	/* one entry of term 4 on a majority commits it and all before it */
+	cr_assert_eq(raft_propose(&nd.r, 70, "mine", 4, &index, &term), RAFT_OK);
+	cr_assert_eq(index, 7);
+	node_ready(&nd, &rd);
+	cr_assert_eq(rd.n_msgs, 2, "replicated at once");
+	cr_assert_eq(nd.r.commit_index, 0);
+	solo_done(&nd, &rd);
+	m = aer(3, term, true, 7, 0, 0);
+	solo_step(&nd, 80, &m, &rd);
+	cr_assert_eq(nd.r.commit_index, 7);
+	cr_assert(rd.commit_changed);
+	cr_assert_eq(rd.apply_from, 0);
+	cr_assert_eq(rd.apply_to, 7);
+	solo_done(&nd, &rd);
+	cr_assert_eq(nd.applied, 7);
+	solo_free(&nd);
+}
+
+Test(raft, stale_vote_reply_not_counted)
+{
+	struct node nd;
+	struct raft_ready rd;
+	struct raft_msg m;
+
+	solo_new(&nd, 1, 3, 0, RAFT_NONE, NULL, 0);
+	raft_timeout_now(&nd.r, 10);
+	node_ready(&nd, &rd);
+	solo_done(&nd, &rd);
+	raft_timeout_now(&nd.r, 20);              /* term 2 */
+	node_ready(&nd, &rd);
+	cr_assert(!rd.role_changed || nd.r.role == RAFT_CANDIDATE);
+	solo_done(&nd, &rd);
+	m = (struct raft_msg){ .type = RAFT_REQUEST_VOTE_REPLY, .from = 2,
+			       .to = 1, .term = 1, .vote_granted = true };
+	raft_step(&nd.r, 21, &m);
+	cr_assert_eq(nd.r.role, RAFT_CANDIDATE, "a term-1 vote won term 2");
+	m.term = 2;
+	m.vote_granted = false;
+	raft_step(&nd.r, 22, &m);
+	cr_assert_eq(nd.r.role, RAFT_CANDIDATE);
+	cr_assert(!raft_has_ready(&nd.r));
+	m.from = 3;
+	m.vote_granted = true;
+	raft_step(&nd.r, 23, &m);
+	cr_assert_eq(nd.r.role, RAFT_LEADER);
+	node_ready(&nd, &rd);
+	solo_done(&nd, &rd);
+	solo_free(&nd);
+}
+
 /* ---- fast backup ------------------------------------------------------------------ */
 
 Test(raft, fast_backup_follower_far_behind)
@@ -1506,8 +1698,11 @@ Test(raft, fast_backup_long_conflicting_suffix)
 	cr_assert_eq(index, 101);
 	cr_assert(cl_wait_applied(c, index, 3, 2000));
 	/* a and l1 hold 100 entries of an old term where l2 has 100 others */
+	uint64_t ta = 0, tl = 0;
 	cr_assert_eq(raft_last_index(R(c, a)), 101);
-	cr_assert_eq(raft_term_at(R(c, a), 101, &(uint64_t){ 0 }), true);
+	cr_assert(raft_term_at(R(c, a), 2, &ta) && raft_term_at(R(c, l2), 2, &tl));
+	cr_assert_lt(ta, tl);
+	cr_assert(!raft_term_at(R(c, a), 102, &ta));
 
 	uint64_t sent0_a = c->sent[RAFT_APPEND_ENTRIES][l2][a];
 	uint64_t sent0_l1 = c->sent[RAFT_APPEND_ENTRIES][l2][l1];
@@ -1698,6 +1893,40 @@ Test(raft, no_commit_without_majority)
 	for (uint64_t i = base + 1; i <= index; i++)
 		cr_assert(memcmp(c->committed[i].data, "kept", 4) == 0);
 	cr_assert(!c->committed[index + 1].set);
+	cl_free(c);
+}
+
+Test(raft, even_cluster_needs_more_than_half)
+{
+	struct cluster *c = cl_new(4, 52);
+	uint32_t l = cl_wait_leader(c, 5000), f;
+	int group[NODES] = { 0 };
+	uint64_t base, term;
+
+	cr_assert(l);
+	base = cl_propose(c, l, "base");
+	cr_assert(cl_wait_applied(c, base, 4, 1000));
+	term = R(c, l)->current_term;
+	f = l % 4 + 1;
+	for (uint32_t id = 1; id <= 4; id++)
+		group[id] = (id == l || id == f) ? 1 : 2;
+	cl_partition(c, group);
+	cr_assert(cl_propose(c, l, "half"));
+	cl_run_for(c, 3000);
+	cr_assert_eq(R(c, l)->commit_index, base, "committed with 2 of 4");
+	for (uint64_t t = term + 1; t < MAX_TERM; t++)
+		cr_assert_eq(c->leader_of[t], 0, "elected with 2 of 4 in term %lu",
+			     (unsigned long)t);
+	cl_heal(c);
+	uint64_t index = 0;
+	for (int tries = 0; tries < 5 && !index; tries++) {
+		uint32_t l2 = cl_wait_leader(c, 5000);
+		cr_assert(l2);
+		index = cl_propose(c, l2, "healed");
+		if (!cl_wait_applied(c, index, 4, 2000))
+			index = 0;
+	}
+	cr_assert(index);
 	cl_free(c);
 }
 

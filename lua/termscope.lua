@@ -137,6 +137,31 @@ function Cluster:one(cmd, n, retry)
   fail("one(%q) failed to reach agreement within 10 s (%d nodes needed)", cmd, n)
 end
 
+--- c:wait_applied(index, n, start_term): the 6.824 tester's wait(): poll
+--- until n nodes applied index, backing off from 10 ms to 1 s (about 23
+--- virtual s in all); nil if a running node moved past start_term (the
+--- attempt is void), an error if too few nodes applied it.  Returns the
+--- command.
+function Cluster:wait_applied(index, n, start_term)
+  local to = 0.01
+  for _ = 1, 30 do
+    if self:committed(index) >= n then break end
+    self:sleep(to)
+    if to < 1 then to = to * 2 end
+    if start_term then
+      for i = 1, self:size() do
+        local s = self:_node(i)
+        if s.up and s.term > start_term then return nil end
+      end
+    end
+  end
+  local count, cmd = self:committed(index)
+  if count < n then
+    fail("only %d nodes applied index %d; wanted %d", count, index, n)
+  end
+  return cmd
+end
+
 --- c:check_one_leader(): the 6.824 checkOneLeader: looks several times over
 --- ~5 s for leaders among running, connected nodes; fails if a term has two.
 function Cluster:check_one_leader()

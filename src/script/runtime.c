@@ -517,8 +517,19 @@ int rt_run(const struct rt_opts *o)
 		goto out;
 	}
 	int rc;
-	if (o->script)
+	if (o->script) {
+		/* a scenario can require the Lua files beside it */
+		const char *slash = strrchr(o->script, '/');
+		int dirlen = slash ? (int)(slash - o->script) : 1;
+		lua_getglobal(L, "package");
+		lua_pushlstring(L, slash ? o->script : ".", (size_t)dirlen);
+		lua_pushliteral(L, "/?.lua;");
+		lua_getfield(L, -3, "path");
+		lua_concat(L, 3);
+		lua_setfield(L, -2, "path");
+		lua_pop(L, 1);
 		rc = luaL_loadfile(L, o->script);
+	}
 	else {
 		const struct embedded_file *f = embedded_lua;
 		while (f->name && strcmp(f->name, "demo.lua") != 0)

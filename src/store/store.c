@@ -22,6 +22,7 @@
  * file size before anything is allocated for it.
  */
 #include "store.h"
+#include "../wire/wire.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -45,20 +46,6 @@
 #define READ_CHUNK (256u << 10)
 
 /* ---- little helpers ----------------------------------------------------- */
-
-static void put_le(uint8_t *p, uint64_t v, int n)
-{
-	for (int i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
 
 static uint32_t crc(uint32_t c, const void *p, size_t n)
 {
@@ -304,12 +291,12 @@ static int load_meta(struct store *s, uint64_t *term, uint32_t *voted_for)
 		set_err(s, "%s: damaged (bad magic)", path);
 		return -1;
 	}
-	if ((uint32_t)get_le(m + 20, 4) != crc(0, m, 20)) {
+	if ((uint32_t)wire_get_le(m + 20, 4) != crc(0, m, 20)) {
 		set_err(s, "%s: damaged (bad CRC)", path);
 		return -1;
 	}
-	*term = get_le(m + 8, 8);
-	*voted_for = (uint32_t)get_le(m + 16, 4);
+	*term = wire_get_le(m + 8, 8);
+	*voted_for = (uint32_t)wire_get_le(m + 16, 4);
 	return 1;
 fail:
 	close(fd);
@@ -322,9 +309,9 @@ int store_save_meta(struct store *s, uint64_t term, uint32_t voted_for)
 	uint8_t m[META_SIZE];
 
 	memcpy(m, META_MAGIC, 8);
-	put_le(m + 8, term, 8);
-	put_le(m + 16, voted_for, 4);
-	put_le(m + 20, crc(0, m, 20), 4);
+	wire_put_le(m + 8, term, 8);
+	wire_put_le(m + 16, voted_for, 4);
+	wire_put_le(m + 20, crc(0, m, 20), 4);
 
 	path_of(tmp, s, META_TMP);
 	path_of(path, s, STORE_META);
@@ -456,10 +443,10 @@ static int read_log(struct store *s, struct store_state *st, uint64_t size,
 				 REC_HEADER);
 			break;
 		}
-		uint32_t len = (uint32_t)get_le(hdr, 4);
-		uint32_t want_crc = (uint32_t)get_le(hdr + 4, 4);
-		uint64_t term = get_le(hdr + 8, 8);
-		uint64_t index = get_le(hdr + 16, 8);
+		uint32_t len = (uint32_t)wire_get_le(hdr, 4);
+		uint32_t want_crc = (uint32_t)wire_get_le(hdr + 4, 4);
+		uint64_t term = wire_get_le(hdr + 8, 8);
+		uint64_t index = wire_get_le(hdr + 16, 8);
 		if (len > STORE_MAX_RECORD) {
 			snprintf(st->torn_why, sizeof st->torn_why,
 				 "record length %u over the limit of %u",
@@ -613,10 +600,10 @@ int store_append(struct store *s, uint64_t index, uint64_t term,
 	}
 	if (grow_offsets(s, s->n_records + 1) < 0)
 		return -1;
-	put_le(hdr, len, 4);
-	put_le(hdr + 8, term, 8);
-	put_le(hdr + 16, index, 8);
-	put_le(hdr + 4, record_crc(hdr, data, len), 4);
+	wire_put_le(hdr, len, 4);
+	wire_put_le(hdr + 8, term, 8);
+	wire_put_le(hdr + 16, index, 8);
+	wire_put_le(hdr + 4, record_crc(hdr, data, len), 4);
 
 	/* one system call for header and payload in the common case */
 	struct iovec iov[2] = {

@@ -78,25 +78,12 @@ static bool wbuf_reserve(struct wbuf *b, size_t n)
 	return true;
 }
 
-static void put_le(uint8_t *p, uint64_t v, int n)
-{
-	for (int i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
 
 static void wbuf_le(struct wbuf *b, uint64_t v, int n)
 {
 	if (!wbuf_reserve(b, (size_t)n))
 		return;
-	put_le(b->data + b->len, v, n);
+	wire_put_le(b->data + b->len, v, n);
 	b->len += (size_t)n;
 }
 
@@ -162,7 +149,7 @@ void wire_frame_end(struct wbuf *b, size_t at)
 		b->failed = true;
 		return;
 	}
-	put_le(b->data + at, n, 4);
+	wire_put_le(b->data + at, n, 4);
 }
 
 /* ---- bounds-checked input ----------------------------------------------- */
@@ -191,7 +178,7 @@ static uint64_t rbuf_le(struct rbuf *r, int n, const char *what)
 {
 	if (!rbuf_have(r, (size_t)n, what))
 		return 0;
-	uint64_t v = get_le(r->p + r->pos, n);
+	uint64_t v = wire_get_le(r->p + r->pos, n);
 	r->pos += (size_t)n;
 	return v;
 }
@@ -326,7 +313,7 @@ int wire_reader_next(struct wire_reader *wr, struct wire_frame *f,
 	if (live < WIRE_HEADER)
 		return 0;
 	const uint8_t *h = wr->buf + wr->pos;
-	uint32_t len = (uint32_t)get_le(h, 4);
+	uint32_t len = (uint32_t)wire_get_le(h, 4);
 	uint8_t type = h[4];
 	size_t max = wr->max_frame ? wr->max_frame : WIRE_MAX_FRAME;
 	if (len > max) {

@@ -51,6 +51,22 @@ enum wire_type {
 	WIRE_SET_TIMER = 24,  /* u64 now, u64 election deadline */
 };
 
+/* Little-endian integers of n bytes (1-8) at p: the byte order of
+ * everything termscope writes, on the wire and on disk. */
+static inline void wire_put_le(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline uint64_t wire_get_le(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < n; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
 /* A growable output buffer.  Appends never fail silently: on allocation
  * failure `failed` is set and later appends do nothing. */
 struct wbuf {

@@ -53,4 +53,15 @@ grep -q joined "$WORK/out" || die "t:wait"
 # the events file cannot be written: a clear error, exit 2
 expect_exit 2 "$TERMSCOPE" run "$WORK/join.lua" --headless --events /nonexistent/dir/ev.jsonl
 grep -q "/nonexistent/dir/ev.jsonl" "$WORK/err" || die "events file errors name the file"
+# run data: removed at exit, kept with --keep (and its place said)
+printf 'local c = ts.cluster{nodes=1}\nprint(c:dir(1))\n' >"$WORK/dir.lua"
+expect_exit 0 "$TERMSCOPE" run "$WORK/dir.lua" --headless --seed 1
+d=$(cat "$WORK/out")
+case "$d" in "${TMPDIR:-/tmp}"/termscope-*) ;; *) die "run data is not in a temp dir: $d" ;; esac
+[ -e "$d" ] && die "run data was left behind: $d"
+expect_exit 0 "$TERMSCOPE" run "$WORK/dir.lua" --headless --seed 1 --keep
+d=$(cat "$WORK/out")
+[ -f "$d/meta" ] || [ -f "$d/log" ] || die "--keep did not keep $d"
+grep -q "run data kept in" "$WORK/err" || die "--keep says where"
+rm -rf "${d%/c1/node-1}"
 echo "cli ok"

@@ -9,27 +9,6 @@
 local N = 3
 local c = ts.cluster{ kind = "raft", nodes = N }
 
--- The 6.824 tester's wait(): poll until n servers applied index, backing
--- off from 10 ms to 1 s; nil if some server moved past start_term.
-local function wait_applied(index, n, start_term)
-  local to = 0.01
-  for _ = 1, 30 do
-    if c:committed(index) >= n then break end
-    c:sleep(to)
-    if to < 1 then to = to * 2 end
-    if start_term then
-      for i = 1, N do
-        local s = c:node(i)
-        if s.up and s.term > start_term then return nil end
-      end
-    end
-  end
-  local nd, cmd = c:committed(index)
-  if nd < n then
-    error(string.format("only %d servers applied index %d; wanted %d", nd, index, n))
-  end
-  return cmd
-end
 
 local success = false
 for try = 0, 4 do
@@ -60,7 +39,7 @@ for try = 0, 4 do
 
     local cmds = {}
     for _, index in ipairs(indices) do
-      local cmd = wait_applied(index, N, term)
+      local cmd = c:wait_applied(index, N, term)
       if cmd == nil then goto continue end  -- a later term: Starts may be lost
       cmds[#cmds + 1] = cmd
     end

@@ -12,25 +12,6 @@ local ELECTION_TIMEOUT = 1.0
 local N = 3
 local c = ts.cluster{ kind = "raft", nodes = N }
 
-local function wait_applied(index, n, start_term)
-  local to = 0.01
-  for _ = 1, 30 do
-    if c:committed(index) >= n then break end
-    c:sleep(to)
-    if to < 1 then to = to * 2 end
-    if start_term then
-      for i = 1, N do
-        local s = c:node(i)
-        if s.up and s.term > start_term then return nil end
-      end
-    end
-  end
-  local nd, cmd = c:committed(index)
-  if nd < n then
-    error(string.format("only %d servers applied index %d; wanted %d", nd, index, n))
-  end
-  return cmd
-end
 
 local leader = c:check_one_leader()
 local total1 = c:rpc_count()
@@ -61,7 +42,7 @@ for try = 0, 4 do
     end
 
     for i = 1, iters do
-      local cmd = wait_applied(starti + i, N, term)
+      local cmd = c:wait_applied(starti + i, N, term)
       if cmd ~= cmds[i] then
         if cmd == nil then goto continue end  -- the term moved on: retry
         error(string.format("wrong value %s applied at index %d; expected %s", cmd, starti + i, cmds[i]))

@@ -141,6 +141,12 @@ function Cluster:wait_committed(index, n, timeout) end
 ---@param retry? boolean
 ---@return integer index
 function Cluster:one(cmd, n, retry) end
+---The 6.824 tester's wait(): nil if a node moved past start_term.
+---@param index integer
+---@param n integer
+---@param start_term? integer
+---@return string? data
+function Cluster:wait_applied(index, n, start_term) end
 ---@return integer leader
 function Cluster:check_one_leader() end
 ---@return integer term

@@ -24,8 +24,9 @@ end
 
 --- ts.cluster{ kind = "raft", nodes = 5, seed = 7 }: start a cluster and
 --- return once every node has started.
-function ts.cluster(opts)
-  local c = ts._cluster(opts)
+function ts.cluster(opts, pace)
+  local c = ts._cluster(opts, pace)
+  ts._current = c
   while not c:_started() do block("progress", c) end
   return c
 end
@@ -62,6 +63,14 @@ function Cluster:sleep(seconds)
     fail("sleep: seconds must be a number >= 0")
   end
   block("time", self, self:_now() + math.floor(seconds * 1000 + 0.5))
+end
+
+--- c:sleep_until(t): let virtual time pass until the cluster's clock
+--- reads t seconds (at once if it already does).
+function Cluster:sleep_until(t)
+  if type(t) ~= "number" or t < 0 then fail("sleep_until: t must be a number of seconds >= 0") end
+  local at = math.floor(t * 1000 + 0.5)
+  if at > self:_now() then block("time", self, at) end
 end
 
 --- c:wait(fn, timeout, description): wait until fn() is true, checking after

@@ -30,19 +30,20 @@ static const char usage_text[] =
 	"termscope — learn how distributed systems behave by running them\n"
 	"\n"
 	"usage:\n"
-	"  termscope [OPTIONS]                the built-in demo: five Raft servers, a leader lost and found\n"
-	"  termscope run FILE.lua [OPTIONS]   run a scenario script (see README.md for the Lua API)\n"
+	"  termscope [OPTIONS]                the dashboard over a live 5-node Raft cluster (? lists the keys)\n"
+	"  termscope --headless [OPTIONS]     the built-in demo without a screen: a leader lost and found\n"
+	"  termscope run FILE.lua [OPTIONS]   run a scenario on the dashboard, or --headless (see README.md)\n"
 	"  termscope check EVENTS.jsonl       check an events file: one leader per term, the same\n"
 	"                                     command applied at each index everywhere\n"
 	"  termscope --help | --version\n"
 	"\n"
 	"options:\n"
-	"  --headless         no screen: print what the script prints (the only mode of this version)\n"
+	"  --headless         no screen: print what the script prints\n"
 	"  --seed N           the run's seed: the same seed replays the same run (default: random)\n"
 	"  --events FILE      write every event as a JSON line to FILE\n"
 	"  --keep             keep the run's data dirs (their place is printed at exit)\n"
-	"  --pace fast|paced  fast: virtual time as fast as the nodes answer (scripts' default);\n"
-	"                     paced: virtual time follows the wall clock times --speed (the demo's)\n"
+	"  --pace fast|paced  fast: virtual time as fast as the nodes answer (headless scripts' default);\n"
+	"                     paced: virtual time follows the wall clock times --speed (the dashboard's)\n"
 	"  --speed X          paced: virtual seconds per wall second, 0.05 to 20 (default 1)\n"
 	"\n"
 	"exit codes: 0 success, 1 a failed script or check, 2 bad usage\n";
@@ -146,14 +147,10 @@ int main(int argc, char **argv)
 			r = (uint32_t)uv_hrtime();
 		o.seed = r % 100000;
 	}
-	if (!o.headless) {
-		fprintf(stderr, "termscope: this version has no dashboard yet; running %s headless\n",
-			file ? file : "the built-in demo");
-		o.headless = true;
-	}
-	/* the demo is for watching: it follows the wall clock unless told otherwise */
+	/* on a screen time follows the wall clock; headless, scripts run as fast
+	 * as the nodes answer (the demo is paced: it is for watching) */
 	if (!pace_given)
-		o.pace = file ? HUB_FAST : HUB_PACED;
+		o.pace = o.headless && file ? HUB_FAST : HUB_PACED;
 	o.script = file;
 
 	char exe[PATH_MAX];

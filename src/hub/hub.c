@@ -115,6 +115,7 @@ struct hub {
 	/* messages */
 	struct hub_msg inflight;             /* list head */
 	uint64_t rpc_count, rpc_bytes, drops;
+	uint64_t link_drops[HUB_MAX_NODES + 1][HUB_MAX_NODES + 1];
 	/* invariants */
 	uint32_t *leader_of_term;
 	uint64_t n_terms;
@@ -310,8 +311,11 @@ static void drop_msg(struct hub *h, struct hub_msg *m, const char *why, bool in_
 	ev_str(ev, "why", why);
 	emit(h, ev);
 	h->drops++;
-	if (valid_node(h, m->to))
+	if (valid_node(h, m->to)) {
 		h->nodes[m->to].dropped_to++;
+		if (valid_node(h, m->from))
+			h->link_drops[m->from][m->to]++;
+	}
 	if (in_list)
 		msg_unlink(m);
 	msg_free(m);
@@ -564,12 +568,9 @@ enum hub_step_result hub_step(struct hub *h)
 	const struct hev *top = heap_peek(h);
 	if (!top)
 		return HUB_STEP_EMPTY;
-	if (h->pace == HUB_PACED) {
-		if (h->frozen)
-			return HUB_STEP_PAUSED;
-		if (top->t > allowed(h))
-			return HUB_STEP_WAIT;
-	}
+	/* frozen only stops the clock: what was already due still runs */
+	if (h->pace == HUB_PACED && top->t > allowed(h))
+		return h->frozen ? HUB_STEP_PAUSED : HUB_STEP_WAIT;
 	struct hev e = heap_pop(h);
 	if (e.t > h->now)
 		h->now = e.t;
@@ -577,6 +578,52 @@ enum hub_step_result hub_step(struct hub *h)
 	if (!h->busy)
 		progress(h);
 	return HUB_STEP_DID;
+}
+
+enum hub_step_result hub_step_one(struct hub *h)
+{
+	if (h->stopping)
+		return HUB_STEP_EMPTY;
+	if (h->busy)
+		return HUB_STEP_BUSY;
+	if (!heap_peek(h))
+		return HUB_STEP_EMPTY;
+	struct hev e = heap_pop(h);
+	if (e.t > h->now)
+		h->now = e.t;
+	run_event(h, &e);
+	if (!h->busy)
+		progress(h);
+	rebase(h);
+	return HUB_STEP_DID;
+}
+
+uint64_t hub_clock(struct hub *h)
+{
+	if (h->pace != HUB_PACED || h->busy)
+		return h->now;
+	uint64_t a = allowed(h);
+	return a > h->now ? a : h->now;
+}
+
+bool hub_caught_up(struct hub *h)
+{
+	if (h->busy)
+		return false;
+	if (h->pace != HUB_PACED)
+		return true;
+	const struct hev *top = heap_peek(h);
+	return !top || top->t > allowed(h);
+}
+
+double hub_speed(const struct hub *h)
+{
+	return h->speed;
+}
+
+enum hub_pace hub_pace_of(const struct hub *h)
+{
+	return h->pace;
 }
 
 uint64_t hub_wall_wait(struct hub *h)
@@ -1540,6 +1587,133 @@ const char *hub_errmsg(const struct hub *h)
 	return h->errmsg;
 }
 
+/* ---- message control ------------------------------------------------- */
+
+static struct hub_msg *msg_by_id(const struct hub *h, uint64_t id)
+{
+	for (struct hub_msg *m = h->inflight.next; m != &h->inflight; m = m->next)
+		if (m->id == id)
+			return m;
+	return NULL;
+}
+
+const struct hub_msg *hub_msg_find(const struct hub *h, uint64_t id)
+{
+	return msg_by_id(h, id);
+}
+
+/* Find the heap slot of a message's delivery. */
+static size_t heap_find_msg(const struct hub *h, const struct hub_msg *m)
+{
+	for (size_t i = 0; i < h->n_heap; i++)
+		if (h->heap[i].kind == HEV_DELIVER && h->heap[i].msg == m)
+			return i;
+	return SIZE_MAX;
+}
+
+/* Take heap slot i out, keeping the heap ordered. */
+static struct hev heap_remove(struct hub *h, size_t i)
+{
+	struct hev out = h->heap[i];
+	/* move it to the top by giving it the smallest key, then pop */
+	h->heap[i].t = 0;
+	h->heap[i].seq = 0;
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		struct hev tmp = h->heap[i];
+		h->heap[i] = h->heap[parent];
+		h->heap[parent] = tmp;
+		i = parent;
+	}
+	(void)heap_pop(h);
+	return out;
+}
+
+static struct hub_msg *msg_for_control(struct hub *h, uint64_t id, size_t *slot)
+{
+	if (h->busy) {
+		set_err(h, "the hub is busy");
+		return NULL;
+	}
+	struct hub_msg *m = msg_by_id(h, id);
+	if (!m) {
+		set_err(h, "no message %" PRIu64 " in flight", id);
+		return NULL;
+	}
+	*slot = heap_find_msg(h, m);
+	if (*slot == SIZE_MAX) {
+		set_err(h, "message %" PRIu64 " is held for a paused node", id);
+		return NULL;
+	}
+	return m;
+}
+
+int hub_msg_deliver_now(struct hub *h, uint64_t id)
+{
+	size_t slot;
+	struct hub_msg *m = msg_for_control(h, id, &slot);
+	if (!m)
+		return -1;
+	struct hev e = heap_remove(h, slot);
+	e.t = h->now;
+	m->deliver_at = h->now;
+	heap_push(h, e);
+	json_t *ev = ev_new(h, "hurry");
+	ev_int(ev, "id", (int64_t)id);
+	emit(h, ev);
+	kick(h);
+	return 0;
+}
+
+int hub_msg_drop(struct hub *h, uint64_t id)
+{
+	size_t slot;
+	struct hub_msg *m = msg_for_control(h, id, &slot);
+	if (!m)
+		return -1;
+	heap_remove(h, slot);
+	drop_msg(h, m, "by hand", true);
+	progress(h);
+	return 0;
+}
+
+int hub_msg_dup(struct hub *h, uint64_t id)
+{
+	size_t slot;
+	struct hub_msg *m = msg_for_control(h, id, &slot);
+	if (!m)
+		return -1;
+	struct hub_msg *d = calloc(1, sizeof *d);
+	if (d)
+		d->bytes = malloc(m->len ? m->len : 1);
+	if (!d || !d->bytes) {
+		free(d);
+		set_err(h, "out of memory");
+		return -1;
+	}
+	*d = (struct hub_msg){ .id = m->id, .from = m->from, .to = m->to, .type = m->type,
+			       .sent_at = h->now, .deliver_at = m->deliver_at, .dup = true,
+			       .len = m->len, .bytes = d->bytes };
+	memcpy(d->bytes, m->bytes, m->len);
+	d->prev = h->inflight.prev;
+	d->next = &h->inflight;
+	h->inflight.prev->next = d;
+	h->inflight.prev = d;
+	struct hev e = { .t = d->deliver_at, .kind = HEV_DELIVER, .node = d->to, .msg = d };
+	if (heap_push(h, e) != 0) {
+		msg_unlink(d);
+		msg_free(d);
+		set_err(h, "out of memory");
+		return -1;
+	}
+	json_t *ev = ev_new(h, "dup");
+	ev_int(ev, "id", (int64_t)id);
+	ev_str(ev, "by", "hand");
+	emit(h, ev);
+	progress(h);
+	return 0;
+}
+
 /* ---- queries --------------------------------------------------------- */
 
 uint32_t hub_size(const struct hub *h)
@@ -1599,6 +1773,11 @@ const struct hub_msg *hub_inflight(const struct hub *h)
 	return h->inflight.next == &h->inflight ? NULL : h->inflight.next;
 }
 
+const struct hub_msg *hub_inflight_next(const struct hub *h, const struct hub_msg *m)
+{
+	return m->next == &h->inflight ? NULL : m->next;
+}
+
 uint64_t hub_rpc_count(const struct hub *h)
 {
 	return h->rpc_count;
@@ -1612,6 +1791,11 @@ uint64_t hub_rpc_bytes(const struct hub *h)
 uint64_t hub_drop_count(const struct hub *h)
 {
 	return h->drops;
+}
+
+uint64_t hub_link_drops(const struct hub *h, uint32_t from, uint32_t to)
+{
+	return valid_node(h, from) && valid_node(h, to) ? h->link_drops[from][to] : 0;
 }
 
 int hub_port(const struct hub *h)

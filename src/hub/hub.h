@@ -130,6 +130,14 @@ enum hub_step_result {
 };
 enum hub_step_result hub_step(struct hub *h);
 bool hub_busy(const struct hub *h);
+/* Run the next event even though time is frozen (the dashboard's single
+ * step); the frozen clock then stands at that event's time. */
+enum hub_step_result hub_step_one(struct hub *h);
+/* Paced: the virtual time the wall clock has reached (what a person sees
+ * as "now"); fast: hub_now. */
+uint64_t hub_clock(struct hub *h);
+/* Paced: true when every event the wall clock allows has run. */
+bool hub_caught_up(struct hub *h);
 /* Paced: wall milliseconds until the next event is due. */
 uint64_t hub_wall_wait(struct hub *h);
 
@@ -160,6 +168,16 @@ int hub_timeout_now(struct hub *h, uint32_t id);
 int hub_align_timers(struct hub *h);
 const char *hub_errmsg(const struct hub *h);
 
+/* An in-flight message, by id (the first copy if duplicated), or NULL. */
+const struct hub_msg *hub_msg_find(const struct hub *h, uint64_t id);
+/* Message control: deliver it now, drop it, or make the network send a
+ * second copy.  Each returns 0, or -1 with hub_errmsg(). */
+int hub_msg_deliver_now(struct hub *h, uint64_t id);
+int hub_msg_drop(struct hub *h, uint64_t id);
+int hub_msg_dup(struct hub *h, uint64_t id);
+double hub_speed(const struct hub *h);
+enum hub_pace hub_pace_of(const struct hub *h);
+
 /* Submit a command at node id, like Start() on that peer.  The answer comes
  * through hooks.proposed(req, ...) once the node has taken it. */
 int hub_propose(struct hub *h, uint32_t id, const void *data, uint32_t len, uint64_t req);
@@ -174,10 +192,14 @@ uint32_t hub_leader(const struct hub *h);
 bool hub_quorum(const struct hub *h, uint32_t id);
 bool hub_can_reach(const struct hub *h, uint32_t from, uint32_t to);
 const struct net_model *hub_net(const struct hub *h);
+/* The messages in flight, oldest sent first: for (m = hub_inflight(h); m;
+ * m = hub_inflight_next(h, m)). */
 const struct hub_msg *hub_inflight(const struct hub *h);
+const struct hub_msg *hub_inflight_next(const struct hub *h, const struct hub_msg *m);
 uint64_t hub_rpc_count(const struct hub *h);
 uint64_t hub_rpc_bytes(const struct hub *h);
 uint64_t hub_drop_count(const struct hub *h);
+uint64_t hub_link_drops(const struct hub *h, uint32_t from, uint32_t to);
 int hub_port(const struct hub *h);
 const char *hub_dir(const struct hub *h);
 uint64_t hub_seed(const struct hub *h);

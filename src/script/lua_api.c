@@ -250,11 +250,21 @@ static int l_cluster(lua_State *L)
 		free(c);
 		rt_raise(L, "cannot make %s", dir);
 	}
+	enum hub_pace pace = rt->opts.pace;
+	if (!lua_isnoneornil(L, 2)) {
+		const char *p = luaL_checkstring(L, 2);
+		if (strcmp(p, "fast") == 0)
+			pace = HUB_FAST;
+		else if (strcmp(p, "paced") == 0)
+			pace = HUB_PACED;
+		else
+			rt_raise(L, "ts.cluster: pace is \"fast\" or \"paced\"");
+	}
 	struct hub_config cfg = {
 		.kind = kbuf,
 		.n = n,
 		.seed = seed,
-		.pace = rt->opts.pace,
+		.pace = pace,
 		.speed = rt->opts.speed,
 		.exe = rt->opts.exe,
 		.dir = dir,
@@ -627,6 +637,75 @@ static int l_committed(lua_State *L)
 	return 2;
 }
 
+/* c:_pace("fast"|"paced" [, speed]) */
+static int l_pace(lua_State *L)
+{
+	struct hub *h = live_hub(L, 1);
+	const char *p = luaL_checkstring(L, 2);
+	double speed = luaL_optnumber(L, 3, hub_speed(h));
+	if (!(speed >= 0.05 && speed <= 20))
+		rt_raise(L, "speed is from 0.05 to 20");
+	if (strcmp(p, "fast") == 0)
+		hub_set_pace(h, HUB_FAST, speed);
+	else if (strcmp(p, "paced") == 0)
+		hub_set_pace(h, HUB_PACED, speed);
+	else
+		rt_raise(L, "pace is \"fast\" or \"paced\"");
+	return 0;
+}
+
+static int l_freeze(lua_State *L)
+{
+	struct hub *h = live_hub(L, 1);
+	hub_freeze(h, lua_toboolean(L, 2));
+	return 0;
+}
+
+static int l_frozen(lua_State *L)
+{
+	lua_pushboolean(L, hub_frozen(live_hub(L, 1)));
+	return 1;
+}
+
+static int l_speed(lua_State *L)
+{
+	lua_pushnumber(L, hub_speed(live_hub(L, 1)));
+	return 1;
+}
+
+#define MSG_ACTION(name, fn)                                            \
+	static int name(lua_State *L)                                   \
+	{                                                               \
+		struct hub *h = live_hub(L, 1);                         \
+		lua_Integer id = luaL_checkinteger(L, 2);               \
+		return check_rc(L, h, fn(h, (uint64_t)id));             \
+	}
+MSG_ACTION(l_deliver, hub_msg_deliver_now)
+MSG_ACTION(l_drop, hub_msg_drop)
+MSG_ACTION(l_dup, hub_msg_dup)
+
+/* c:inflight() -> the messages in flight, oldest first */
+static int l_inflight(lua_State *L)
+{
+	struct hub *h = live_hub(L, 1);
+	lua_newtable(L);
+	lua_Integer k = 0;
+	for (const struct hub_msg *m = hub_inflight(h); m; m = hub_inflight_next(h, m)) {
+		lua_createtable(L, 0, 7);
+		set_int(L, "id", (lua_Integer)m->id);
+		set_int(L, "from", m->from);
+		set_int(L, "to", m->to);
+		lua_pushstring(L, raft_msg_type_name((enum raft_msg_type)m->type));
+		lua_setfield(L, -2, "type");
+		set_int(L, "sent", (lua_Integer)m->sent_at);
+		set_int(L, "due", (lua_Integer)m->deliver_at);
+		lua_pushboolean(L, m->dup);
+		lua_setfield(L, -2, "dup");
+		lua_rawseti(L, -2, ++k);
+	}
+	return 1;
+}
+
 static int l_rpc_count(lua_State *L)
 {
 	lua_pushinteger(L, (lua_Integer)hub_rpc_count(live_hub(L, 1)));
@@ -843,6 +922,14 @@ static const luaL_Reg cluster_methods[] = {
 	{ "events", l_events },
 	{ "probe", l_probe },
 	{ "stop", l_stop },
+	{ "_pace", l_pace },
+	{ "_freeze", l_freeze },
+	{ "_frozen", l_frozen },
+	{ "_speed", l_speed },
+	{ "deliver", l_deliver },
+	{ "drop", l_drop },
+	{ "dup", l_dup },
+	{ "inflight", l_inflight },
 	{ NULL, NULL },
 };
 

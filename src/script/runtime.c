@@ -38,6 +38,7 @@
 #include "embed.h"
 #include "lua_api.h"
 #include "script.h"
+#include "../tui/tui.h"
 
 #define HOOK_EVERY 10000
 #define DEFAULT_WORK_LIMIT 200000000ULL      /* Lua instructions between two waits */
@@ -178,6 +179,10 @@ static void finish(struct runtime *rt, int code, const char *msg)
 		return;
 	rt->finishing = true;
 	rt->exit_code = code;
+	if (rt->tui) {
+		tui_stop(rt->tui);           /* the terminal back before any words */
+		rt->tui = NULL;
+	}
 	if (msg) {
 		fflush(stdout);
 		fprintf(stderr, "%s\n", msg);
@@ -186,6 +191,50 @@ static void finish(struct runtime *rt, int code, const char *msg)
 		lua_cluster_stop(c);
 	uv_idle_stop(&rt->idle);
 	uv_timer_stop(&rt->pace_timer);
+}
+
+/* The script ended (code 0: it succeeded).  Headless, that is the end of
+ * the run; with a screen, the cluster stays up until the person quits. */
+static void script_end(struct runtime *rt, int code, const char *msg)
+{
+	rt->killed = false;
+	if (!rt->dashboard) {
+		finish(rt, code, msg);
+		return;
+	}
+	if (rt->script_over)
+		return;
+	rt->script_over = true;
+	rt->script_code = code;
+	snprintf(rt->script_msg, sizeof rt->script_msg, "%s", msg ? msg : "");
+	if (rt->tui && (rt->opts.script || code != 0))
+		tui_script_ended(rt->tui, code, rt->script_msg);
+}
+
+/* A person's action ended: show what it returned or why it failed. */
+static void hand_done(struct runtime *rt, struct task *t)
+{
+	t->observed = true;
+	t->handle_gone = true;
+	rt->killed = false;                  /* a runaway prompt line stops alone */
+	lua_rawgeti(rt->L, LUA_REGISTRYINDEX, t->results_ref);
+	if (t->failed) {
+		if (rt->tui)
+			tui_result(rt->tui, true, lua_tostring(rt->L, -1));
+		lua_pop(rt->L, 1);
+		return;
+	}
+	/* results: ts._dash.show turns them into one line */
+	lua_getglobal(rt->L, "ts");
+	lua_getfield(rt->L, -1, "_dash");
+	lua_getfield(rt->L, -1, "show");
+	lua_pushvalue(rt->L, -4);
+	const char *text = NULL;
+	if (lua_pcall(rt->L, 1, 1, 0) == LUA_OK)
+		text = lua_tostring(rt->L, -1);
+	if (rt->tui && text && *text)
+		tui_result(rt->tui, false, text);
+	lua_pop(rt->L, 4);
 }
 
 static void resume(struct runtime *rt, struct task *t)
@@ -222,32 +271,34 @@ static void resume(struct runtime *rt, struct task *t)
 		t->results_ref = luaL_ref(rt->L, LUA_REGISTRYINDEX);
 	}
 	task_ended(rt, t);
+	if (t->hand) {
+		hand_done(rt, t);
+		return;
+	}
+	char msg[2048];
 	if (t == rt->main) {
 		if (t->failed) {
 			lua_rawgeti(rt->L, LUA_REGISTRYINDEX, t->results_ref);
-			char msg[2048];
 			snprintf(msg, sizeof msg, "%s", lua_tostring(rt->L, -1));
 			lua_pop(rt->L, 1);
-			finish(rt, 1, msg);
-		} else {
-			/* a task that failed and that nobody asked about fails the run */
-			for (struct task *o = rt->tasks; o; o = o->next)
-				if (o->failed && !o->observed) {
-					lua_rawgeti(rt->L, LUA_REGISTRYINDEX, o->results_ref);
-					char msg[2048];
-					snprintf(msg, sizeof msg, "%s (in a task started with ts.go)", lua_tostring(rt->L, -1));
-					lua_pop(rt->L, 1);
-					finish(rt, 1, msg);
-					return;
-				}
-			finish(rt, rt->killed ? 1 : 0, NULL);
+			script_end(rt, 1, msg);
+			return;
 		}
+		/* a task that failed and that nobody asked about fails the run */
+		for (struct task *o = rt->tasks; o; o = o->next)
+			if (o->failed && !o->observed && !o->hand) {
+				lua_rawgeti(rt->L, LUA_REGISTRYINDEX, o->results_ref);
+				snprintf(msg, sizeof msg, "%s (in a task started with ts.go)", lua_tostring(rt->L, -1));
+				lua_pop(rt->L, 1);
+				script_end(rt, 1, msg);
+				return;
+			}
+		script_end(rt, rt->killed ? 1 : 0, NULL);
 	} else if (rt->killed) {
 		lua_rawgeti(rt->L, LUA_REGISTRYINDEX, t->results_ref);
-		char msg[2048];
 		snprintf(msg, sizeof msg, "%s", lua_tostring(rt->L, -1));
 		lua_pop(rt->L, 1);
-		finish(rt, 1, msg);
+		script_end(rt, 1, msg);
 	}
 }
 
@@ -284,6 +335,8 @@ static void task_free(struct task *t)
 static void on_progress(struct hub *h, void *ud)
 {
 	struct cluster *c = ud;
+	if (c->rt->tui)
+		tui_dirty(c->rt->tui);
 	for (struct task *t = c->rt->tasks; t; t = t->next)
 		if (t->wait == W_PROGRESS && t->cl == c)
 			make_ready(t);
@@ -328,6 +381,66 @@ void rt_hub_hooks(struct runtime *rt, struct cluster *c, struct hub_hooks *hooks
 	hooks->kick = on_kick;
 }
 
+void rt_hand(struct runtime *rt, const char *code, bool record)
+{
+	struct hand *a = calloc(1, sizeof *a);
+	if (!a || !(a->code = strdup(code))) {
+		free(a);
+		return;
+	}
+	a->record = record;
+	struct hand **pp = &rt->hands;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = a;
+	rt_kick(rt);
+}
+
+struct cluster *rt_shown(struct runtime *rt)
+{
+	struct cluster *shown = NULL;
+	for (struct cluster *c = rt->clusters; c; c = c->next)
+		if (c->hub)
+			shown = c;
+	return shown;
+}
+
+void rt_quit(struct runtime *rt, int code, const char *msg)
+{
+	finish(rt, code, msg);
+}
+
+/* Start the next queued action as a task, once the shown cluster has run
+ * everything the wall clock allows: the action then lands strictly between
+ * two events, at the instant a replay will put it. */
+static bool start_hand(struct runtime *rt)
+{
+	struct hand *a = rt->hands;
+	if (!a || any_busy(rt))
+		return false;
+	struct cluster *c = rt_shown(rt);
+	if (c && !hub_caught_up(c->hub))
+		return false;
+	if (c)
+		hub_sync_clock(c->hub);
+	rt->hands = a->next;
+	lua_State *L = rt->L;
+	lua_getglobal(L, "ts");
+	lua_getfield(L, -1, "_dash");
+	lua_getfield(L, -1, "hand");
+	if (lua_isfunction(L, -1)) {
+		struct task *t = rt_task_new(rt, L, lua_gettop(L));
+		t->hand = true;
+		lua_pushstring(t->co, a->code);
+		lua_pushboolean(t->co, a->record);
+		t->npush = 2;
+	}
+	lua_pop(L, 3);
+	free(a->code);
+	free(a);
+	return true;
+}
+
 void rt_probe_done(struct task *t, const char *why)
 {
 	if (t->wait != W_PROBE)
@@ -362,6 +475,8 @@ static void pump(uv_idle_t *idle)
 			run_ready(rt);
 			continue;
 		}
+		if (start_hand(rt))
+			continue;
 		did = busy = paused = false;
 		wait_ms = UINT64_MAX;
 		for (struct cluster *c = rt->clusters; c; c = c->next) {
@@ -403,7 +518,12 @@ static void pump(uv_idle_t *idle)
 	}
 	if (busy || paused || probing)
 		return;                      /* a node, a key or a probe will kick us */
-	if (anything_blocked(rt))
+	if (rt->hands) {
+		/* an action waits for the cluster to catch up with the clock */
+		uv_timer_start(&rt->pace_timer, on_pace_timer, 5, 0);
+		return;
+	}
+	if (!rt->dashboard && anything_blocked(rt))
 		finish(rt, 1, "termscope: the script waits, but nothing is left to happen "
 		       "(no cluster has any event to run)");
 }
@@ -511,11 +631,12 @@ int rt_run(const struct rt_opts *o)
 	lua_pop(L, 1);
 
 	int code = 0;
-	if (load_embedded(L, "termscope.lua") != 0) {
+	if (load_embedded(L, "termscope.lua") != 0 || load_embedded(L, "dashboard.lua") != 0) {
 		fprintf(stderr, "termscope: %s\n", lua_tostring(L, -1));
 		code = 1;
 		goto out;
 	}
+	rt->dashboard = !o->headless;
 	int rc;
 	if (o->script) {
 		/* a scenario can require the Lua files beside it */
@@ -530,7 +651,11 @@ int rt_run(const struct rt_opts *o)
 		lua_pop(L, 1);
 		rc = luaL_loadfile(L, o->script);
 	}
-	else {
+	else if (rt->dashboard) {
+		/* the live dashboard: a cluster to play with, and nothing else */
+		static const char live[] = "ts._dash.live{ kind = \"raft\", nodes = 5, seed = ts.seed() }";
+		rc = luaL_loadbuffer(L, live, sizeof live - 1, "=live");
+	} else {
 		const struct embedded_file *f = embedded_lua;
 		while (f->name && strcmp(f->name, "demo.lua") != 0)
 			f++;
@@ -540,6 +665,14 @@ int rt_run(const struct rt_opts *o)
 		fprintf(stderr, "%s\n", lua_tostring(L, -1));
 		code = rc == LUA_ERRSYNTAX ? 1 : 2;
 		goto out;
+	}
+	if (rt->dashboard) {
+		rt->tui = tui_start(rt, err, sizeof err);
+		if (!rt->tui) {
+			fprintf(stderr, "termscope: %s\n", err);
+			code = 2;
+			goto out;
+		}
 	}
 	rt->main = rt_task_new(rt, L, lua_gettop(L));
 	lua_pop(L, 1);
@@ -552,6 +685,10 @@ int rt_run(const struct rt_opts *o)
 
 out:
 	/* stop whatever is left, let libuv close it all, then free */
+	if (rt->tui) {
+		tui_stop(rt->tui);
+		rt->tui = NULL;
+	}
 	rt->finishing = true;
 	for (struct cluster *c = rt->clusters; c; c = c->next)
 		lua_cluster_stop(c);

@@ -42,6 +42,7 @@ struct task {
 	int npush;                           /* values pushed for the next resume */
 	bool done, failed, observed;
 	bool handle_gone;                    /* its Lua handle was collected */
+	bool hand;                           /* a person's action: shown, never fails the run */
 	int results_ref;                     /* results table, or the error message */
 	struct task *next;
 };
@@ -55,8 +56,22 @@ struct cluster {
 	struct cluster *next;
 };
 
+struct hand {                                /* a person's action, waiting its turn */
+	char *code;
+	bool record;
+	struct hand *next;
+};
+
+struct tui;
+
 struct runtime {
 	struct rt_opts opts;
+	bool dashboard;                      /* a screen: clusters outlive the script */
+	struct tui *tui;
+	struct hand *hands;
+	bool script_over;                    /* dashboard: the script ended */
+	int script_code;
+	char script_msg[1024];
 	uv_loop_t *loop;
 	uv_idle_t idle;
 	uv_timer_t pace_timer;
@@ -81,5 +96,12 @@ struct task *rt_task_new(struct runtime *rt, lua_State *L, int fn_index);
 void rt_kick(struct runtime *rt);
 void rt_hub_hooks(struct runtime *rt, struct cluster *c, struct hub_hooks *hooks);
 void rt_probe_done(struct task *t, const char *why);
+/* Queue a person's action (Lua code); it runs once the shown cluster has
+ * caught up with the wall clock, at that virtual instant. */
+void rt_hand(struct runtime *rt, const char *code, bool record);
+/* The cluster the dashboard shows: the newest that is still running. */
+struct cluster *rt_shown(struct runtime *rt);
+/* Leave: stop every cluster and let the loop end with this exit code. */
+void rt_quit(struct runtime *rt, int code, const char *msg);
 
 #endif

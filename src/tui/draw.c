@@ -1,0 +1,191 @@
+/*
+ * draw.c — drawing helpers the panels share: frames, colours with a
+ * monochrome fallback, glyphs with an ASCII fallback, bars, event lines.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "panel.h"
+
+void ui_colors_init(bool color)
+{
+	if (!color)
+		return;
+	start_color();
+	use_default_colors();
+	init_pair(CP_LEADER, COLOR_GREEN, -1);
+	init_pair(CP_CANDIDATE, COLOR_YELLOW, -1);
+	init_pair(CP_FOLLOWER, COLOR_CYAN, -1);
+	init_pair(CP_DOWN, COLOR_RED, -1);
+	init_pair(CP_PAUSED, COLOR_MAGENTA, -1);
+	init_pair(CP_CUT, COLOR_RED, -1);
+	init_pair(CP_OK, COLOR_GREEN, -1);
+	init_pair(CP_DIM, COLOR_BLUE, -1);
+	init_pair(CP_TITLE, COLOR_CYAN, -1);
+	init_pair(CP_ERROR, COLOR_WHITE, COLOR_RED);
+	static const short terms[TERM_COLOURS] = { COLOR_CYAN, COLOR_GREEN, COLOR_YELLOW,
+						   COLOR_MAGENTA, COLOR_BLUE, COLOR_RED };
+	for (int i = 0; i < TERM_COLOURS; i++)
+		init_pair((short)(CP_TERM0 + i), terms[i], -1);
+}
+
+int ui_attr(const struct tui_view *v, int pair, int mono)
+{
+	return v->color ? (int)COLOR_PAIR(pair) : mono;
+}
+
+int ui_role_attr(const struct tui_view *v, int role)
+{
+	switch (role) {
+	case RAFT_LEADER: return ui_attr(v, CP_LEADER, 0) | (int)A_BOLD;
+	case RAFT_CANDIDATE: return ui_attr(v, CP_CANDIDATE, (int)A_UNDERLINE);
+	default: return ui_attr(v, CP_FOLLOWER, (int)A_NORMAL);
+	}
+}
+
+int ui_term_attr(const struct tui_view *v, uint64_t term)
+{
+	if (term == 0)
+		return (int)A_NORMAL;
+	return ui_attr(v, CP_TERM0 + (int)((term - 1) % TERM_COLOURS), (int)A_NORMAL);
+}
+
+const char *ui_glyph(const struct tui_view *v, const char *utf8, const char *ascii)
+{
+	return v->utf8 ? utf8 : ascii;
+}
+
+void ui_print(WINDOW *w, int y, int x, int max, const char *fmt, ...)
+{
+	if (max <= 0)
+		return;
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	mvwaddnstr(w, y, x, buf, max);
+}
+
+void ui_frame(struct panel *p, const struct tui_view *v, const char *title)
+{
+	werase(p->win);
+	if (v->utf8)
+		box(p->win, 0, 0);
+	else
+		wborder(p->win, '|', '|', '-', '-', '+', '+', '+', '+');
+	wattron(p->win, (int)A_BOLD | ui_attr(v, CP_TITLE, 0));
+	ui_print(p->win, 0, 2, p->w - 4, " %s ", title);
+	wattroff(p->win, (int)A_BOLD | ui_attr(v, CP_TITLE, 0));
+}
+
+void ui_bar(WINDOW *w, const struct tui_view *v, int width, double f, int attr)
+{
+	if (f < 0)
+		f = 0;
+	if (f > 1)
+		f = 1;
+	int full = (int)(f * width + 0.5);
+	wattron(w, attr);
+	for (int i = 0; i < full; i++)
+		waddstr(w, ui_glyph(v, "█", "#"));
+	wattroff(w, attr);
+	for (int i = full; i < width; i++)
+		waddstr(w, ui_glyph(v, "░", "."));
+}
+
+const char *ui_status_name(const struct hub_node *n)
+{
+	switch (n->status) {
+	case HUB_NODE_UP: return n->paused ? "paused" : "up";
+	case HUB_NODE_STARTING: return "starting";
+	case HUB_NODE_FAILED: return "FAILED";
+	case HUB_NODE_DOWN: return n->incarnation ? "CRASHED" : "down";
+	}
+	return "?";
+}
+
+static int64_t jint(json_t *ev, const char *k)
+{
+	return json_integer_value(json_object_get(ev, k));
+}
+
+static const char *jstr(json_t *ev, const char *k)
+{
+	const char *s = json_string_value(json_object_get(ev, k));
+	return s ? s : "";
+}
+
+bool ui_event_passes(json_t *ev, const struct tui_view *v)
+{
+	const char *name = jstr(ev, "ev");
+	bool traffic = !strcmp(name, "send") || !strcmp(name, "deliver") || !strcmp(name, "dup");
+	switch (v->filter) {
+	case EVF_ALL:
+		return true;
+	case EVF_STATE:
+		return !traffic && strcmp(name, "drop") != 0;
+	case EVF_MESSAGES:
+		return traffic || !strcmp(name, "drop") || !strcmp(name, "hurry");
+	case EVF_NODE: {
+		if (!v->selected)
+			return true;
+		int64_t id = (int64_t)v->selected;
+		return jint(ev, "node") == id || jint(ev, "from") == id || jint(ev, "to") == id;
+	}
+	default:
+		return true;
+	}
+}
+
+void ui_event_text(json_t *ev, char *buf, size_t len)
+{
+	const char *name = jstr(ev, "ev");
+	double t = (double)jint(ev, "t") / 1000.0;
+	int64_t node = jint(ev, "node");
+	int n = snprintf(buf, len, "%9.3f  ", t);
+	if (n < 0 || (size_t)n >= len)
+		return;
+	char *o = buf + n;
+	size_t room = len - (size_t)n;
+	if (!strcmp(name, "role"))
+		snprintf(o, room, "n%" PRId64 " becomes %s in term %" PRId64, node, jstr(ev, "role"), jint(ev, "term"));
+	else if (!strcmp(name, "term"))
+		snprintf(o, room, "n%" PRId64 " moves to term %" PRId64, node, jint(ev, "term"));
+	else if (!strcmp(name, "vote"))
+		snprintf(o, room, "n%" PRId64 " votes for n%" PRId64 " in term %" PRId64, node, jint(ev, "for"), jint(ev, "term"));
+	else if (!strcmp(name, "append"))
+		snprintf(o, room, "n%" PRId64 " appends index %" PRId64 " (term %" PRId64 ")", node, jint(ev, "index"), jint(ev, "term"));
+	else if (!strcmp(name, "truncate"))
+		snprintf(o, room, "n%" PRId64 " truncates its log from index %" PRId64, node, jint(ev, "from"));
+	else if (!strcmp(name, "commit"))
+		snprintf(o, room, "n%" PRId64 " commits up to index %" PRId64, node, jint(ev, "index"));
+	else if (!strcmp(name, "apply"))
+		snprintf(o, room, "n%" PRId64 " applies %" PRId64 ": %s", node, jint(ev, "index"), jstr(ev, "data"));
+	else if (!strcmp(name, "send"))
+		snprintf(o, room, "#%" PRId64 " %s n%" PRId64 "->n%" PRId64, jint(ev, "id"), jstr(ev, "type"), jint(ev, "from"), jint(ev, "to"));
+	else if (!strcmp(name, "deliver") || !strcmp(name, "dup") || !strcmp(name, "hurry"))
+		snprintf(o, room, "#%" PRId64 " %s", jint(ev, "id"),
+			 !strcmp(name, "deliver") ? "delivered" : !strcmp(name, "dup") ? "duplicated" : "delivered at once");
+	else if (!strcmp(name, "drop"))
+		snprintf(o, room, "#%" PRId64 " dropped (%s)", jint(ev, "id"), jstr(ev, "why"));
+	else if (!strcmp(name, "partition")) {
+		char *s = json_dumps(json_object_get(ev, "groups"), JSON_COMPACT);
+		snprintf(o, room, "partition into %s", s ? s : "?");
+		free(s);
+	} else if (!strcmp(name, "cut"))
+		snprintf(o, room, "link n%" PRId64 "->n%" PRId64 " cut", jint(ev, "from"), jint(ev, "to"));
+	else if (!strcmp(name, "note") || !strcmp(name, "error"))
+		snprintf(o, room, "%s%s%s", node ? "n" : "", node ? "" : "", jstr(ev, "text"));
+	else if (node)
+		snprintf(o, room, "n%" PRId64 " %s", node, name);
+	else
+		snprintf(o, room, "%s", name);
+	if (!strcmp(name, "note") || !strcmp(name, "error")) {
+		if (node)
+			snprintf(o, room, "n%" PRId64 ": %s", node, jstr(ev, "text"));
+	}
+}

@@ -1,0 +1,87 @@
+/*
+ * panel.h — what the dashboard's panels share: the view they draw from,
+ * the panel vtable, and the drawing helpers (colour with a text cue,
+ * UTF-8 or ASCII glyphs).  Internal to src/tui.
+ *
+ * A panel draws only from struct tui_view and the hub's read-only queries;
+ * it never changes the run.  Adding a panel is adding a file with its ops.
+ */
+#ifndef TERMSCOPE_PANEL_H
+#define TERMSCOPE_PANEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <curses.h>
+
+#include "../hub/evlog.h"
+#include "../hub/hub.h"
+
+enum ev_filter { EVF_STATE, EVF_MESSAGES, EVF_NODE, EVF_ALL, EVF_COUNT };
+
+struct tui_view {
+	struct hub *hub;                     /* the cluster on screen, or NULL */
+	struct evlog *log;
+	uint64_t clock;                      /* virtual ms now (paced: the wall's) */
+	uint32_t selected;                   /* node, 0: none */
+	uint64_t sel_msg;                    /* in-flight message id, 0: none */
+	const char *running;                 /* what runs: "live cluster", "scenario x.lua" */
+	const char *status;                  /* the last result or error, one line */
+	bool status_error;
+	bool color, utf8;
+	enum ev_filter filter;
+	int ev_scroll;                       /* events: lines up from the newest */
+	int detail_scroll;
+	uint64_t recorded;                   /* actions recorded so far */
+};
+
+struct panel;
+
+struct panel_ops {
+	const char *name;
+	void (*draw)(struct panel *p, const struct tui_view *v);
+	/* the panel's own keys: true if it took the key */
+	bool (*key)(struct panel *p, int ch, struct tui_view *v);
+};
+
+struct panel {
+	const struct panel_ops *ops;
+	WINDOW *win;
+	int y, x, h, w;
+	bool shown;
+};
+
+extern const struct panel_ops panel_status_ops;
+extern const struct panel_ops panel_nodes_ops;
+extern const struct panel_ops panel_logs_ops;
+extern const struct panel_ops panel_net_ops;
+extern const struct panel_ops panel_events_ops;
+extern const struct panel_ops panel_detail_ops;
+extern const struct panel_ops panel_help_ops;
+extern const struct panel_ops panel_keys_ops;
+
+/* colour pairs */
+enum {
+	CP_LEADER = 1, CP_CANDIDATE, CP_FOLLOWER, CP_DOWN, CP_PAUSED, CP_CUT, CP_OK,
+	CP_DIM, CP_TITLE, CP_ERROR, CP_TERM0,             /* CP_TERM0 .. +5: terms */
+};
+#define TERM_COLOURS 6
+
+void ui_colors_init(bool color);
+/* A framed panel with a title; leaves the cursor inside the frame. */
+void ui_frame(struct panel *p, const struct tui_view *v, const char *title);
+int ui_role_attr(const struct tui_view *v, int role);
+int ui_term_attr(const struct tui_view *v, uint64_t term);
+int ui_attr(const struct tui_view *v, int pair, int mono);
+/* Glyphs: UTF-8 when the locale allows, ASCII otherwise. */
+const char *ui_glyph(const struct tui_view *v, const char *utf8, const char *ascii);
+/* A bar of width w filled to fraction f (0..1). */
+void ui_bar(WINDOW *w, const struct tui_view *v, int width, double f, int attr);
+/* printf into the window at (y, x), clipped to max columns. */
+void ui_print(WINDOW *w, int y, int x, int max, const char *fmt, ...);
+/* One event as a short line of text (for the events and detail panels). */
+void ui_event_text(json_t *ev, char *buf, size_t len);
+bool ui_event_passes(json_t *ev, const struct tui_view *v);
+const char *ui_status_name(const struct hub_node *n);
+
+#endif

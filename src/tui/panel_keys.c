@@ -1,0 +1,26 @@
+/*
+ * panel_keys.c — the bottom line: the result of the last action (or the
+ * script's end), else a reminder of the main keys.
+ */
+#include "panel.h"
+
+static void draw(struct panel *p, const struct tui_view *v)
+{
+	WINDOW *w = p->win;
+	werase(w);
+	if (v->status && *v->status) {
+		int attr = v->status_error ? (ui_attr(v, CP_ERROR, (int)A_REVERSE) | (int)A_BOLD) : (int)A_BOLD;
+		wattron(w, attr);
+		ui_print(w, 0, 0, p->w, " %s", v->status);
+		wattroff(w, attr);
+		return;
+	}
+	const char *hint = p->w >= 110
+		? " 1-9 node  c crash  r restart  z pause  p isolate  s split  h heal  k request  space time  . step  +/- speed  : lua  ? help  q quit"
+		: " 1-9 node  c crash  r restart  p isolate  h heal  k request  space time  : lua  ? help  q quit";
+	wattron(w, ui_attr(v, CP_DIM, (int)A_DIM));
+	ui_print(w, 0, 0, p->w, "%s", hint);
+	wattroff(w, ui_attr(v, CP_DIM, (int)A_DIM));
+}
+
+const struct panel_ops panel_keys_ops = { "keys", draw, NULL };

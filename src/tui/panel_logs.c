@@ -1,0 +1,72 @@
+/*
+ * panel_logs.c — every node's log as a row of cells, one per index, each
+ * showing the entry's term in the term's colour.  The commit point is a
+ * bar after the last committed cell; entries at or below it are bold.
+ * Rows line up by index and scroll to keep the newest entries in view.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "panel.h"
+
+static void draw(struct panel *p, const struct tui_view *v)
+{
+	ui_frame(p, v, "Logs (each cell is an entry's term; | marks the commit point)");
+	if (!v->hub)
+		return;
+	WINDOW *w = p->win;
+	uint32_t n = hub_size(v->hub);
+	uint64_t maxlen = 0, maxterm = 1;
+	for (uint32_t i = 1; i <= n; i++) {
+		const struct hub_node *nd = hub_node(v->hub, i);
+		if (nd->log_len > maxlen)
+			maxlen = nd->log_len;
+		if (nd->st.term > maxterm)
+			maxterm = nd->st.term;
+	}
+	int cell = maxterm < 10 ? 2 : maxterm < 100 ? 3 : 4;
+	int room = p->w - 2 - 5;                 /* "n3 " plus margins */
+	uint64_t cells = room > 0 ? (uint64_t)(room / cell) : 0;
+	if (cells == 0)
+		return;
+	uint64_t first = maxlen > cells - 1 ? maxlen - (cells - 1) + 1 : 1;
+	/* index ruler */
+	wattron(w, ui_attr(v, CP_DIM, (int)A_DIM));
+	for (uint64_t ix = first; ix <= first + cells - 1; ix++)
+		if (ix % 5 == 0 || ix == first)
+			ui_print(w, 1, 5 + (int)(ix - first) * cell, p->w - 6 - (int)(ix - first) * cell, "%" PRIu64, ix);
+	wattroff(w, ui_attr(v, CP_DIM, (int)A_DIM));
+	for (uint32_t i = 1; i <= n && (int)i + 1 < p->h - 1; i++) {
+		const struct hub_node *nd = hub_node(v->hub, i);
+		int y = (int)i + 1;
+		bool up = nd->status == HUB_NODE_UP;
+		int lattr = i == v->selected ? (int)A_REVERSE : (int)A_NORMAL;
+		wattron(w, lattr);
+		ui_print(w, y, 1, 4, "n%-2u", i);
+		wattroff(w, lattr);
+		if (!up)
+			wattron(w, ui_attr(v, CP_DIM, (int)A_DIM));
+		for (uint64_t ix = first; ix <= nd->log_len && ix < first + cells; ix++) {
+			const struct hub_entry *e = &nd->log[ix - 1];
+			int x = 5 + (int)(ix - first) * cell;
+			bool committed = ix <= nd->st.commit;
+			int attr = ui_term_attr(v, e->term) | (committed ? (int)A_BOLD : 0);
+			if (!v->color && !committed)
+				attr |= (int)A_DIM;
+			wattron(w, attr);
+			ui_print(w, y, x, cell, "%-*" PRIu64, cell - 1, e->term);
+			wattroff(w, attr);
+			if (ix == nd->st.commit && ix + 1 < first + cells) {
+				wattron(w, (int)A_BOLD);
+				mvwaddstr(w, y, x + cell - 1, ui_glyph(v, "┃", "|"));
+				wattroff(w, (int)A_BOLD);
+			}
+		}
+		if (!up)
+			wattroff(w, ui_attr(v, CP_DIM, (int)A_DIM));
+		if (nd->log_len < first && nd->log_len > 0)
+			ui_print(w, y, 5, room, "%s", ui_glyph(v, "… (older entries only)", "... (older entries only)"));
+	}
+}
+
+const struct panel_ops panel_logs_ops = { "logs", draw, NULL };

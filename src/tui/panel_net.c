@@ -1,0 +1,109 @@
+/*
+ * panel_net.c — the network as the hub sees it: the partition groups, a
+ * link matrix (row: from, column: to; each cell in-flight/dropped, a cross
+ * where the link is cut, so one-way cuts show as one cross), and the
+ * messages in flight with how far along their delivery they are.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "panel.h"
+
+static void groups_line(const struct tui_view *v, char *buf, size_t len)
+{
+	const struct net_model *net = hub_net(v->hub);
+	uint32_t n = hub_size(v->hub);
+	if (net_whole(net)) {
+		snprintf(buf, len, "all links up");
+		return;
+	}
+	size_t o = 0;
+	bool seen[NET_MAX + 1] = { 0 };
+	for (uint32_t i = 1; i <= n; i++) {
+		if (seen[i])
+			continue;
+		o += (size_t)snprintf(buf + o, len - o, "%s{", o ? " " : "");
+		bool firstm = true;
+		for (uint32_t j = i; j <= n && o < len; j++) {
+			if (seen[j])
+				continue;
+			bool same = j == i || (net_link_up(net, i, j) && net_link_up(net, j, i));
+			if (!same)
+				continue;
+			seen[j] = true;
+			o += (size_t)snprintf(buf + o, len - o, firstm ? "%u" : ",%u", j);
+			firstm = false;
+		}
+		if (o < len)
+			o += (size_t)snprintf(buf + o, len - o, "}");
+		if (o >= len)
+			break;
+	}
+}
+
+static void draw(struct panel *p, const struct tui_view *v)
+{
+	ui_frame(p, v, "Network");
+	if (!v->hub)
+		return;
+	WINDOW *w = p->win;
+	const struct net_model *net = hub_net(v->hub);
+	uint32_t n = hub_size(v->hub);
+	int inner = p->w - 2;
+	char line[256];
+	groups_line(v, line, sizeof line);
+	ui_print(w, 1, 2, inner - 1, "groups %s   dropped %" PRIu64, line, hub_drop_count(v->hub));
+	/* in-flight counts per link */
+	uint32_t inflight[NET_MAX + 1][NET_MAX + 1] = { { 0 } };
+	int total = 0;
+	for (const struct hub_msg *m = hub_inflight(v->hub); m; m = hub_inflight_next(v->hub, m)) {
+		if (m->from <= NET_MAX && m->to <= NET_MAX)
+			inflight[m->from][m->to]++;
+		total++;
+	}
+	int y = 2;
+	bool matrix = p->h >= (int)n + 6 && inner >= 8 + 7 * (int)n;
+	if (matrix) {
+		ui_print(w, y++, 2, inner - 1, "from\\to");
+		for (uint32_t j = 1; j <= n; j++)
+			ui_print(w, y - 1, 10 + 7 * (int)(j - 1), 7, "  n%u", j);
+		for (uint32_t i = 1; i <= n; i++, y++) {
+			ui_print(w, y, 4, 5, "n%u", i);
+			for (uint32_t j = 1; j <= n; j++) {
+				int x = 10 + 7 * (int)(j - 1);
+				if (i == j) {
+					ui_print(w, y, x, 7, "   %s", ui_glyph(v, "·", "."));
+				} else if (!net_link_up(net, i, j)) {
+					wattron(w, ui_attr(v, CP_CUT, (int)A_BOLD) | (int)A_BOLD);
+					ui_print(w, y, x, 7, " %s ", ui_glyph(v, "✗ cut", "x cut"));
+					wattroff(w, ui_attr(v, CP_CUT, (int)A_BOLD) | (int)A_BOLD);
+				} else {
+					ui_print(w, y, x, 7, "%3u/%-3" PRIu64, inflight[i][j], hub_link_drops(v->hub, i, j));
+				}
+			}
+		}
+	}
+	ui_print(w, y++, 2, inner - 1, "in flight: %d%s", total, matrix ? "   (cells: in flight/dropped)" : "");
+	int rows = p->h - 1 - y;
+	int k = 0;
+	for (const struct hub_msg *m = hub_inflight(v->hub); m && k < rows; m = hub_inflight_next(v->hub, m), k++) {
+		double span = (double)(m->deliver_at - m->sent_at);
+		double f = span > 0 ? ((double)v->clock - (double)m->sent_at) / span : 1.0;
+		bool sel = m->id == v->sel_msg;
+		if (sel)
+			wattron(w, (int)A_REVERSE);
+		ui_print(w, y + k, 2, inner - 1, "#%-5" PRIu64 " %-18s n%u%sn%u%s ", m->id,
+			 raft_msg_type_name((enum raft_msg_type)m->type), m->from, ui_glyph(v, "→", "->"), m->to,
+			 m->dup ? " dup" : "    ");
+		int bx = getcurx(w);
+		int bw = inner - bx;
+		if (bw > 12)
+			bw = 12;
+		if (bw > 2)
+			ui_bar(w, v, bw, f, (int)A_NORMAL);
+		if (sel)
+			wattroff(w, (int)A_REVERSE);
+	}
+}
+
+const struct panel_ops panel_net_ops = { "network", draw, NULL };

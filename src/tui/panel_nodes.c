@@ -1,0 +1,79 @@
+/*
+ * panel_nodes.c — one row per node: state, role, term, vote, commit and
+ * applied, log length, and a bar that fills as its election timer runs
+ * toward its deadline.  The selected node is drawn reversed.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "panel.h"
+
+#define ELECTION_SPAN 600.0      /* the longest election timeout (ms) */
+
+static void draw(struct panel *p, const struct tui_view *v)
+{
+	ui_frame(p, v, "Nodes");
+	if (!v->hub)
+		return;
+	WINDOW *w = p->win;
+	int inner = p->w - 2;
+	/* id state role term vote commit applied log, then the timer bar */
+	wattron(w, (int)A_BOLD);
+	ui_print(w, 1, 1, inner, " id state    role      term vote commit applied   log  election timer");
+	wattroff(w, (int)A_BOLD);
+	uint32_t n = hub_size(v->hub);
+	uint32_t leader = hub_leader(v->hub);
+	for (uint32_t i = 1; i <= n && (int)i + 1 < p->h - 1; i++) {
+		const struct hub_node *nd = hub_node(v->hub, i);
+		const struct wire_state *s = &nd->st;
+		int y = (int)i + 1;
+		bool up = nd->status == HUB_NODE_UP;
+		bool isolated = hub_net(v->hub)->isolated[i];
+		if (i == v->selected)
+			wattron(w, (int)A_REVERSE);
+		mvwhline(w, y, 1, ' ', inner);
+		int sattr = !up ? (ui_attr(v, CP_DOWN, (int)A_BOLD) | (int)A_BOLD)
+			  : nd->paused ? ui_attr(v, CP_PAUSED, (int)A_UNDERLINE) : (int)A_NORMAL;
+		const char *state = isolated && up && !nd->paused ? "cut-off" : ui_status_name(nd);
+		if (isolated && up)
+			sattr = ui_attr(v, CP_CUT, (int)A_BOLD);
+		ui_print(w, y, 1, inner, " %s%u", i == leader ? "*" : " ", i);
+		wattron(w, sattr);
+		ui_print(w, y, 5, 8, "%-8s", state);
+		wattroff(w, sattr);
+		if (up) {
+			const char *role = raft_role_name((enum raft_role)s->role);
+			int rattr = ui_role_attr(v, s->role);
+			wattron(w, rattr);
+			ui_print(w, y, 14, 9, "%-9s", s->role == RAFT_LEADER ? "LEADER" : role);
+			wattroff(w, rattr);
+			char vote[16] = "-";
+			if (s->voted_for)
+				snprintf(vote, sizeof vote, "%u", s->voted_for);
+			ui_print(w, y, 23, inner - 22, "%5" PRIu64 " %4s %6" PRIu64 " %7" PRIu64 " %5" PRIu64 "  ",
+				 s->term, vote, s->commit, s->applied, nd->log_len);
+			int bx = 56;
+			int bw = inner - bx;
+			if (bw > 16)
+				bw = 16;
+			if (bw >= 4) {
+				wmove(w, y, bx);
+				if (s->role == RAFT_LEADER) {
+					wattron(w, ui_role_attr(v, RAFT_LEADER));
+					waddnstr(w, "sends heartbeats", bw);
+					wattroff(w, ui_role_attr(v, RAFT_LEADER));
+				} else if (!nd->paused && s->election_deadline != RAFT_NO_DEADLINE) {
+					double left = (double)s->election_deadline - (double)v->clock;
+					double f = 1.0 - left / ELECTION_SPAN;
+					ui_bar(w, v, bw, f, f > 0.8 ? ui_attr(v, CP_CANDIDATE, (int)A_BOLD) : (int)A_NORMAL);
+				}
+			}
+		} else if (nd->status == HUB_NODE_FAILED) {
+			ui_print(w, y, 14, inner - 13, "%s", nd->why);
+		}
+		if (i == v->selected)
+			wattroff(w, (int)A_REVERSE);
+	}
+}
+
+const struct panel_ops panel_nodes_ops = { "nodes", draw, NULL };

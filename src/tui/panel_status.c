@@ -1,0 +1,33 @@
+/*
+ * panel_status.c — the top line: pace, speed, virtual time, seed, what is
+ * running, and the result of the last action.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "panel.h"
+
+static void draw(struct panel *p, const struct tui_view *v)
+{
+	WINDOW *w = p->win;
+	werase(w);
+	wattron(w, (int)A_REVERSE);
+	mvwhline(w, 0, 0, ' ', p->w);
+	const char *pace = "-";
+	char speed[32] = "";
+	if (v->hub) {
+		bool paced = hub_pace_of(v->hub) == HUB_PACED;
+		pace = !paced ? "fast" : hub_frozen(v->hub) ? "PAUSED" : "paced";
+		if (paced)
+			snprintf(speed, sizeof speed, " %gx", hub_speed(v->hub));
+	}
+	char line[512];
+	snprintf(line, sizeof line, " termscope  %s %s%s  t=%.3fs  seed %" PRIu64 "  %s  %s%" PRIu64 " recorded",
+		 v->hub && hub_frozen(v->hub) ? ui_glyph(v, "❚❚", "||") : ui_glyph(v, "▶", ">"),
+		 pace, speed, (double)v->clock / 1000.0, v->hub ? hub_seed(v->hub) : 0,
+		 v->running ? v->running : "", "", v->recorded);
+	ui_print(w, 0, 0, p->w, "%s", line);
+	wattroff(w, (int)A_REVERSE);
+}
+
+const struct panel_ops panel_status_ops = { "status", draw, NULL };

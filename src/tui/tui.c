@@ -1,0 +1,876 @@
+/*
+ * tui.c — the dashboard: the terminal, the layout, the keys, the prompt.
+ *
+ * It owns the terminal from tui_start to tui_stop and gives it back as it
+ * found it on every way out (q, Ctrl-C, a signal, the process exiting).
+ * Input comes through a uv_poll on stdin, drained with non-blocking reads;
+ * SIGWINCH through a uv_signal.  Events only mark the screen dirty; a frame
+ * timer draws at most 30 times a second, and only when something changed
+ * (or, while paced time runs, 10 times a second for the clock and timers).
+ *
+ * It never changes the run itself: every key that does (crash, isolate, a
+ * request, ...) becomes a line of Lua handed to the runtime (rt_hand), which
+ * runs it at the right virtual instant and records it.  Pace keys (space,
+ * '.', '+', '-') only change how virtual time maps to the wall clock.
+ */
+#include "tui.h"
+
+#include <ctype.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <curses.h>
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "../script/script.h"
+#include "panel.h"
+
+#define FRAME_MS 33
+#define CLOCK_FRAME_MS 100
+#define HISTORY 100
+#define PROMPT_MAX 512
+
+enum { P_STATUS, P_NODES, P_LOGS, P_NET, P_EVENTS, P_DETAIL, P_HELP, P_KEYS, P_COUNT };
+
+struct tui {
+	struct runtime *rt;
+	SCREEN *screen;
+	uv_poll_t input;
+	uv_signal_t winch;
+	uv_timer_t frame;
+	int handles;
+	struct panel panels[P_COUNT];
+	struct tui_view view;
+	bool dirty;
+	uint64_t last_draw;
+	int rows, cols;
+	bool help, detail;
+	char status[1024];
+	char running[256];
+	/* the prompt */
+	bool prompting;
+	char line[PROMPT_MAX];
+	int len, cur;
+	char *history[HISTORY];
+	int n_history, hist_at;
+	int requests;                        /* k presses: names the commands */
+};
+
+static bool screen_active;               /* for the exit-time restore */
+
+/* Copy src into dst[n], cutting it short if it does not fit. */
+static void copy(char *dst, size_t n, const char *src)
+{
+	size_t l = strlen(src);
+	if (l >= n)
+		l = n - 1;
+	memcpy(dst, src, l);
+	dst[l] = 0;
+}
+
+static void restore_at_exit(void)
+{
+	if (screen_active) {
+		endwin();
+		screen_active = false;
+	}
+}
+
+/* ---- layout ---------------------------------------------------------- */
+
+static void place(struct panel *p, int y, int x, int h, int w)
+{
+	p->shown = h > 0 && w > 0;
+	if (!p->shown)
+		return;
+	p->y = y, p->x = x, p->h = h, p->w = w;
+	if (p->win) {
+		wresize(p->win, h, w);
+		mvwin(p->win, y, x);
+	} else {
+		p->win = newwin(h, w, y, x);
+	}
+	if (!p->win)
+		p->shown = false;
+}
+
+static uint32_t cluster_size(struct tui *t)
+{
+	return t->view.hub ? hub_size(t->view.hub) : 5;
+}
+
+/* Panels collapse as the terminal shrinks; nothing overlaps. */
+static void layout(struct tui *t)
+{
+	int R = t->rows, C = t->cols;
+	for (int i = 0; i < P_COUNT; i++)
+		t->panels[i].shown = false;
+	place(&t->panels[P_STATUS], 0, 0, 1, C);
+	place(&t->panels[P_KEYS], R - 1, 0, 1, C);
+	int n = (int)cluster_size(t);
+	int top = 1, bottom = R - 1;            /* main area: rows [top, bottom) */
+	int netw = C >= 120 ? 8 + 7 * n + 4 : 0;
+	if (netw > C / 2)
+		netw = C / 2;
+	int leftw = C - netw;
+	int nodes_h = n + 3, logs_h = n + 3;
+	int avail = bottom - top;
+	if (avail < nodes_h + 3) {
+		nodes_h = avail;
+		logs_h = 0;
+	} else if (avail < nodes_h + logs_h + 3) {
+		logs_h = avail - nodes_h - 3;
+		if (logs_h < 3)
+			logs_h = 0;
+	}
+	place(&t->panels[P_NODES], top, 0, nodes_h, leftw);
+	int y = top + nodes_h;
+	if (t->detail) {
+		place(&t->panels[P_DETAIL], y, 0, bottom - y, leftw);
+	} else {
+		place(&t->panels[P_LOGS], y, 0, logs_h, leftw);
+		y += logs_h;
+		int rest = bottom - y;
+		if (netw) {
+			place(&t->panels[P_EVENTS], y, 0, rest, leftw);
+		} else if (C >= 72) {
+			int nw = C >= 100 ? 44 : 34;
+			place(&t->panels[P_EVENTS], y, 0, rest, C - nw);
+			place(&t->panels[P_NET], y, C - nw, rest, nw);
+		} else {
+			place(&t->panels[P_EVENTS], y, 0, rest, C);
+		}
+	}
+	if (netw)
+		place(&t->panels[P_NET], top, leftw, bottom - top, netw);
+	if (t->help) {
+		int hh = R - 2 < 26 ? R - 2 : 26, hw = C - 4 < 92 ? C - 4 : 92;
+		place(&t->panels[P_HELP], (R - hh) / 2, (C - hw) / 2, hh, hw);
+	}
+	t->dirty = true;
+}
+
+/* ---- drawing --------------------------------------------------------- */
+
+static void refresh_view(struct tui *t)
+{
+	struct runtime *rt = t->rt;
+	struct cluster *c = rt_shown(rt);
+	struct hub *old = t->view.hub;
+	t->view.hub = c ? c->hub : NULL;
+	if (t->view.hub != old && t->view.hub && (!old || hub_size(old) != hub_size(t->view.hub)))
+		layout(t);
+	t->view.log = rt->log;
+	t->view.clock = t->view.hub ? hub_clock(t->view.hub) : 0;
+	if (t->view.selected && t->view.hub && t->view.selected > hub_size(t->view.hub))
+		t->view.selected = 0;
+	if (t->view.sel_msg && (!t->view.hub || !hub_msg_find(t->view.hub, t->view.sel_msg)))
+		t->view.sel_msg = 0;
+	t->view.running = t->running;
+	t->view.status = t->status;
+	/* the recording's length: ts._dash.actions */
+	lua_State *L = rt->L;
+	t->view.recorded = 0;
+	if (L) {
+		lua_getglobal(L, "ts");
+		if (lua_istable(L, -1)) {
+			lua_getfield(L, -1, "_dash");
+			if (lua_istable(L, -1)) {
+				lua_getfield(L, -1, "actions");
+				if (lua_istable(L, -1))
+					t->view.recorded = (uint64_t)lua_rawlen(L, -1);
+				lua_pop(L, 1);
+			}
+			lua_pop(L, 1);
+		}
+		lua_pop(L, 1);
+	}
+}
+
+static void draw_prompt(struct tui *t)
+{
+	struct panel *p = &t->panels[P_KEYS];
+	WINDOW *w = p->win;
+	werase(w);
+	wattron(w, (int)A_BOLD);
+	mvwaddstr(w, 0, 0, ":");
+	wattroff(w, (int)A_BOLD);
+	/* keep the cursor in view */
+	int room = p->w - 2;
+	int start = t->cur > room ? t->cur - room : 0;
+	mvwaddnstr(w, 0, 1, t->line + start, room);
+	wmove(w, 0, 1 + t->cur - start);
+}
+
+static void draw(struct tui *t)
+{
+	refresh_view(t);
+	for (int i = 0; i < P_COUNT; i++) {
+		struct panel *p = &t->panels[i];
+		if (!p->shown || i == P_HELP)
+			continue;
+		if (i == P_KEYS && t->prompting)
+			draw_prompt(t);
+		else
+			p->ops->draw(p, &t->view);
+		wnoutrefresh(p->win);
+	}
+	if (t->help && t->panels[P_HELP].shown) {
+		struct panel *p = &t->panels[P_HELP];
+		p->ops->draw(p, &t->view);
+		wnoutrefresh(p->win);
+	}
+	if (t->prompting) {
+		curs_set(1);
+		wnoutrefresh(t->panels[P_KEYS].win);
+	} else {
+		curs_set(0);
+	}
+	doupdate();
+	t->dirty = false;
+	t->last_draw = uv_now(t->rt->loop);
+}
+
+static void on_frame(uv_timer_t *timer)
+{
+	struct tui *t = timer->data;
+	struct hub *h = t->view.hub;
+	bool clock_moves = h && hub_pace_of(h) == HUB_PACED && !hub_frozen(h);
+	uint64_t since = uv_now(t->rt->loop) - t->last_draw;
+	if (t->dirty || (clock_moves && since >= CLOCK_FRAME_MS) || (!h && rt_shown(t->rt)))
+		draw(t);
+}
+
+void tui_dirty(struct tui *t)
+{
+	t->dirty = true;
+}
+
+/* ---- what the runtime tells us --------------------------------------- */
+
+static void set_status(struct tui *t, bool error, const char *text)
+{
+	copy(t->status, sizeof t->status, text ? text : "");
+	/* one line: newlines become spaces */
+	for (char *s = t->status; *s; s++)
+		if (*s == '\n' || *s == '\t')
+			*s = ' ';
+	t->view.status_error = error;
+	t->dirty = true;
+}
+
+void tui_result(struct tui *t, bool error, const char *text)
+{
+	set_status(t, error, text);
+}
+
+void tui_script_ended(struct tui *t, int code, const char *msg)
+{
+	char buf[1200];
+	if (code == 0)
+		snprintf(buf, sizeof buf, "the script finished; the cluster runs on (q quits)");
+	else
+		snprintf(buf, sizeof buf, "the script failed: %s  (q quits)", msg);
+	set_status(t, code != 0, buf);
+	size_t l = strlen(t->running);
+	if (l + 12 < sizeof t->running)
+		snprintf(t->running + l, sizeof t->running - l, code ? " (failed)" : " (ended)");
+}
+
+/* ---- actions --------------------------------------------------------- */
+
+static void act(struct tui *t, bool record, const char *fmt, ...)
+{
+	char code[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(code, sizeof code, fmt, ap);
+	va_end(ap);
+	rt_hand(t->rt, code, record);
+	set_status(t, false, "");
+}
+
+static bool need_node(struct tui *t)
+{
+	if (!t->view.hub) {
+		set_status(t, true, "no cluster yet");
+		return false;
+	}
+	if (!t->view.selected) {
+		set_status(t, true, "select a node first (1-9)");
+		return false;
+	}
+	return true;
+}
+
+static bool need_msg(struct tui *t)
+{
+	if (!t->view.sel_msg) {
+		set_status(t, true, "select a message in flight first (m)");
+		return false;
+	}
+	return true;
+}
+
+/* s: the selected node (or the leader) and the next one form a minority */
+static void split(struct tui *t)
+{
+	struct hub *h = t->view.hub;
+	uint32_t n = hub_size(h);
+	uint32_t a = t->view.selected ? t->view.selected : hub_leader(h);
+	if (!a)
+		a = 1;
+	if (n < 3) {
+		set_status(t, true, "a split needs at least 3 nodes");
+		return;
+	}
+	uint32_t minority = (n - 1) / 2;
+	char g1[64] = "", g2[64] = "";
+	size_t o1 = 0, o2 = 0;
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t id = (a - 1 + k) % n + 1;
+		if (k < minority)
+			o1 += (size_t)snprintf(g1 + o1, sizeof g1 - o1, "%s%u", o1 ? "," : "", id);
+		else
+			o2 += (size_t)snprintf(g2 + o2, sizeof g2 - o2, "%s%u", o2 ? "," : "", id);
+	}
+	act(t, true, "c:partition({%s}, {%s})", g1, g2);
+}
+
+static void select_msg(struct tui *t, int dir)
+{
+	struct hub *h = t->view.hub;
+	if (!h)
+		return;
+	const struct hub_msg *first = hub_inflight(h), *prev = NULL, *found = NULL, *last = NULL;
+	if (!first) {
+		set_status(t, true, "no message is in flight (pause time with space to catch one)");
+		return;
+	}
+	for (const struct hub_msg *m = first; m; m = hub_inflight_next(h, m)) {
+		if (t->view.sel_msg && m->id == t->view.sel_msg) {
+			found = dir > 0 ? hub_inflight_next(h, m) : prev;
+			break;
+		}
+		prev = m;
+		last = m;
+	}
+	if (!t->view.sel_msg || !found)
+		found = dir > 0 ? first : (found ? found : last);
+	if (!found)
+		found = first;
+	t->view.sel_msg = found->id;
+	char buf[128];
+	snprintf(buf, sizeof buf, "message #%llu %s n%u->n%u selected: d deliver now, x drop, D duplicate, Esc none",
+		 (unsigned long long)found->id, raft_msg_type_name((enum raft_msg_type)found->type), found->from, found->to);
+	set_status(t, false, buf);
+}
+
+static void speed_step(struct tui *t, int dir)
+{
+	static const double speeds[] = { 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20 };
+	struct hub *h = t->view.hub;
+	if (!h)
+		return;
+	double s = hub_speed(h);
+	int i = 0;
+	while (i < 8 && speeds[i] < s - 1e-9)
+		i++;
+	i += dir;
+	if (i < 0)
+		i = 0;
+	if (i > 8)
+		i = 8;
+	hub_set_pace(h, HUB_PACED, speeds[i]);
+	char buf[64];
+	snprintf(buf, sizeof buf, "speed %gx", speeds[i]);
+	set_status(t, false, buf);
+}
+
+/* ---- the prompt ------------------------------------------------------- */
+
+static void prompt_open(struct tui *t)
+{
+	t->prompting = true;
+	t->line[0] = 0;
+	t->len = t->cur = 0;
+	t->hist_at = t->n_history;
+}
+
+static void prompt_set(struct tui *t, const char *s)
+{
+	snprintf(t->line, sizeof t->line, "%s", s);
+	t->len = t->cur = (int)strlen(t->line);
+}
+
+static void prompt_submit(struct tui *t)
+{
+	t->prompting = false;
+	if (t->len == 0)
+		return;
+	if (t->n_history == HISTORY) {
+		free(t->history[0]);
+		memmove(t->history, t->history + 1, (HISTORY - 1) * sizeof *t->history);
+		t->n_history--;
+	}
+	if (!t->n_history || strcmp(t->history[t->n_history - 1], t->line) != 0)
+		t->history[t->n_history++] = strdup(t->line);
+	rt_hand(t->rt, t->line, true);
+	set_status(t, false, "");
+}
+
+/* Names that can follow what is before the cursor: c:method, ts.field,
+ * or a global. */
+static void prompt_complete(struct tui *t)
+{
+	int end = t->cur, start = end;
+	while (start > 0 && (isalnum((unsigned char)t->line[start - 1]) || t->line[start - 1] == '_'))
+		start--;
+	char sep = start > 0 ? t->line[start - 1] : 0;
+	int ostart = start - 1;
+	while (ostart > 0 && (isalnum((unsigned char)t->line[ostart - 1]) || t->line[ostart - 1] == '_'))
+		ostart--;
+	char prefix[128];
+	snprintf(prefix, sizeof prefix, "%.*s", end - start, t->line + start);
+	lua_State *L = t->rt->L;
+	int top = lua_gettop(L);
+	if (sep == ':') {
+		lua_getfield(L, LUA_REGISTRYINDEX, "termscope.cluster_methods");
+	} else if (sep == '.') {
+		char obj[64];
+		snprintf(obj, sizeof obj, "%.*s", start - 1 - ostart, t->line + ostart);
+		lua_getglobal(L, obj);
+	} else {
+		lua_pushglobaltable(L);
+	}
+	if (!lua_istable(L, -1)) {
+		lua_settop(L, top);
+		return;
+	}
+	/* the candidates, sorted; complete the common prefix */
+	const char *cands[256];
+	int nc = 0;
+	lua_pushnil(L);
+	while (lua_next(L, -2) && nc < 256) {
+		lua_pop(L, 1);
+		if (lua_type(L, -1) != LUA_TSTRING)
+			continue;
+		const char *k = lua_tostring(L, -1);
+		if (k[0] == '_' && prefix[0] != '_')
+			continue;
+		if (strncmp(k, prefix, strlen(prefix)) == 0)
+			cands[nc++] = k;
+	}
+	if (nc == 0) {
+		lua_settop(L, top);
+		return;
+	}
+	for (int i = 1; i < nc; i++)
+		for (int j = i; j > 0 && strcmp(cands[j - 1], cands[j]) > 0; j--) {
+			const char *x = cands[j];
+			cands[j] = cands[j - 1];
+			cands[j - 1] = x;
+		}
+	size_t common = strlen(cands[0]);
+	for (int i = 1; i < nc; i++) {
+		size_t k = 0;
+		while (k < common && cands[i][k] == cands[0][k])
+			k++;
+		common = k;
+	}
+	size_t plen = strlen(prefix);
+	if (common > plen && t->len + (int)(common - plen) < PROMPT_MAX - 1) {
+		size_t add = common - plen;
+		memmove(t->line + end + add, t->line + end, (size_t)(t->len - end) + 1);
+		memcpy(t->line + end, cands[0] + plen, add);
+		t->len += (int)add;
+		t->cur += (int)add;
+	}
+	if (nc > 1) {
+		char buf[1024];
+		size_t o = 0;
+		for (int i = 0; i < nc && o < sizeof buf - 40; i++)
+			o += (size_t)snprintf(buf + o, sizeof buf - o, "%s ", cands[i]);
+		set_status(t, false, buf);
+	}
+	lua_settop(L, top);
+}
+
+static void prompt_key(struct tui *t, int ch)
+{
+	switch (ch) {
+	case 27:                             /* Esc */
+		t->prompting = false;
+		break;
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		prompt_submit(t);
+		break;
+	case KEY_BACKSPACE:
+	case 127:
+	case 8:
+		if (t->cur > 0) {
+			memmove(t->line + t->cur - 1, t->line + t->cur, (size_t)(t->len - t->cur) + 1);
+			t->cur--;
+			t->len--;
+		}
+		break;
+	case KEY_DC:
+		if (t->cur < t->len) {
+			memmove(t->line + t->cur, t->line + t->cur + 1, (size_t)(t->len - t->cur));
+			t->len--;
+		}
+		break;
+	case KEY_LEFT:
+		if (t->cur > 0)
+			t->cur--;
+		break;
+	case KEY_RIGHT:
+		if (t->cur < t->len)
+			t->cur++;
+		break;
+	case KEY_HOME:
+	case 1:                              /* Ctrl-A */
+		t->cur = 0;
+		break;
+	case KEY_END:
+	case 5:                              /* Ctrl-E */
+		t->cur = t->len;
+		break;
+	case 21:                             /* Ctrl-U */
+		prompt_set(t, "");
+		break;
+	case KEY_UP:
+		if (t->hist_at > 0)
+			prompt_set(t, t->history[--t->hist_at]);
+		break;
+	case KEY_DOWN:
+		if (t->hist_at < t->n_history - 1)
+			prompt_set(t, t->history[++t->hist_at]);
+		else {
+			t->hist_at = t->n_history;
+			prompt_set(t, "");
+		}
+		break;
+	case '\t':
+		prompt_complete(t);
+		break;
+	default:
+		if (ch >= 32 && ch < 256 && ch != 127 && t->len < PROMPT_MAX - 1) {
+			memmove(t->line + t->cur + 1, t->line + t->cur, (size_t)(t->len - t->cur) + 1);
+			t->line[t->cur++] = (char)ch;
+			t->len++;
+		}
+		break;
+	}
+	t->dirty = true;
+}
+
+/* ---- keys ------------------------------------------------------------ */
+
+static void click(struct tui *t)
+{
+	MEVENT me;
+	if (getmouse(&me) != OK)
+		return;
+	struct panel *p = &t->panels[P_NODES];
+	if (!p->shown || !t->view.hub)
+		return;
+	int row = me.y - p->y - 1;              /* the header is row 1 */
+	if (me.x >= p->x && me.x < p->x + p->w && row >= 1 && row <= (int)hub_size(t->view.hub))
+		t->view.selected = (uint32_t)row;
+	p = &t->panels[P_LOGS];
+	row = me.y - p->y - 1;
+	if (p->shown && me.x >= p->x && me.x < p->x + p->w && row >= 1 && row <= (int)hub_size(t->view.hub))
+		t->view.selected = (uint32_t)row;
+}
+
+static void key(struct tui *t, int ch)
+{
+	t->dirty = true;
+	if (t->prompting) {
+		prompt_key(t, ch);
+		return;
+	}
+	if (t->help) {
+		t->help = false;
+		layout(t);
+		return;
+	}
+	struct hub *h = t->view.hub;
+	uint32_t sel = t->view.selected;
+	const struct hub_node *nd = h && sel ? hub_node(h, sel) : NULL;
+	struct panel *focus = t->detail ? &t->panels[P_DETAIL] : &t->panels[P_EVENTS];
+	if (focus->shown && focus->ops->key && focus->ops->key(focus, ch, &t->view))
+		return;
+	switch (ch) {
+	case 'q':
+		rt_quit(t->rt, t->rt->script_over ? t->rt->script_code : 0,
+			t->rt->script_over && t->rt->script_code ? t->rt->script_msg : NULL);
+		return;
+	case '?':
+		t->help = true;
+		layout(t);
+		return;
+	case ':':
+		prompt_open(t);
+		return;
+	case 27:
+		if (t->detail) {
+			t->detail = false;
+			layout(t);
+		}
+		t->view.sel_msg = 0;
+		set_status(t, false, "");
+		return;
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		if (!t->detail && !sel) {
+			set_status(t, true, "select a node first (1-9)");
+			return;
+		}
+		t->detail = !t->detail;
+		t->view.detail_scroll = 0;
+		layout(t);
+		return;
+	case KEY_MOUSE:
+		click(t);
+		return;
+	case KEY_RESIZE:
+		getmaxyx(stdscr, t->rows, t->cols);
+		layout(t);
+		return;
+	}
+	if (ch >= '1' && ch <= '9') {
+		uint32_t id = (uint32_t)(ch - '0');
+		if (h && id <= hub_size(h)) {
+			t->view.selected = t->view.selected == id ? 0 : id;
+			set_status(t, false, "");
+		} else {
+			set_status(t, true, "no such node");
+		}
+		return;
+	}
+	if (!h) {
+		set_status(t, true, "no cluster is running");
+		return;
+	}
+	switch (ch) {
+	case 'c':
+		if (need_node(t))
+			act(t, true, "c:crash(%u)", sel);
+		break;
+	case 'r':
+		if (need_node(t))
+			act(t, true, "c:restart(%u)", sel);
+		break;
+	case 'z':
+		if (need_node(t))
+			act(t, true, nd->paused ? "c:resume(%u)" : "c:pause(%u)", sel);
+		break;
+	case 'p':
+		if (need_node(t))
+			act(t, true, hub_net(h)->isolated[sel] ? "c:connect(%u)" : "c:isolate(%u)", sel);
+		break;
+	case 's':
+		split(t);
+		break;
+	case 'h':
+		act(t, true, "c:heal()");
+		break;
+	case 't':
+		if (need_node(t))
+			act(t, true, "c:timeout_now(%u)", sel);
+		break;
+	case 'a':
+		act(t, true, "c:align_timers()");
+		break;
+	case 'k':
+		t->requests++;
+		act(t, true, "c:start(\"k%d\")", t->requests);
+		break;
+	case 'm':
+		select_msg(t, 1);
+		break;
+	case 'M':
+		select_msg(t, -1);
+		break;
+	case 'd':
+		if (need_msg(t))
+			act(t, true, "c:deliver(%llu)", (unsigned long long)t->view.sel_msg);
+		break;
+	case 'x':
+		if (need_msg(t))
+			act(t, true, "c:drop(%llu)", (unsigned long long)t->view.sel_msg);
+		break;
+	case 'D':
+		if (need_msg(t))
+			act(t, true, "c:dup(%llu)", (unsigned long long)t->view.sel_msg);
+		break;
+	case ' ':
+		if (hub_pace_of(h) != HUB_PACED)
+			hub_set_pace(h, HUB_PACED, hub_speed(h));
+		hub_freeze(h, !hub_frozen(h));
+		set_status(t, false, hub_frozen(h) ? "time stands still: . runs one event, space resumes" : "");
+		break;
+	case '.':
+		if (!hub_frozen(h))
+			hub_freeze(h, true);
+		if (hub_step_one(h) == HUB_STEP_EMPTY)
+			set_status(t, true, "nothing left to happen");
+		else
+			set_status(t, false, "one event (space resumes time)");
+		rt_kick(t->rt);
+		break;
+	case '+':
+	case '=':
+		speed_step(t, 1);
+		break;
+	case '-':
+		speed_step(t, -1);
+		break;
+	case 'b': {
+		double back = (double)hub_clock(h) / 1000.0 - 5;
+		act(t, false, "rewind(%.3f)", back < 0 ? 0 : back);
+		set_status(t, false, "rewinding...");
+		break;
+	}
+	case 'S':
+		act(t, false, "save()");
+		break;
+	default:
+		break;
+	}
+}
+
+static void on_input(uv_poll_t *poll, int status, int events)
+{
+	struct tui *t = poll->data;
+	if (status < 0) {
+		rt_quit(t->rt, 1, "termscope: the terminal went away");
+		return;
+	}
+	wint_t ch;
+	int rc;
+	while ((rc = get_wch(&ch)) != ERR) {
+		if (rc == KEY_CODE_YES)
+			key(t, (int)ch);
+		else if (ch < 256)
+			key(t, (int)ch);
+		if (!t->rt->tui)
+			return;                      /* q: the screen is gone */
+	}
+}
+
+static void on_winch(uv_signal_t *s, int signum)
+{
+	struct tui *t = s->data;
+	struct winsize ws;
+	if (ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0) {
+		resizeterm(ws.ws_row, ws.ws_col);
+		t->rows = ws.ws_row;
+		t->cols = ws.ws_col;
+	}
+	clearok(curscr, TRUE);
+	layout(t);
+}
+
+/* ---- life ------------------------------------------------------------ */
+
+static const struct panel_ops *const ops[P_COUNT] = {
+	[P_STATUS] = &panel_status_ops, [P_NODES] = &panel_nodes_ops, [P_LOGS] = &panel_logs_ops,
+	[P_NET] = &panel_net_ops, [P_EVENTS] = &panel_events_ops, [P_DETAIL] = &panel_detail_ops,
+	[P_HELP] = &panel_help_ops, [P_KEYS] = &panel_keys_ops,
+};
+
+struct tui *tui_start(struct runtime *rt, char *err, size_t errlen)
+{
+	if (!isatty(0) || !isatty(1)) {
+		snprintf(err, errlen, "the dashboard needs a terminal (for scripts without one, use --headless)");
+		return NULL;
+	}
+	struct tui *t = calloc(1, sizeof *t);
+	if (!t) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	t->rt = rt;
+	setlocale(LC_ALL, "");
+	t->view.utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+	t->screen = newterm(NULL, stdout, stdin);
+	if (!t->screen) {
+		snprintf(err, errlen, "cannot use the terminal (TERM=%s)", getenv("TERM") ? getenv("TERM") : "");
+		free(t);
+		return NULL;
+	}
+	screen_active = true;
+	atexit(restore_at_exit);
+	const char *nc = getenv("NO_COLOR");
+	t->view.color = has_colors() && !(nc && *nc);
+	ui_colors_init(t->view.color);
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	set_escdelay(25);
+	curs_set(0);
+	mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED, NULL);
+	mouseinterval(0);
+	for (int i = 0; i < P_COUNT; i++)
+		t->panels[i].ops = ops[i];
+	getmaxyx(stdscr, t->rows, t->cols);
+	copy(t->running, sizeof t->running, "live cluster (? for keys)");
+	if (rt->opts.script) {
+		copy(t->running, sizeof t->running, "scenario ");
+		copy(t->running + 9, sizeof t->running - 9, rt->opts.script);
+	}
+	layout(t);
+
+	uv_poll_init(rt->loop, &t->input, 0);
+	t->input.data = t;
+	uv_poll_start(&t->input, UV_READABLE, on_input);
+	uv_signal_init(rt->loop, &t->winch);
+	t->winch.data = t;
+	uv_signal_start(&t->winch, on_winch, SIGWINCH);
+	uv_timer_init(rt->loop, &t->frame);
+	t->frame.data = t;
+	uv_timer_start(&t->frame, on_frame, FRAME_MS, FRAME_MS);
+	t->handles = 3;
+	t->dirty = true;
+	return t;
+}
+
+static void on_closed(uv_handle_t *h)
+{
+	struct tui *t = h->data;
+	if (--t->handles == 0)
+		free(t);
+}
+
+void tui_stop(struct tui *t)
+{
+	if (!t)
+		return;
+	for (int i = 0; i < P_COUNT; i++)
+		if (t->panels[i].win)
+			delwin(t->panels[i].win);
+	if (screen_active) {
+		endwin();
+		screen_active = false;
+	}
+	delscreen(t->screen);
+	for (int i = 0; i < t->n_history; i++)
+		free(t->history[i]);
+	uv_close((uv_handle_t *)&t->input, on_closed);
+	uv_close((uv_handle_t *)&t->winch, on_closed);
+	uv_close((uv_handle_t *)&t->frame, on_closed);
+}

@@ -46,8 +46,13 @@ local function brief(v, depth)
   return "{" .. table.concat(parts, ", ") .. "}"
 end
 
+-- A sentence for the screen, shown as it is (not as a Lua value).
+local Message = {}
+local function message(fmt, ...) return setmetatable({ text = string.format(fmt, ...) }, Message) end
+
 function D.show(results)
   if results.n == 0 then return "" end
+  if results.n == 1 and getmetatable(results[1]) == Message then return results[1].text end
   local out = {}
   for i = 1, results.n do out[i] = brief(results[i]) end
   return table.concat(out, ", ")
@@ -79,8 +84,8 @@ function D.hand(code, record)
   local cmd = code:match('^c:start%("([^"]*)"%)$')
   if cmd then
     local index, term, ok = results[1], results[2], results[3]
-    if ok then return string.format("%s: the leader put it at index %d in term %d", cmd, index, term) end
-    return string.format("%s: no leader took it", cmd)
+    if ok then return message("%s: the leader put it at index %d in term %d", cmd, index, term) end
+    return message("%s: no leader took it", cmd)
   end
   return table.unpack(results, 1, results.n)
 end
@@ -119,7 +124,7 @@ function D.save(path)
   local text, acts = D.scenario()
   f:write(text)
   f:close()
-  return string.format("saved %d actions to %s", #acts, path)
+  return message("saved %d actions to %s", #acts, path)
 end
 
 -- Go back to virtual time t (ms): a fresh cluster, the same seed, the
@@ -143,7 +148,7 @@ function D.rewind(t)
   c:sleep_until(t / 1000)
   c:_pace("paced", speed)
   if frozen then c:_freeze(true) end
-  return string.format("rewound to %.3f s (%d actions replayed)", t / 1000, #acts)
+  return message("rewound to %.3f s (%d actions replayed)", t / 1000, #acts)
 end
 
 env.rewind = function(t)

@@ -117,6 +117,24 @@ function Cluster:timeout_now(id) end
 function Cluster:align_timers() end
 ---@param seconds number
 function Cluster:sleep(seconds) end
+---@param t number virtual seconds on the cluster's clock
+function Cluster:sleep_until(t) end
+---@class ts.Message
+---@field id integer
+---@field from integer
+---@field to integer
+---@field type string
+---@field sent integer  # virtual ms
+---@field due integer   # virtual ms
+---@field dup boolean
+---@return ts.Message[]
+function Cluster:inflight() end
+---@param id integer
+function Cluster:deliver(id) end
+---@param id integer
+function Cluster:drop(id) end
+---@param id integer
+function Cluster:dup(id) end
 ---@param fn fun(): any
 ---@param timeout? number
 ---@param description? string

@@ -6,6 +6,7 @@
 #   scenarios   tests/scenarios/*.lua, headless against real processes; each
 #               is then held to the invariants with `termscope check`
 #   checks      tests/checks/*.sh: determinism, no orphans, bad input, ...
+#   screen      tests/tui/*.sh: the dashboard in tmux, driven by keys
 #
 # TERMSCOPE names the binary under test (make test: the ASan+UBSan build).
 # ONLY=pattern runs just the scenarios and checks whose name matches.
@@ -116,6 +117,23 @@ for f in tests/checks/*.sh; do
 		fail "check $name" "$OUT/check-$name.log"
 	fi
 done
+
+# ---- screen tests ----------------------------------------------------------
+echo "== screen tests (tmux)"
+if command -v tmux >/dev/null 2>&1; then
+	for f in tests/tui/*.sh; do
+		[ -e "$f" ] || continue
+		name=$(basename "$f" .sh)
+		case "$name" in *"$ONLY"*) ;; *) continue ;; esac
+		if sh "$f" >"$OUT/tui-$name.log" 2>&1; then
+			pass "screen $name"
+		else
+			fail "screen $name" "$OUT/tui-$name.log"
+		fi
+	done
+else
+	fail "screen tests: tmux is not installed (make test installs it)"
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1049,7 +1049,8 @@ static void conn_close(struct hub_conn *c, const char *why)
 		json_t *ev = ev_new(h, "reject");
 		ev_str(ev, "why", h->last_reject);
 		emit(h, ev);
-		fprintf(stderr, "termscope: hub: closed a connection: %s\n", h->last_reject);
+		if (!h->cfg.quiet)
+			fprintf(stderr, "termscope: hub: closed a connection: %s\n", h->last_reject);
 	}
 	uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
 }
@@ -1272,7 +1273,7 @@ static void node_failed(struct hub *h, uint32_t id, const char *fmt, ...)
 	ev_int(ev, "node", id);
 	ev_str(ev, "text", n->why);
 	emit(h, ev);
-	if (!h->stopping) {
+	if (!h->stopping && !h->cfg.quiet) {
 		fprintf(stderr, "termscope: node %u failed: %s\n", id, n->why);
 		show_stderr_tail(h, id);
 	}

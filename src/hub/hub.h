@@ -67,6 +67,7 @@ struct hub_config {
 	const char *dir;                     /* this cluster's run dir (node-N inside) */
 	uint64_t heartbeat, election;        /* 0: defaults (100, 300) */
 	struct evlog *log;
+	bool quiet;                          /* nothing on stderr (a screen is up) */
 	struct hub_hooks hooks;
 };
 

@@ -21,6 +21,7 @@
 #include <lua.h>
 
 #include "script.h"
+#include "../tui/tui.h"
 
 #define CLUSTER_MT "termscope.cluster"
 #define TASK_MT "termscope.task"
@@ -271,6 +272,7 @@ static int l_cluster(lua_State *L)
 		.heartbeat = hb,
 		.election = el,
 		.log = rt->log,
+		.quiet = rt->dashboard,
 	};
 	rt_hub_hooks(rt, c, &cfg.hooks);
 	char err[HUB_ERRMSG];
@@ -870,6 +872,26 @@ static int l_probe(lua_State *L)
 	return yield_task(L);
 }
 
+/* print() on the dashboard: the words go to its bottom line, not over
+ * the screen. */
+static int l_screen_print(lua_State *L)
+{
+	struct runtime *rt = rt_of(L);
+	luaL_Buffer b;
+	luaL_buffinit(L, &b);
+	int n = lua_gettop(L);
+	for (int i = 1; i <= n; i++) {
+		if (i > 1)
+			luaL_addchar(&b, ' ');
+		luaL_tolstring(L, i, NULL);
+		luaL_addvalue(&b);
+	}
+	luaL_pushresult(&b);
+	if (rt->tui)
+		tui_result(rt->tui, false, lua_tostring(L, -1));
+	return 0;
+}
+
 static int l_ts_seed(lua_State *L)
 {
 	lua_pushinteger(L, (lua_Integer)rt_of(L)->seed);
@@ -986,6 +1008,11 @@ void lua_api_open(struct runtime *rt, lua_State *L)
 	lua_getfield(L, LUA_REGISTRYINDEX, "termscope.task_methods");
 	lua_setfield(L, -2, "_task_methods");
 	lua_setglobal(L, "ts");
+	if (rt->dashboard) {
+		lua_pushlightuserdata(L, rt);
+		lua_pushcclosure(L, l_screen_print, 1);
+		lua_setglobal(L, "print");
+	}
 }
 
 void lua_api_free(struct runtime *rt)

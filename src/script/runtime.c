@@ -622,6 +622,7 @@ int rt_run(const struct rt_opts *o)
 	rt->L = L;
 	luaL_openlibs(L);
 	lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
+	rt->dashboard = !o->headless;
 	lua_api_open(rt, L);
 	/* math.random replays: seeded from the run seed */
 	lua_getglobal(L, "math");
@@ -636,7 +637,6 @@ int rt_run(const struct rt_opts *o)
 		code = 1;
 		goto out;
 	}
-	rt->dashboard = !o->headless;
 	int rc;
 	if (o->script) {
 		/* a scenario can require the Lua files beside it */

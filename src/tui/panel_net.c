@@ -75,7 +75,7 @@ static void draw(struct panel *p, const struct tui_view *v)
 					ui_print(w, y, x, 7, "   %s", ui_glyph(v, "·", "."));
 				} else if (!net_link_up(net, i, j)) {
 					wattron(w, ui_attr(v, CP_CUT, (int)A_BOLD) | (int)A_BOLD);
-					ui_print(w, y, x, 7, " %s ", ui_glyph(v, "✗ cut", "x cut"));
+					ui_print(w, y, x, 9, "   %s   ", ui_glyph(v, "✗", "x"));
 					wattroff(w, ui_attr(v, CP_CUT, (int)A_BOLD) | (int)A_BOLD);
 				} else {
 					ui_print(w, y, x, 7, "%3u/%-3" PRIu64, inflight[i][j], hub_link_drops(v->hub, i, j));
@@ -83,7 +83,7 @@ static void draw(struct panel *p, const struct tui_view *v)
 			}
 		}
 	}
-	ui_print(w, y++, 2, inner - 1, "in flight: %d%s", total, matrix ? "   (cells: in flight/dropped)" : "");
+	ui_print(w, y++, 2, inner - 1, "in flight: %d%s", total, matrix ? ui_glyph(v, "  (cells: in flight/dropped, ✗ cut)", "  (cells: in flight/dropped, x cut)") : "");
 	int rows = p->h - 1 - y;
 	int k = 0;
 	for (const struct hub_msg *m = hub_inflight(v->hub); m && k < rows; m = hub_inflight_next(v->hub, m), k++) {

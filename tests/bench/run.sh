@@ -3,11 +3,13 @@
 #   the Raft scenario suite's wall time (release build, one at a time)
 #   virtual seconds per wall second: an idle 5-node cluster, 1,000 commands
 #   messages per committed command; controller and node peak RSS
+#   the dashboard: controller CPU share and RSS over 20 s of a live cluster
 set -u
 cd "$(dirname "$0")/../.."
 TERMSCOPE=${TERMSCOPE:-./termscope}
 echo "== termscope bench ($(nproc) cores, $(uname -m))"
 "$TERMSCOPE" run tests/bench/raft.lua --headless --seed 1 || exit 1
+TERMSCOPE="$TERMSCOPE" sh tests/bench/dashboard.sh
 t0=$(date +%s.%N)
 n=0
 for f in tests/scenarios/3*.lua; do

@@ -304,21 +304,61 @@ static const char *msg_type_name(uint8_t type)
 	return raft_msg_type_name((enum raft_msg_type)type);
 }
 
-static void drop_msg(struct hub *h, struct hub_msg *m, const char *why, bool in_list)
+/* Count and record a drop. */
+static void record_drop(struct hub *h, uint64_t id, uint32_t from, uint32_t to, const char *why)
 {
 	json_t *ev = ev_new(h, "drop");
-	ev_int(ev, "id", (int64_t)m->id);
+	ev_int(ev, "id", (int64_t)id);
 	ev_str(ev, "why", why);
 	emit(h, ev);
 	h->drops++;
-	if (valid_node(h, m->to)) {
-		h->nodes[m->to].dropped_to++;
-		if (valid_node(h, m->from))
-			h->link_drops[m->from][m->to]++;
+	if (valid_node(h, to)) {
+		h->nodes[to].dropped_to++;
+		if (valid_node(h, from))
+			h->link_drops[from][to]++;
 	}
+}
+
+static void drop_msg(struct hub *h, struct hub_msg *m, const char *why, bool in_list)
+{
+	record_drop(h, m->id, m->from, m->to, why);
 	if (in_list)
 		msg_unlink(m);
 	msg_free(m);
+}
+
+/* Put a copy of a message on its way: into the in-flight list (oldest
+ * first) and the event queue.  NULL if memory ran out (it is then lost). */
+static struct hub_msg *msg_launch(struct hub *h, uint64_t id, uint32_t from, uint32_t to, uint8_t type,
+				  const uint8_t *bytes, uint32_t len, uint64_t deliver_at, bool dup)
+{
+	struct hub_msg *m = calloc(1, sizeof *m);
+	if (m)
+		m->bytes = malloc(len ? len : 1);
+	if (!m || !m->bytes) {
+		free(m);
+		return NULL;
+	}
+	memcpy(m->bytes, bytes, len);
+	m->len = len;
+	m->id = id;
+	m->from = from;
+	m->to = to;
+	m->type = type;
+	m->sent_at = h->now;
+	m->deliver_at = deliver_at;
+	m->dup = dup;
+	m->prev = h->inflight.prev;
+	m->next = &h->inflight;
+	h->inflight.prev->next = m;
+	h->inflight.prev = m;
+	struct hev e = { .t = deliver_at, .kind = HEV_DELIVER, .node = to, .msg = m };
+	if (heap_push(h, e) != 0) {
+		msg_unlink(m);
+		msg_free(m);
+		return NULL;
+	}
+	return m;
 }
 
 /* Why a message from -> to cannot travel now, or NULL if it can. */
@@ -349,31 +389,14 @@ static void route(struct hub *h, const uint8_t *bytes, uint32_t len, const struc
 
 	struct net_fate fate;
 	net_decide(&h->net, &h->rng, raft_msg_is_reply(rm->type), &fate);
+	const char *why = blocked(h, rm->from, rm->to);
+	if (why) {
+		record_drop(h, id, rm->from, rm->to, why);   /* no copy passes a cut link */
+		return;
+	}
 	for (int copy = 0; copy < fate.copies; copy++) {
-		struct hub_msg *m = calloc(1, sizeof *m);
-		if (m)
-			m->bytes = malloc(len ? len : 1);
-		if (!m || !m->bytes) {
-			free(m);
-			return;
-		}
-		memcpy(m->bytes, bytes, len);
-		m->len = len;
-		m->id = id;
-		m->from = rm->from;
-		m->to = rm->to;
-		m->type = (uint8_t)rm->type;
-		m->sent_at = h->now;
-		m->deliver_at = h->now + fate.delay[copy];
-		m->dup = copy > 0;
-		m->prev = m->next = m;
-		const char *why = blocked(h, rm->from, rm->to);
-		if (!why && fate.lost && copy == 0)
-			why = "loss";
-		if (why) {
-			drop_msg(h, m, why, false);
-			if (strcmp(why, "loss") != 0)
-				return;          /* no duplicate through a cut link either */
+		if (copy == 0 && fate.lost) {
+			record_drop(h, id, rm->from, rm->to, "loss");
 			continue;
 		}
 		if (copy > 0) {
@@ -381,16 +404,7 @@ static void route(struct hub *h, const uint8_t *bytes, uint32_t len, const struc
 			ev_int(d, "id", (int64_t)id);
 			emit(h, d);
 		}
-		/* into the in-flight list, oldest first */
-		m->prev = h->inflight.prev;
-		m->next = &h->inflight;
-		h->inflight.prev->next = m;
-		h->inflight.prev = m;
-		struct hev e = { .t = m->deliver_at, .kind = HEV_DELIVER, .node = m->to, .msg = m };
-		if (heap_push(h, e) != 0) {
-			msg_unlink(m);
-			msg_free(m);
-		}
+		msg_launch(h, id, rm->from, rm->to, (uint8_t)rm->type, bytes, len, h->now + fate.delay[copy], copy > 0);
 	}
 }
 
@@ -1684,26 +1698,7 @@ int hub_msg_dup(struct hub *h, uint64_t id)
 	struct hub_msg *m = msg_for_control(h, id, &slot);
 	if (!m)
 		return -1;
-	struct hub_msg *d = calloc(1, sizeof *d);
-	if (d)
-		d->bytes = malloc(m->len ? m->len : 1);
-	if (!d || !d->bytes) {
-		free(d);
-		set_err(h, "out of memory");
-		return -1;
-	}
-	*d = (struct hub_msg){ .id = m->id, .from = m->from, .to = m->to, .type = m->type,
-			       .sent_at = h->now, .deliver_at = m->deliver_at, .dup = true,
-			       .len = m->len, .bytes = d->bytes };
-	memcpy(d->bytes, m->bytes, m->len);
-	d->prev = h->inflight.prev;
-	d->next = &h->inflight;
-	h->inflight.prev->next = d;
-	h->inflight.prev = d;
-	struct hev e = { .t = d->deliver_at, .kind = HEV_DELIVER, .node = d->to, .msg = d };
-	if (heap_push(h, e) != 0) {
-		msg_unlink(d);
-		msg_free(d);
+	if (!msg_launch(h, m->id, m->from, m->to, m->type, m->bytes, m->len, m->deliver_at, true)) {
 		set_err(h, "out of memory");
 		return -1;
 	}

@@ -79,6 +79,7 @@ function D.hand(code, record)
   local results = table.pack(fn())
   if record and c and c == ts._current then
     D.actions[#D.actions + 1] = { t = t, code = code }
+    if ts._lesson then ts._lesson.counted() end
   end
   -- a client request says what became of it
   local cmd = code:match('^c:start%("([^"]*)"%)$')

@@ -33,6 +33,9 @@ static const char usage_text[] =
 	"  termscope [OPTIONS]                the dashboard over a live 5-node Raft cluster (? lists the keys)\n"
 	"  termscope --headless [OPTIONS]     the built-in demo without a screen: a leader lost and found\n"
 	"  termscope run FILE.lua [OPTIONS]   run a scenario on the dashboard, or --headless (see README.md)\n"
+	"  termscope lessons                  the lessons, numbered, with your progress\n"
+	"  termscope lesson N [--autopilot]   a guided lesson on the dashboard (--autopilot: its\n"
+	"                                     solutions, performed; with --headless, a test)\n"
 	"  termscope check EVENTS.jsonl       check an events file: one leader per term, the same\n"
 	"                                     command applied at each index everywhere\n"
 	"  termscope --help | --version\n"
@@ -88,6 +91,8 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (strcmp(a, "--headless") == 0) {
 			o.headless = true;
+		} else if (strcmp(a, "--autopilot") == 0) {
+			o.autopilot = true;
 		} else if (strcmp(a, "--keep") == 0) {
 			o.keep = true;
 		} else if (strcmp(a, "--seed") == 0) {
@@ -132,11 +137,26 @@ int main(int argc, char **argv)
 			return bad_usage("%s needs an events file", "check");
 		return evcheck_file(file, stdout);
 	}
-	if (cmd && strcmp(cmd, "run") != 0)
+	if (cmd && strcmp(cmd, "lessons") == 0) {
+		if (file)
+			return bad_usage("unexpected argument '%s'", file);
+		o.list_lessons = true;
+		o.headless = true;
+		cmd = NULL;
+	} else if (cmd && strcmp(cmd, "lesson") == 0) {
+		if (!file)
+			return bad_usage("%s needs a lesson number or name (termscope lessons lists them)", "lesson");
+		o.lesson = file;
+		file = NULL;
+		cmd = NULL;
+	} else if (cmd && strcmp(cmd, "run") != 0) {
 		return bad_usage("unknown command '%s'", cmd);
-	if (cmd && !file)
+	} else if (cmd && !file) {
 		return bad_usage("%s needs a Lua file", "run");
-	if (!cmd && file)
+	}
+	if (o.autopilot && !o.lesson)
+		return bad_usage("%s only goes with termscope lesson", "--autopilot");
+	if (!cmd && file && !o.lesson)
 		return bad_usage("unexpected argument '%s'", file);
 	if (file && access(file, R_OK) != 0)
 		return bad_usage("cannot read the script '%s'", file);

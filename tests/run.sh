@@ -5,6 +5,7 @@
 #   fuzz        the fuzz corpus replayed through the wire decoder
 #   scenarios   tests/scenarios/*.lua, headless against real processes; each
 #               is then held to the invariants with `termscope check`
+#   lessons     lessons/*.lua on autopilot, headless
 #   checks      tests/checks/*.sh: determinism, no orphans, bad input, ...
 #   screen      tests/tui/*.sh: the dashboard in tmux, driven by keys
 #
@@ -104,6 +105,26 @@ if [ -n "$list" ]; then
 		fi
 	done
 fi
+
+# ---- lessons ---------------------------------------------------------------
+# Every lesson on autopilot: each step's solution performed, each objective
+# then required to hold.  Progress goes to a private state dir.
+export XDG_STATE_HOME="$OUT/state"
+echo "== lessons (autopilot)"
+for f in lessons/*.lua; do
+	[ -e "$f" ] || continue
+	name=$(basename "$f" .lua)
+	case "$name" in *"$ONLY"*) ;; *) continue ;; esac
+	num=${name%%-*}
+	if "$TERMSCOPE" lesson "$num" --autopilot --headless --events "$OUT/lesson-$name.jsonl" \
+		>"$OUT/lesson-$name.log" 2>&1 &&
+	   ! grep -q -E 'AddressSanitizer|LeakSanitizer|runtime error:' "$OUT/lesson-$name.log" &&
+	   "$TERMSCOPE" check "$OUT/lesson-$name.jsonl" >>"$OUT/lesson-$name.log" 2>&1; then
+		pass "lesson $name"
+	else
+		fail "lesson $name" "$OUT/lesson-$name.log"
+	fi
+done
 
 # ---- checks --------------------------------------------------------------
 echo "== checks"

@@ -20,6 +20,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "embed.h"
 #include "script.h"
 #include "../tui/tui.h"
 
@@ -892,6 +893,26 @@ static int l_screen_print(lua_State *L)
 	return 0;
 }
 
+/* ts._embedded(prefix) -> { {name=, source=}, ... } of the built-in files */
+static int l_embedded(lua_State *L)
+{
+	const char *prefix = luaL_optstring(L, 1, "");
+	size_t plen = strlen(prefix);
+	lua_newtable(L);
+	lua_Integer k = 0;
+	for (const struct embedded_file *f = embedded_lua; f->name; f++) {
+		if (strncmp(f->name, prefix, plen) != 0)
+			continue;
+		lua_createtable(L, 0, 2);
+		lua_pushstring(L, f->name);
+		lua_setfield(L, -2, "name");
+		lua_pushlstring(L, f->data, f->len);
+		lua_setfield(L, -2, "source");
+		lua_rawseti(L, -2, ++k);
+	}
+	return 1;
+}
+
 static int l_ts_seed(lua_State *L)
 {
 	lua_pushinteger(L, (lua_Integer)rt_of(L)->seed);
@@ -968,6 +989,7 @@ static const luaL_Reg ts_funcs[] = {
 	{ "seed", l_ts_seed },
 	{ "headless", l_headless },
 	{ "wall", l_wall },
+	{ "_embedded", l_embedded },
 	{ NULL, NULL },
 };
 

@@ -632,7 +632,8 @@ int rt_run(const struct rt_opts *o)
 	lua_pop(L, 1);
 
 	int code = 0;
-	if (load_embedded(L, "termscope.lua") != 0 || load_embedded(L, "dashboard.lua") != 0) {
+	if (load_embedded(L, "termscope.lua") != 0 || load_embedded(L, "dashboard.lua") != 0 ||
+	    load_embedded(L, "lesson.lua") != 0) {
 		fprintf(stderr, "termscope: %s\n", lua_tostring(L, -1));
 		code = 1;
 		goto out;
@@ -651,9 +652,24 @@ int rt_run(const struct rt_opts *o)
 		lua_pop(L, 1);
 		rc = luaL_loadfile(L, o->script);
 	}
-	else if (rt->dashboard) {
-		/* the live dashboard: a cluster to play with, and nothing else */
-		static const char live[] = "ts._dash.live{ kind = \"raft\", nodes = 5, seed = ts.seed() }";
+	else if (o->list_lessons) {
+		static const char list[] = "ts._lesson.print_list()";
+		rc = luaL_loadbuffer(L, list, sizeof list - 1, "=lessons");
+	} else if (o->lesson) {
+		/* a lesson: on autopilot headless it is the whole run; on the
+		 * dashboard it runs beside the cluster until the person quits */
+		lua_pushstring(L, o->lesson);
+		lua_setglobal(L, "__lesson");
+		static const char auto_run[] = "ts._lesson.watch = not ts.headless() ts._lesson.autopilot_run(__lesson)";
+		static const char open[] = "ts._lesson.open(__lesson)";
+		if (o->autopilot)
+			rc = luaL_loadbuffer(L, auto_run, sizeof auto_run - 1, "=lesson");
+		else
+			rc = luaL_loadbuffer(L, open, sizeof open - 1, "=lesson");
+	} else if (rt->dashboard) {
+		/* the live dashboard: a cluster to play with, and the lesson menu */
+		static const char live[] = "ts._lesson.menu = true "
+					   "ts._dash.live{ kind = \"raft\", nodes = 5, seed = ts.seed() }";
 		rc = luaL_loadbuffer(L, live, sizeof live - 1, "=live");
 	} else {
 		const struct embedded_file *f = embedded_lua;

@@ -22,6 +22,9 @@ struct rt_opts {
 	bool keep;                           /* keep run data */
 	const char *exe;                     /* this binary, for spawning nodes */
 	uint64_t work_limit;                 /* Lua instructions between waits; 0: default */
+	const char *lesson;                  /* a lesson to run (number, name or file) */
+	bool autopilot;                      /* perform every step's solution */
+	bool list_lessons;                   /* print the lessons and progress */
 };
 
 /* Run a script to its end.  Returns the process exit code:

@@ -77,9 +77,11 @@ void ui_frame(struct panel *p, const struct tui_view *v, const char *title)
 		box(p->win, 0, 0);
 	else
 		wborder(p->win, '|', '|', '-', '-', '+', '+', '+', '+');
-	wattron(p->win, (int)A_BOLD | ui_attr(v, CP_TITLE, 0));
-	ui_print(p->win, 0, 2, p->w - 4, " %s ", title);
-	wattroff(p->win, (int)A_BOLD | ui_attr(v, CP_TITLE, 0));
+	bool lit = v->highlight && strcmp(v->highlight, p->ops->name) == 0;
+	int attr = (int)A_BOLD | ui_attr(v, CP_TITLE, 0) | (lit ? (int)A_REVERSE : 0);
+	wattron(p->win, attr);
+	ui_print(p->win, 0, 2, p->w - 4, lit ? " %s  <- look here " : " %s ", title);
+	wattroff(p->win, attr);
 }
 
 void ui_bar(WINDOW *w, const struct tui_view *v, int width, double f, int attr)
@@ -188,4 +190,38 @@ void ui_event_text(json_t *ev, char *buf, size_t len)
 		if (node)
 			snprintf(o, room, "n%" PRId64 ": %s", node, jstr(ev, "text"));
 	}
+}
+
+int ui_wrap(WINDOW *win, int y, int x, int w, int last, const char *text)
+{
+	const char *p = text;
+	while (*p && y <= last) {
+		if (*p == '\n') {                /* a blank line between paragraphs */
+			y++;
+			p++;
+			continue;
+		}
+		/* the longest run of whole words that fits in w columns (counting
+		 * characters, not bytes, so UTF-8 text wraps right) */
+		const char *end = p, *cut = NULL;
+		int cols = 0;
+		while (*end && *end != '\n') {
+			if (*end == ' ')
+				cut = end;
+			if (((unsigned char)*end & 0xc0) != 0x80)
+				cols++;
+			if (cols > w)
+				break;
+			end++;
+		}
+		if (*end && *end != '\n' && cut)
+			end = cut;
+		mvwaddnstr(win, y++, x, p, (int)(end - p));
+		p = end;
+		while (*p == ' ')
+			p++;
+		if (*p == '\n')
+			p++;
+	}
+	return y;
 }

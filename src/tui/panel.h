@@ -19,6 +19,32 @@
 
 enum ev_filter { EVF_STATE, EVF_MESSAGES, EVF_NODE, EVF_ALL, EVF_COUNT };
 
+#define LESSON_CHOICES 6
+#define MENU_MAX 16
+
+/* The running lesson, as the lesson engine (lua/lesson.lua) describes it. */
+struct lesson_view {
+	bool active, done, narrative;
+	char title[128];
+	int index, count;
+	char text[4096];
+	char objective[256];
+	bool met;
+	char hint[1024];
+	char question[512];
+	char choices[LESSON_CHOICES][160];
+	int n_choices, answered, wrong;
+	int par, actions;
+	char panel[16];
+	int select;
+};
+
+struct menu_entry {
+	int number;
+	char title[96];
+	char progress[48];
+};
+
 struct tui_view {
 	struct hub *hub;                     /* the cluster on screen, or NULL */
 	struct evlog *log;
@@ -33,6 +59,11 @@ struct tui_view {
 	int ev_scroll;                       /* events: lines up from the newest */
 	int detail_scroll;
 	uint64_t recorded;                   /* actions recorded so far */
+	struct lesson_view lesson;
+	const char *highlight;               /* a panel a lesson points at */
+	bool menu;                           /* the lesson menu is open */
+	struct menu_entry entries[MENU_MAX];
+	int n_entries;
 };
 
 struct panel;
@@ -59,6 +90,8 @@ extern const struct panel_ops panel_events_ops;
 extern const struct panel_ops panel_detail_ops;
 extern const struct panel_ops panel_help_ops;
 extern const struct panel_ops panel_keys_ops;
+extern const struct panel_ops panel_lesson_ops;
+extern const struct panel_ops panel_menu_ops;
 
 /* colour pairs */
 enum {
@@ -82,6 +115,9 @@ void ui_print(WINDOW *w, int y, int x, int max, const char *fmt, ...);
 /* One event as a short line of text (for the events and detail panels). */
 void ui_event_text(json_t *ev, char *buf, size_t len);
 bool ui_event_passes(json_t *ev, const struct tui_view *v);
+/* Word-wrap text into the window from row y, columns [x, x+w); returns the
+ * next free row (never past `last`). */
+int ui_wrap(WINDOW *win, int y, int x, int w, int last, const char *text);
 const char *ui_status_name(const struct hub_node *n);
 
 #endif

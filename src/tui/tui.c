@@ -36,7 +36,7 @@
 #define HISTORY 100
 #define PROMPT_MAX 512
 
-enum { P_STATUS, P_NODES, P_LOGS, P_NET, P_EVENTS, P_DETAIL, P_HELP, P_KEYS, P_COUNT };
+enum { P_STATUS, P_NODES, P_LOGS, P_NET, P_EVENTS, P_DETAIL, P_LESSON, P_HELP, P_MENU, P_KEYS, P_COUNT };
 
 struct tui {
 	struct runtime *rt;
@@ -60,6 +60,9 @@ struct tui {
 	char *history[HISTORY];
 	int n_history, hist_at;
 	int requests;                        /* k presses: names the commands */
+	int lesson_step;                     /* the step whose start we have seen */
+	char lesson_label[160];
+	bool had_lesson;
 };
 
 static bool screen_active;               /* for the exit-time restore */
@@ -81,6 +84,10 @@ static void restore_at_exit(void)
 		screen_active = false;
 	}
 }
+
+static void read_lesson(struct tui *t);
+static void tell_selected(struct tui *t);
+static void set_status(struct tui *t, bool error, const char *text);
 
 /* ---- layout ---------------------------------------------------------- */
 
@@ -129,9 +136,16 @@ static void layout(struct tui *t)
 		if (logs_h < 3)
 			logs_h = 0;
 	}
+	bool lesson = t->view.lesson.active;
+	if (lesson && avail - nodes_h - logs_h < 12)
+		logs_h = avail - nodes_h - 12 >= 5 ? avail - nodes_h - 12 : 0;
 	place(&t->panels[P_NODES], top, 0, nodes_h, leftw);
 	int y = top + nodes_h;
-	if (t->detail) {
+	if (lesson && !t->detail) {
+		place(&t->panels[P_LOGS], y, 0, logs_h, leftw);
+		y += logs_h;
+		place(&t->panels[P_LESSON], y, 0, bottom - y, netw ? leftw : C);
+	} else if (t->detail) {
 		place(&t->panels[P_DETAIL], y, 0, bottom - y, leftw);
 	} else {
 		place(&t->panels[P_LOGS], y, 0, logs_h, leftw);
@@ -149,6 +163,10 @@ static void layout(struct tui *t)
 	}
 	if (netw)
 		place(&t->panels[P_NET], top, leftw, bottom - top, netw);
+	if (t->view.menu) {
+		int mh = R - 2 < 16 ? R - 2 : 16, mw = C - 4 < 80 ? C - 4 : 80;
+		place(&t->panels[P_MENU], (R - mh) / 2, (C - mw) / 2, mh, mw);
+	}
 	if (t->help) {
 		int hh = R - 2 < 26 ? R - 2 : 26, hw = C - 4 < 92 ? C - 4 : 92;
 		place(&t->panels[P_HELP], (R - hh) / 2, (C - hw) / 2, hh, hw);
@@ -172,7 +190,12 @@ static void refresh_view(struct tui *t)
 		t->view.selected = 0;
 	if (t->view.sel_msg && (!t->view.hub || !hub_msg_find(t->view.hub, t->view.sel_msg)))
 		t->view.sel_msg = 0;
+	read_lesson(t);
 	t->view.running = t->running;
+	if (t->view.lesson.active) {
+		snprintf(t->lesson_label, sizeof t->lesson_label, "lesson: %s", t->view.lesson.title);
+		t->view.running = t->lesson_label;
+	}
 	t->view.status = t->status;
 	/* the recording's length: ts._dash.actions */
 	lua_State *L = rt->L;
@@ -190,6 +213,136 @@ static void refresh_view(struct tui *t)
 			lua_pop(L, 1);
 		}
 		lua_pop(L, 1);
+	}
+}
+
+/* ---- the lesson, as lua/lesson.lua describes it ---------------------- */
+
+static void field_str(lua_State *L, int t, const char *k, char *buf, size_t len)
+{
+	lua_getfield(L, t, k);
+	const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+	copy(buf, len, v);
+	lua_pop(L, 1);
+}
+
+static int field_int(lua_State *L, int t, const char *k)
+{
+	lua_getfield(L, t, k);
+	int v = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : 0;
+	lua_pop(L, 1);
+	return v;
+}
+
+static bool field_bool(lua_State *L, int t, const char *k)
+{
+	lua_getfield(L, t, k);
+	bool v = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	return v;
+}
+
+static void load_menu(struct tui *t)
+{
+	lua_State *L = t->rt->L;
+	int top = lua_gettop(L);
+	t->view.n_entries = 0;
+	lua_getglobal(L, "ts");
+	lua_getfield(L, -1, "_lesson");
+	lua_getfield(L, -1, "menu_entries");
+	if (lua_pcall(L, 0, 1, 0) == LUA_OK && lua_istable(L, -1)) {
+		int n = (int)lua_rawlen(L, -1);
+		for (int i = 1; i <= n && t->view.n_entries < MENU_MAX; i++) {
+			lua_rawgeti(L, -1, i);
+			int e = lua_gettop(L);
+			struct menu_entry *m = &t->view.entries[t->view.n_entries++];
+			m->number = field_int(L, e, "number");
+			field_str(L, e, "title", m->title, sizeof m->title);
+			field_str(L, e, "progress", m->progress, sizeof m->progress);
+			lua_pop(L, 1);
+		}
+	} else {
+		set_status(t, true, lua_tostring(L, -1));
+	}
+	lua_settop(L, top);
+}
+
+static void read_lesson(struct tui *t)
+{
+	lua_State *L = t->rt->L;
+	struct lesson_view *l = &t->view.lesson;
+	int top = lua_gettop(L);
+	bool was_menu = t->view.menu;
+	l->active = false;
+	t->view.highlight = NULL;
+	lua_getglobal(L, "ts");
+	if (!lua_istable(L, -1))
+		goto out;
+	lua_getfield(L, -1, "_lesson");
+	if (!lua_istable(L, -1))
+		goto out;
+	int les = lua_gettop(L);
+	t->view.menu = field_bool(L, les, "menu");
+	lua_getfield(L, les, "view");
+	if (!lua_istable(L, -1))
+		goto out;
+	int v = lua_gettop(L);
+	l->active = true;
+	field_str(L, v, "title", l->title, sizeof l->title);
+	field_str(L, v, "text", l->text, sizeof l->text);
+	field_str(L, v, "objective", l->objective, sizeof l->objective);
+	field_str(L, v, "hint", l->hint, sizeof l->hint);
+	field_str(L, v, "panel", l->panel, sizeof l->panel);
+	l->index = field_int(L, v, "index");
+	l->count = field_int(L, v, "count");
+	l->met = field_bool(L, v, "met");
+	l->done = field_bool(L, v, "done");
+	l->narrative = field_bool(L, v, "narrative");
+	l->par = field_int(L, v, "par");
+	l->answered = field_int(L, v, "answered");
+	l->wrong = field_int(L, v, "wrong");
+	l->select = field_int(L, v, "select");
+	l->n_choices = 0;
+	l->question[0] = 0;
+	lua_getfield(L, v, "question");
+	if (lua_istable(L, -1)) {
+		int q = lua_gettop(L);
+		lua_rawgeti(L, q, 1);
+		copy(l->question, sizeof l->question, lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "");
+		lua_pop(L, 1);
+		lua_getfield(L, q, "choices");
+		if (lua_istable(L, -1)) {
+			int n = (int)lua_rawlen(L, -1);
+			for (int i = 1; i <= n && l->n_choices < LESSON_CHOICES; i++) {
+				lua_rawgeti(L, -1, i);
+				copy(l->choices[l->n_choices++], sizeof l->choices[0],
+				     lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?");
+				lua_pop(L, 1);
+			}
+		}
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+	/* actions used in this step, for the par */
+	lua_getfield(L, les, "step");
+	l->actions = lua_istable(L, -1) ? field_int(L, lua_gettop(L), "actions") : 0;
+	lua_pop(L, 1);
+	t->view.highlight = l->panel[0] ? l->panel : NULL;
+	/* a new step may point at a node */
+	if (l->index != t->lesson_step) {
+		t->lesson_step = l->index;
+		if (l->select) {
+			t->view.selected = (uint32_t)l->select;
+			tell_selected(t);
+		}
+	}
+out:
+	lua_settop(L, top);
+	if (t->view.menu && !was_menu)
+		load_menu(t);
+	if (l->active != t->had_lesson || t->view.menu != was_menu) {
+		t->had_lesson = l->active;
+		layout(t);
 	}
 }
 
@@ -213,12 +366,17 @@ static void draw(struct tui *t)
 	refresh_view(t);
 	for (int i = 0; i < P_COUNT; i++) {
 		struct panel *p = &t->panels[i];
-		if (!p->shown || i == P_HELP)
+		if (!p->shown || i == P_HELP || i == P_MENU)
 			continue;
 		if (i == P_KEYS && t->prompting)
 			draw_prompt(t);
 		else
 			p->ops->draw(p, &t->view);
+		wnoutrefresh(p->win);
+	}
+	if (t->view.menu && t->panels[P_MENU].shown) {
+		struct panel *p = &t->panels[P_MENU];
+		p->ops->draw(p, &t->view);
 		wnoutrefresh(p->win);
 	}
 	if (t->help && t->panels[P_HELP].shown) {
@@ -284,6 +442,33 @@ void tui_script_ended(struct tui *t, int code, const char *msg)
 }
 
 /* ---- actions --------------------------------------------------------- */
+
+/* ts._lesson.selected: a lesson may ask the learner to pick a node. */
+static void tell_selected(struct tui *t)
+{
+	lua_State *L = t->rt->L;
+	lua_getglobal(L, "ts");
+	lua_getfield(L, -1, "_lesson");
+	if (lua_istable(L, -1)) {
+		lua_pushinteger(L, t->view.selected);
+		lua_setfield(L, -2, "selected");
+	}
+	lua_pop(L, 2);
+}
+
+/* ts._lesson.<k> = v: the menu's state lives with the lesson engine. */
+static void set_lesson_flag(struct tui *t, const char *k, bool v)
+{
+	lua_State *L = t->rt->L;
+	lua_getglobal(L, "ts");
+	lua_getfield(L, -1, "_lesson");
+	if (lua_istable(L, -1)) {
+		lua_pushboolean(L, v);
+		lua_setfield(L, -2, k);
+	}
+	lua_pop(L, 2);
+	t->dirty = true;
+}
 
 static void act(struct tui *t, bool record, const char *fmt, ...)
 {
@@ -586,6 +771,7 @@ static void click(struct tui *t)
 	int row = me.y - p->y - 1;              /* the header is row 1 */
 	if (me.x >= p->x && me.x < p->x + p->w && row >= 1 && row <= (int)hub_size(t->view.hub))
 		t->view.selected = (uint32_t)row;
+	tell_selected(t);
 	p = &t->panels[P_LOGS];
 	row = me.y - p->y - 1;
 	if (p->shown && me.x >= p->x && me.x < p->x + p->w && row >= 1 && row <= (int)hub_size(t->view.hub))
@@ -604,9 +790,42 @@ static void key(struct tui *t, int ch)
 		layout(t);
 		return;
 	}
+	if (t->view.menu) {
+		if (ch >= '1' && ch <= '9') {
+			act(t, false, "ts._lesson.open(\"%c\")", ch);
+			set_lesson_flag(t, "menu", false);
+		} else if (ch == 27 || ch == 'L') {
+			set_lesson_flag(t, "menu", false);
+		} else if (ch == 'q') {
+			rt_quit(t->rt, 0, NULL);
+		}
+		return;
+	}
 	struct hub *h = t->view.hub;
 	uint32_t sel = t->view.selected;
 	const struct hub_node *nd = h && sel ? hub_node(h, sel) : NULL;
+	struct lesson_view *l = &t->view.lesson;
+	if (l->active && !l->done) {
+		if (l->n_choices && !l->answered && ch >= '1' && ch <= '0' + l->n_choices) {
+			act(t, false, "ts._lesson.answer(%d)", ch - '0');
+			return;
+		}
+		switch (ch) {
+		case 'n':
+			act(t, false, "ts._lesson.next()");
+			return;
+		case 'H':
+			act(t, false, "ts._lesson.hint()");
+			return;
+		case 'R':
+			act(t, false, "ts._lesson.restart_step()");
+			return;
+		}
+	}
+	if (ch == 'L') {
+		set_lesson_flag(t, "menu", true);
+		return;
+	}
 	struct panel *focus = t->detail ? &t->panels[P_DETAIL] : &t->panels[P_EVENTS];
 	if (focus->shown && focus->ops->key && focus->ops->key(focus, ch, &t->view))
 		return;
@@ -654,6 +873,7 @@ static void key(struct tui *t, int ch)
 		if (h && id <= hub_size(h)) {
 			t->view.selected = t->view.selected == id ? 0 : id;
 			set_status(t, false, "");
+			tell_selected(t);
 		} else {
 			set_status(t, true, "no such node");
 		}
@@ -788,7 +1008,8 @@ static void on_winch(uv_signal_t *s, int signum)
 static const struct panel_ops *const ops[P_COUNT] = {
 	[P_STATUS] = &panel_status_ops, [P_NODES] = &panel_nodes_ops, [P_LOGS] = &panel_logs_ops,
 	[P_NET] = &panel_net_ops, [P_EVENTS] = &panel_events_ops, [P_DETAIL] = &panel_detail_ops,
-	[P_HELP] = &panel_help_ops, [P_KEYS] = &panel_keys_ops,
+	[P_HELP] = &panel_help_ops, [P_KEYS] = &panel_keys_ops, [P_LESSON] = &panel_lesson_ops,
+	[P_MENU] = &panel_menu_ops,
 };
 
 struct tui *tui_start(struct runtime *rt, char *err, size_t errlen)

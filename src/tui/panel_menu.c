@@ -24,7 +24,7 @@ static void draw(struct panel *p, const struct tui_view *v)
 	}
 	if (v->n_entries == 0)
 		ui_print(w, y++, 4, p->w - 6, "(no lessons are built in)");
-	ui_print(w, p->h - 2, 2, p->w - 4, "1-9: start a lesson    Esc: play with the cluster freely (L brings this back)");
+	ui_print(w, p->h - 2, 2, p->w - 4, "1-9: start a lesson    Esc: play with the cluster (L: this menu again)");
 }
 
 const struct panel_ops panel_menu_ops = { "menu", draw, NULL };

@@ -64,4 +64,15 @@ d=$(cat "$WORK/out")
 [ -f "$d/meta" ] || [ -f "$d/log" ] || die "--keep did not keep $d"
 grep -q "run data kept in" "$WORK/err" || die "--keep says where"
 rm -rf "${d%/c1/node-1}"
+# lessons: the list, a missing lesson, --autopilot only with a lesson
+export XDG_STATE_HOME="$WORK/state"
+expect_exit 0 "$TERMSCOPE" lessons
+grep -q "^ 1  tour" "$WORK/out" || die "termscope lessons lists lesson 1"
+expect_exit 1 "$TERMSCOPE" lesson 99 --autopilot --headless
+grep -q 'no lesson "99"' "$WORK/err" || die "a missing lesson is named"
+expect_exit 2 "$TERMSCOPE" lesson
+expect_exit 2 "$TERMSCOPE" run "$WORK/join.lua" --autopilot
+# a dashboard needs a terminal: a clear error, not a crash
+expect_exit 2 "$TERMSCOPE" run "$WORK/join.lua" </dev/null
+grep -q "needs a terminal" "$WORK/err" || die "no terminal: say so"
 echo "cli ok"

@@ -83,7 +83,7 @@ static void draw(struct panel *p, const struct tui_view *v)
 			}
 		}
 	}
-	ui_print(w, y++, 2, inner - 1, "in flight: %d%s", total, matrix ? ui_glyph(v, "  (cells: in flight/dropped, ✗ cut)", "  (cells: in flight/dropped, x cut)") : "");
+	ui_print(w, y++, 2, inner - 1, "in flight: %d%s", total, matrix ? ui_glyph(v, "  (cell: flying/dropped, ✗ cut)", "  (cell: flying/dropped, x cut)") : "");
 	int rows = p->h - 1 - y;
 	int k = 0;
 	for (const struct hub_msg *m = hub_inflight(v->hub); m && k < rows; m = hub_inflight_next(v->hub, m), k++) {
@@ -96,9 +96,9 @@ static void draw(struct panel *p, const struct tui_view *v)
 			 raft_msg_type_name((enum raft_msg_type)m->type), m->from, ui_glyph(v, "→", "->"), m->to,
 			 m->dup ? " dup" : "    ");
 		int bx = getcurx(w);
-		int bw = inner - bx;
-		if (bw > 12)
-			bw = 12;
+		int bw = inner - bx - 1;
+		if (bw > 24)
+			bw = 24;
 		if (bw > 2)
 			ui_bar(w, v, bw, f, (int)A_NORMAL);
 		if (sel)

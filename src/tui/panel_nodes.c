@@ -53,9 +53,9 @@ static void draw(struct panel *p, const struct tui_view *v)
 			ui_print(w, y, 23, inner - 22, "%5" PRIu64 " %4s %6" PRIu64 " %7" PRIu64 " %5" PRIu64 "  ",
 				 s->term, vote, s->commit, s->applied, nd->log_len);
 			int bx = 56;
-			int bw = inner - bx;
-			if (bw > 16)
-				bw = 16;
+			int bw = inner - bx - 1;
+			if (bw > 40)
+				bw = 40;
 			if (bw >= 4) {
 				wmove(w, y, bx);
 				if (s->role == RAFT_LEADER) {

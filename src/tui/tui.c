@@ -122,7 +122,7 @@ static void layout(struct tui *t)
 	place(&t->panels[P_KEYS], R - 1, 0, 1, C);
 	int n = (int)cluster_size(t);
 	int top = 1, bottom = R - 1;            /* main area: rows [top, bottom) */
-	int netw = C >= 120 ? 8 + 7 * n + 4 : 0;
+	int netw = C >= 180 ? 64 : C >= 120 ? 8 + 7 * n + 4 : 0;
 	if (netw > C / 2)
 		netw = C / 2;
 	int leftw = C - netw;

@@ -214,6 +214,11 @@ static void script_end(struct runtime *rt, int code, const char *msg)
 /* A person's action ended: show what it returned or why it failed. */
 static void hand_done(struct runtime *rt, struct task *t)
 {
+	/* what waits on a condition looks again: the action may have met it
+	 * even while time stands still and no event would wake it */
+	for (struct task *o = rt->tasks; o; o = o->next)
+		if (o->wait == W_PROGRESS)
+			make_ready(o);
 	t->observed = true;
 	t->handle_gone = true;
 	rt->killed = false;                  /* a runaway prompt line stops alone */
@@ -713,6 +718,12 @@ out:
 	for (int i = 0; i < 3; i++)
 		uv_close((uv_handle_t *)&rt->signals[i], close_cb);
 	uv_run(rt->loop, UV_RUN_DEFAULT);
+	while (rt->hands) {
+		struct hand *a = rt->hands;
+		rt->hands = a->next;
+		free(a->code);
+		free(a);
+	}
 	/* Lua first: the __gc of task handles still touches the tasks */
 	lua_close(L);
 	rt->L = NULL;

@@ -199,9 +199,19 @@ static void progress(struct hub *h)
 
 /* ---- the event heap, ordered by (t, seq) ----------------------------- */
 
+/* Ordered by time; within one millisecond, the cluster's own events come
+ * first and users' timers last, each in the order they were queued.  So a
+ * script wakes after everything the cluster did in that millisecond, which
+ * is also when a person's action lands (the hub has caught up with the
+ * wall clock first), and a recording replays exactly. */
 static bool hev_less(const struct hev *a, const struct hev *b)
 {
-	return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+	if (a->t != b->t)
+		return a->t < b->t;
+	bool la = a->kind == HEV_TIMER, lb = b->kind == HEV_TIMER;
+	if (la != lb)
+		return lb;
+	return a->seq < b->seq;
 }
 
 static int heap_push(struct hub *h, struct hev e)
@@ -1633,6 +1643,7 @@ static struct hev heap_remove(struct hub *h, size_t i)
 	/* move it to the top by giving it the smallest key, then pop */
 	h->heap[i].t = 0;
 	h->heap[i].seq = 0;
+	h->heap[i].kind = HEV_DELIVER;
 	while (i > 0) {
 		size_t parent = (i - 1) / 2;
 		struct hev tmp = h->heap[i];

@@ -105,8 +105,7 @@ static void count_hook(lua_State *L, lua_Debug *ar)
 			/* from now on every instruction fails: pcall cannot hold it */
 			lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
 		}
-		rt_raise(L, "stopped: the script ran %I Lua instructions without waiting "
-			 "(an endless loop? waits are c:sleep, c:wait and friends)",
+		rt_raise(L, "stopped after %I Lua instructions without waiting: an endless loop?",
 			 (lua_Integer)rt->work_limit);
 	}
 }

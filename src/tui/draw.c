@@ -67,7 +67,19 @@ void ui_print(WINDOW *w, int y, int x, int max, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	mvwaddnstr(w, y, x, buf, max);
+	/* max counts columns; every glyph we draw is one column wide, however
+	 * many bytes its UTF-8 takes */
+	int bytes = 0, cols = 0;
+	while (buf[bytes]) {
+		int len = 1;
+		while (((unsigned char)buf[bytes + len] & 0xc0) == 0x80)
+			len++;
+		if (cols + 1 > max)
+			break;
+		cols++;
+		bytes += len;
+	}
+	mvwaddnstr(w, y, x, buf, bytes);
 }
 
 void ui_frame(struct panel *p, const struct tui_view *v, const char *title)

@@ -19,7 +19,7 @@ static const char *lines[] = {
 	"  m / M    select the next / previous message in flight (Esc: none)",
 	"  d x D    deliver it now / drop it / duplicate it",
 	"Time",
-	"  space    pause / resume virtual time      .  one event (while paused)",
+	"  space    pause / resume virtual time      .  the next instant (while paused)",
 	"  + / -    faster / slower (0.05x to 20x)",
 	"  b        rewind 5 virtual seconds (replays the seed and your actions)",
 	"Lessons",

@@ -15,9 +15,9 @@ static void draw(struct panel *p, const struct tui_view *v)
 		wattroff(w, attr);
 		return;
 	}
-	const char *hint = p->w >= 110
-		? " 1-9 node  c crash  r restart  z pause  p isolate  s split  h heal  k request  space time  . step  +/- speed  : lua  ? help  q quit"
-		: " 1-9 node  c crash  r restart  p isolate  h heal  k request  space time  : lua  ? help  q quit";
+	const char *hint = p->w >= 120
+		? " 1-9 node  c crash  r restart  z pause  p isolate  s split  h heal  k request  space time  : lua  ? help  q quit"
+		: " 1-9 node  c crash  r restart  p isolate  h heal  k request  space time  ? help  q quit";
 	wattron(w, ui_attr(v, CP_DIM, (int)A_DIM));
 	ui_print(w, 0, 0, p->w, "%s", hint);
 	wattroff(w, ui_attr(v, CP_DIM, (int)A_DIM));

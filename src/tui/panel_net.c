@@ -52,7 +52,7 @@ static void draw(struct panel *p, const struct tui_view *v)
 	int inner = p->w - 2;
 	char line[256];
 	groups_line(v, line, sizeof line);
-	ui_print(w, 1, 2, inner - 1, "groups %s   dropped %" PRIu64, line, hub_drop_count(v->hub));
+	ui_print(w, 1, 2, inner - 1, "groups %s  drops %" PRIu64, line, hub_drop_count(v->hub));
 	/* in-flight counts per link */
 	uint32_t inflight[NET_MAX + 1][NET_MAX + 1] = { { 0 } };
 	int total = 0;

@@ -60,7 +60,7 @@ static void draw(struct panel *p, const struct tui_view *v)
 				wmove(w, y, bx);
 				if (s->role == RAFT_LEADER) {
 					wattron(w, ui_role_attr(v, RAFT_LEADER));
-					waddnstr(w, "sends heartbeats", bw);
+					waddnstr(w, "heartbeats", bw);
 					wattroff(w, ui_role_attr(v, RAFT_LEADER));
 				} else if (!nd->paused && s->election_deadline != RAFT_NO_DEADLINE) {
 					double left = (double)s->election_deadline - (double)v->clock;

@@ -60,9 +60,9 @@ struct tui {
 	char *history[HISTORY];
 	int n_history, hist_at;
 	int requests;                        /* k presses: names the commands */
+	uint32_t laid_out_for;               /* the cluster size the layout is for */
 	int lesson_step;                     /* the step whose start we have seen */
 	char lesson_label[160];
-	bool had_lesson;
 };
 
 static bool screen_active;               /* for the exit-time restore */
@@ -87,6 +87,7 @@ static void restore_at_exit(void)
 
 static void read_lesson(struct tui *t);
 static void tell_selected(struct tui *t);
+static void load_menu(struct tui *t);
 static void set_status(struct tui *t, bool error, const char *text);
 
 /* ---- layout ---------------------------------------------------------- */
@@ -180,10 +181,12 @@ static void refresh_view(struct tui *t)
 {
 	struct runtime *rt = t->rt;
 	struct cluster *c = rt_shown(rt);
-	struct hub *old = t->view.hub;
 	t->view.hub = c ? c->hub : NULL;
-	if (t->view.hub != old && t->view.hub && (!old || hub_size(old) != hub_size(t->view.hub)))
+	uint32_t n = t->view.hub ? hub_size(t->view.hub) : 0;
+	if (n && n != t->laid_out_for) {
+		t->laid_out_for = n;
 		layout(t);
+	}
 	t->view.log = rt->log;
 	t->view.clock = t->view.hub ? hub_clock(t->view.hub) : 0;
 	if (t->view.selected && t->view.hub && t->view.selected > hub_size(t->view.hub))
@@ -273,6 +276,7 @@ static void read_lesson(struct tui *t)
 	struct lesson_view *l = &t->view.lesson;
 	int top = lua_gettop(L);
 	bool was_menu = t->view.menu;
+	bool was_active = l->active;
 	l->active = false;
 	t->view.highlight = NULL;
 	lua_getglobal(L, "ts");
@@ -340,10 +344,8 @@ out:
 	lua_settop(L, top);
 	if (t->view.menu && !was_menu)
 		load_menu(t);
-	if (l->active != t->had_lesson || t->view.menu != was_menu) {
-		t->had_lesson = l->active;
+	if (l->active != was_active || t->view.menu != was_menu)
 		layout(t);
-	}
 }
 
 static void draw_prompt(struct tui *t)
@@ -398,7 +400,10 @@ static void draw(struct tui *t)
 static void on_frame(uv_timer_t *timer)
 {
 	struct tui *t = timer->data;
-	struct hub *h = t->view.hub;
+	struct cluster *c = rt_shown(t->rt);       /* never a stopped cluster's hub */
+	struct hub *h = c ? c->hub : NULL;
+	if (h != t->view.hub)
+		t->dirty = true;
 	bool clock_moves = h && hub_pace_of(h) == HUB_PACED && !hub_frozen(h);
 	uint64_t since = uv_now(t->rt->loop) - t->last_draw;
 	if (t->dirty || (clock_moves && since >= CLOCK_FRAME_MS) || (!h && rt_shown(t->rt)))
@@ -467,6 +472,13 @@ static void set_lesson_flag(struct tui *t, const char *k, bool v)
 		lua_setfield(L, -2, k);
 	}
 	lua_pop(L, 2);
+	if (strcmp(k, "menu") == 0) {
+		/* at once: the next key must not go to a menu already closed */
+		t->view.menu = v;
+		if (v)
+			load_menu(t);
+		layout(t);
+	}
 	t->dirty = true;
 }
 
@@ -947,7 +959,7 @@ static void key(struct tui *t, int ch)
 		if (hub_step_one(h) == HUB_STEP_EMPTY)
 			set_status(t, true, "nothing left to happen");
 		else
-			set_status(t, false, "one event (space resumes time)");
+			set_status(t, false, "the next instant: what happens at the next millisecond (space resumes time)");
 		rt_kick(t->rt);
 		break;
 	case '+':

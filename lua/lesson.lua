@@ -315,7 +315,7 @@ function L.answer(k)
   local s, les = L.step, L.current and L.current.lesson
   if not s or not les then return end
   local q = les.steps[s.index].question
-  if not q or s.answered == q.answer then return false end
+  if not q or s.answered == q.answer then return end
   if k == q.answer then
     s.answered = k
     L.view.answered = k
@@ -324,7 +324,6 @@ function L.answer(k)
     L.view.wrong = k
     L.view.hint = "Not quite. Think again (H for a hint)."
   end
-  return true
 end
 
 -- Every action by hand counts toward a step's par.

@@ -395,6 +395,29 @@ static void route(struct hub *h, const uint8_t *bytes, uint32_t len, const struc
 	ev_int(ev, "from", rm->from);
 	ev_int(ev, "to", rm->to);
 	ev_str(ev, "type", msg_type_name(rm->type));
+	ev_int(ev, "term", (int64_t)rm->term);
+	/* what the message says, in brief: enough to follow an election or a
+	 * follower refusing entries from the events alone */
+	switch (rm->type) {
+	case RAFT_REQUEST_VOTE_REPLY:
+		json_object_set_new(ev, "granted", json_boolean(rm->vote_granted));
+		break;
+	case RAFT_APPEND_ENTRIES:
+		ev_int(ev, "prev", (int64_t)rm->prev_log_index);
+		ev_int(ev, "entries", rm->n_entries);
+		break;
+	case RAFT_APPEND_ENTRIES_REPLY:
+		json_object_set_new(ev, "ok", json_boolean(rm->success));
+		if (rm->success) {
+			ev_int(ev, "match", (int64_t)rm->match_index);
+		} else if (rm->conflict_index) {
+			ev_int(ev, "conflict_term", (int64_t)rm->conflict_term);
+			ev_int(ev, "conflict_index", (int64_t)rm->conflict_index);
+		}
+		break;
+	default:
+		break;
+	}
 	emit(h, ev);
 
 	struct net_fate fate;

@@ -179,8 +179,24 @@ void ui_event_text(json_t *ev, char *buf, size_t len)
 		snprintf(o, room, "n%" PRId64 " commits up to index %" PRId64, node, jint(ev, "index"));
 	else if (!strcmp(name, "apply"))
 		snprintf(o, room, "n%" PRId64 " applies %" PRId64 ": %s", node, jint(ev, "index"), jstr(ev, "data"));
-	else if (!strcmp(name, "send"))
-		snprintf(o, room, "#%" PRId64 " %s n%" PRId64 "->n%" PRId64, jint(ev, "id"), jstr(ev, "type"), jint(ev, "from"), jint(ev, "to"));
+	else if (!strcmp(name, "send")) {
+		char what[96] = "";
+		json_t *ok = json_object_get(ev, "ok"), *granted = json_object_get(ev, "granted");
+		if (granted)
+			snprintf(what, sizeof what, json_is_true(granted) ? " vote granted" : " vote refused");
+		else if (ok && json_is_true(ok))
+			snprintf(what, sizeof what, " ok, match %" PRId64, jint(ev, "match"));
+		else if (ok && json_object_get(ev, "conflict_index"))
+			snprintf(what, sizeof what, " refused: conflict term %" PRId64 " from %" PRId64,
+				 jint(ev, "conflict_term"), jint(ev, "conflict_index"));
+		else if (ok)
+			snprintf(what, sizeof what, " refused (stale term)");
+		else if (json_object_get(ev, "entries") && jint(ev, "entries") > 0)
+			snprintf(what, sizeof what, " %" PRId64 " entr%s after %" PRId64, jint(ev, "entries"),
+				 jint(ev, "entries") == 1 ? "y" : "ies", jint(ev, "prev"));
+		snprintf(o, room, "#%" PRId64 " %s n%" PRId64 "->n%" PRId64 " t%" PRId64 "%s", jint(ev, "id"), jstr(ev, "type"),
+			 jint(ev, "from"), jint(ev, "to"), jint(ev, "term"), what);
+	}
 	else if (!strcmp(name, "deliver") || !strcmp(name, "dup") || !strcmp(name, "hurry"))
 		snprintf(o, room, "#%" PRId64 " %s", jint(ev, "id"),
 			 !strcmp(name, "deliver") ? "delivered" : !strcmp(name, "dup") ? "duplicated" : "delivered at once");
@@ -228,7 +244,9 @@ int ui_wrap(WINDOW *win, int y, int x, int w, int last, const char *text)
 		}
 		if (*end && *end != '\n' && cut)
 			end = cut;
-		mvwaddnstr(win, y++, x, p, (int)(end - p));
+		if (win)                         /* NULL: only count the rows */
+			mvwaddnstr(win, y, x, p, (int)(end - p));
+		y++;
 		p = end;
 		while (*p == ' ')
 			p++;

@@ -116,7 +116,7 @@ void ui_print(WINDOW *w, int y, int x, int max, const char *fmt, ...);
 void ui_event_text(json_t *ev, char *buf, size_t len);
 bool ui_event_passes(json_t *ev, const struct tui_view *v);
 /* Word-wrap text into the window from row y, columns [x, x+w); returns the
- * next free row (never past `last`). */
+ * next free row (never past `last`).  With win NULL it only counts. */
 int ui_wrap(WINDOW *win, int y, int x, int w, int last, const char *text);
 const char *ui_status_name(const struct hub_node *n);
 

@@ -7,6 +7,57 @@
 
 #include "panel.h"
 
+/* The block under the narrative: question and choices, the objective (and
+ * par), the hint.  Drawn at row y; returns the next free row.  With win
+ * NULL it only measures. */
+static int draw_block(WINDOW *w, const struct tui_view *v, int y, int x, int width, int last)
+{
+	const struct lesson_view *l = &v->lesson;
+	if (l->n_choices && y <= last) {
+		if (w)
+			wattron(w, (int)A_BOLD);
+		y = ui_wrap(w, y, x, width, last, l->question);
+		if (w)
+			wattroff(w, (int)A_BOLD);
+		for (int i = 0; i < l->n_choices && y <= last; i++, y++) {
+			if (!w)
+				continue;
+			int attr = l->answered == i + 1 ? (ui_attr(v, CP_OK, (int)A_BOLD) | (int)A_BOLD)
+				 : l->wrong == i + 1 ? ui_attr(v, CP_DOWN, (int)A_DIM) : (int)A_NORMAL;
+			wattron(w, attr);
+			ui_print(w, y, x + 2, width - 2, "%d) %s%s", i + 1, l->choices[i],
+				 l->answered == i + 1 ? ui_glyph(v, "  ✓", "  (right)")
+				 : l->wrong == i + 1 ? ui_glyph(v, "  ✗", "  (no)") : "");
+			wattroff(w, attr);
+		}
+	}
+	if (l->objective[0] && y <= last) {
+		if (w) {
+			int attr = l->met ? (ui_attr(v, CP_OK, (int)A_BOLD) | (int)A_BOLD)
+					  : ui_attr(v, CP_CANDIDATE, (int)A_BOLD);
+			wattron(w, attr);
+			ui_print(w, y, x, width, "%s %s", l->met ? ui_glyph(v, "✓", "[x]") : ui_glyph(v, "✗", "[ ]"),
+				 l->objective);
+			wattroff(w, attr);
+		}
+		y++;
+		if (l->par && y <= last) {
+			if (w)
+				ui_print(w, y, x + 2, width - 2, "par: %d action%s; you have used %d", l->par,
+					 l->par == 1 ? "" : "s", l->actions);
+			y++;
+		}
+	}
+	if (l->hint[0] && y <= last) {
+		if (w)
+			wattron(w, ui_attr(v, CP_TITLE, (int)A_BOLD));
+		y = ui_wrap(w, y, x, width, last, l->hint);
+		if (w)
+			wattroff(w, ui_attr(v, CP_TITLE, (int)A_BOLD));
+	}
+	return y;
+}
+
 static void draw(struct panel *p, const struct tui_view *v)
 {
 	const struct lesson_view *l = &v->lesson;
@@ -15,37 +66,19 @@ static void draw(struct panel *p, const struct tui_view *v)
 	ui_frame(p, v, title);
 	WINDOW *w = p->win;
 	int x = 2, width = p->w - 4, last = p->h - 2;
-	/* the bottom row: the keys; above it, objective, hint, choices */
-	int y = ui_wrap(w, 1, x, width, last - 1, l->text);
-	y++;
-	if (l->n_choices && y <= last - 1) {
-		wattron(w, (int)A_BOLD);
-		y = ui_wrap(w, y, x, width, last - 1, l->question);
-		wattroff(w, (int)A_BOLD);
-		for (int i = 0; i < l->n_choices && y <= last - 1; i++) {
-			int attr = l->answered == i + 1 ? (ui_attr(v, CP_OK, (int)A_BOLD) | (int)A_BOLD)
-				 : l->wrong == i + 1 ? ui_attr(v, CP_DOWN, (int)A_DIM) : (int)A_NORMAL;
-			wattron(w, attr);
-			ui_print(w, y++, x + 2, width - 2, "%d) %s%s", i + 1, l->choices[i],
-				 l->answered == i + 1 ? ui_glyph(v, "  ✓", "  (right)") : l->wrong == i + 1 ? ui_glyph(v, "  ✗", "  (no)") : "");
-			wattroff(w, attr);
-		}
+	/* the keys on the last row; the block just above them; the narrative
+	 * in whatever is left above that (cut short, never the objective) */
+	int block = draw_block(NULL, v, 0, x, width, 1000);
+	int block_y = last - block;
+	if (block_y < 2)
+		block_y = 2;
+	int text_last = block_y - 2;
+	if (text_last >= 1) {
+		int end = ui_wrap(w, 1, x, width, text_last, l->text);
+		if (end > text_last && ui_wrap(NULL, 1, x, width, 1000, l->text) > text_last + 1)
+			ui_print(w, text_last, x + width - 14, 14, "%s", ui_glyph(v, " (more: wider)", " (more: wider)"));
 	}
-	if (l->objective[0] && y <= last - 1) {
-		int attr = l->met ? (ui_attr(v, CP_OK, (int)A_BOLD) | (int)A_BOLD) : ui_attr(v, CP_CANDIDATE, (int)A_BOLD);
-		wattron(w, attr);
-		ui_print(w, y, x, width, "%s %s", l->met ? ui_glyph(v, "✓", "[x]") : ui_glyph(v, "✗", "[ ]"), l->objective);
-		wattroff(w, attr);
-		y++;
-		if (l->par && y <= last - 1)
-			ui_print(w, y++, x + 2, width - 2, "par: %d action%s; you have used %d", l->par, l->par == 1 ? "" : "s",
-				 l->actions);
-	}
-	if (l->hint[0] && y <= last - 1) {
-		wattron(w, ui_attr(v, CP_TITLE, (int)A_BOLD));
-		y = ui_wrap(w, y, x, width, last - 1, l->hint);
-		wattroff(w, ui_attr(v, CP_TITLE, (int)A_BOLD));
-	}
+	draw_block(w, v, block_y, x, width, last - 1);
 	const char *keys;
 	if (l->done)
 		keys = "L: lesson menu   q: quit";

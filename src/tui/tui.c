@@ -146,6 +146,15 @@ static void layout(struct tui *t)
 		place(&t->panels[P_LOGS], y, 0, logs_h, leftw);
 		y += logs_h;
 		place(&t->panels[P_LESSON], y, 0, bottom - y, netw ? leftw : C);
+		/* on a wide screen the events share the right column */
+		if (netw) {
+			int net_h = n + 8;
+			if (bottom - top - net_h >= 8) {
+				place(&t->panels[P_NET], top, leftw, net_h, netw);
+				place(&t->panels[P_EVENTS], top + net_h, leftw, bottom - top - net_h, netw);
+				netw = 0;            /* placed */
+			}
+		}
 	} else if (t->detail) {
 		place(&t->panels[P_DETAIL], y, 0, bottom - y, leftw);
 	} else {
@@ -162,7 +171,7 @@ static void layout(struct tui *t)
 			place(&t->panels[P_EVENTS], y, 0, rest, C);
 		}
 	}
-	if (netw)
+	if (netw && !(lesson && !t->detail && t->panels[P_EVENTS].shown))
 		place(&t->panels[P_NET], top, leftw, bottom - top, netw);
 	if (t->view.menu) {
 		int mh = R - 2 < 16 ? R - 2 : 16, mw = C - 4 < 80 ? C - 4 : 80;
@@ -883,7 +892,7 @@ static void key(struct tui *t, int ch)
 	if (ch >= '1' && ch <= '9') {
 		uint32_t id = (uint32_t)(ch - '0');
 		if (h && id <= hub_size(h)) {
-			t->view.selected = t->view.selected == id ? 0 : id;
+			t->view.selected = id;
 			set_status(t, false, "");
 			tell_selected(t);
 		} else {

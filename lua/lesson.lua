@@ -247,6 +247,7 @@ end
 -- is abandoned: its cluster stops and its task ends quietly.
 function L.open(which, from)
   local les, name = L.find(which)
+  L.which = which
   if not from then
     local pr = L.load_progress()[name]
     from = pr and not pr.done and pr.step or 1
@@ -279,7 +280,7 @@ end
 -- R: back to the start of the current step
 function L.restart_step()
   if not L.current or not L.step then fail("no lesson is running") end
-  L.open(L.current.name, L.step.index)
+  L.open(L.which or L.current.name, L.step.index)
 end
 
 -- n: next step, once the objective holds

@@ -34,8 +34,10 @@ static void draw(struct panel *p, const struct tui_view *v)
 		mvwhline(w, y, 1, ' ', inner);
 		int sattr = !up ? (ui_attr(v, CP_DOWN, (int)A_BOLD) | (int)A_BOLD)
 			  : nd->paused ? ui_attr(v, CP_PAUSED, (int)A_UNDERLINE) : (int)A_NORMAL;
-		const char *state = isolated && up && !nd->paused ? "cut-off" : ui_status_name(nd);
-		if (isolated && up)
+		/* up but unable to reach a majority: cut off alone, or in a minority */
+		bool minority = up && !nd->paused && !isolated && !hub_quorum(v->hub, i);
+		const char *state = isolated && up && !nd->paused ? "cut-off" : minority ? "minority" : ui_status_name(nd);
+		if ((isolated && up) || minority)
 			sattr = ui_attr(v, CP_CUT, (int)A_BOLD);
 		ui_print(w, y, 1, inner, " %s%u", i == leader ? "*" : " ", i);
 		wattron(w, sattr);

@@ -70,7 +70,7 @@ done
 N0=$(lines)
 
 keys .
-wait_screen 'one event' || die "'.' did not say it ran one event"
+wait_screen 'the next instant' || die "'.' did not say it ran the next instant"
 stepped() { [ "$(clock_ms)" != "$T1" ] || [ "$(lines)" -gt "$N0" ]; }
 wait_until "'.' to move the clock or write an event" stepped
 settle "$EV" || die "events kept being written after '.'"

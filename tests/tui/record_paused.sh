@@ -1,5 +1,5 @@
 # Record and replay of actions taken while time stands still: pause (space),
-# run one event (.), then crash a node and isolate another at that very
+# run the next instant (.), then crash a node and isolate another at that very
 # instant; resume, save (S).  The saved scenario, replayed headless with the
 # same seed, must give the same events as the live run: the actions come
 # after the events of the instant they were made at, as they did live.

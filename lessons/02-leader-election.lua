@@ -13,7 +13,6 @@ end
 
 -- In a step that freezes time: once the objective holds (or the solution has
 -- been performed), let time run again.
--- (While time stands still the engine notices n only at the next event.)
 local function thaw(c, ok)
   if ok and not ts._lesson.autopilot and c:_frozen() then c:_freeze(false) end
   return ok

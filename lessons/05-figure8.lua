@@ -11,8 +11,7 @@
 -- has at least 200 virtual ms of timer left, and the learner's last move,
 -- space, lets the election run out in a few ms.  Each such step ends in a
 -- stable state with a leader, and `thaw` lets time run once its objective
--- holds (while time stands still, the engine notices n only at the next
--- event).
+-- holds, so the learner watches the outcome before pressing n.
 --
 -- The checks read the live cluster, never the events log (the log outlives
 -- a restarted step).

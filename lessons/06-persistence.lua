@@ -20,6 +20,21 @@ local function all_down(c)
   return true
 end
 
+-- This cluster's events of the kinds in `want` since virtual time t0 (ms),
+-- oldest first.  c:events() also holds the events of earlier clusters of
+-- this run (a step restarted with R starts a new one): stop at this
+-- cluster's "hub" event.
+local function events_since(c, t0, want)
+  local all, out = c:events(), {}
+  for k = #all, 1, -1 do
+    local e = all[k]
+    if e.ev == "hub" then break end
+    if e.t >= t0 and want[e.ev] then out[#out + 1] = e end
+  end
+  for a = 1, #out // 2 do out[a], out[#out + 1 - a] = out[#out + 1 - a], out[a] end
+  return out
+end
+
 -- Were all nodes down at one moment since the step began?  Watched live
 -- (s.down), and, for actions typed as one prompt line (crashes and
 -- restarts with no event between them), read back from the events: the
@@ -33,15 +48,13 @@ local function went_all_down(c, s)
   s.down_key = key
   local t0 = math.floor(s.started * 1000 + 0.5)
   local crashed, n = {}, 0
-  for _, e in ipairs(c:events()) do
-    if e.t >= t0 then
-      if e.ev == "crash" and not crashed[e.node] then
-        crashed[e.node] = true
-        n = n + 1
-        if n == c:size() then s.down = true return true end
-      elseif e.ev == "restart" then
-        return false
-      end
+  for _, e in ipairs(events_since(c, t0, { crash = true, restart = true })) do
+    if e.ev == "crash" and not crashed[e.node] then
+      crashed[e.node] = true
+      n = n + 1
+      if n == c:size() then s.down = true return true end
+    elseif e.ev == "restart" then
+      return false
     end
   end
   return false
@@ -189,9 +202,9 @@ return ts.lesson{
         .. "(r), and read its row before you resume time: term, vote and log length are back, because "
         .. "the new process read them from disk; commit and applied are 0. Those lived only in memory, "
         .. "and so did the state machine built from the applied entries.\n\n"
-        .. "Now press space (or . for one event at a time). The leader's next heartbeat carries its "
+        .. "Now press space (or . to go one instant at a time). The leader's next heartbeat carries its "
         .. "commit index: the node learns how much of its log is committed, and applies all of it "
-        .. "again from index 1, rebuilding its state.",
+        .. "again from index 1, rebuilding its state. (On a wide screen, Events lists each apply.)",
       pause = true,
       run = function(c, s)
         s.inc = {}
@@ -296,8 +309,8 @@ return ts.lesson{
     -- 8
     {
       text = "Look at the rows. The new leader has every entry in its log, and so do the others; yet "
-        .. "(unless you have pressed k since) commit and applied are 0 on all five, and they stay 0 "
-        .. "however long you wait.",
+        .. "commit and applied came back as 0 on all five, and (unless you have pressed k since) they "
+        .. "stay 0 however long you wait.",
       question = { "Why does the new leader not mark those entries committed at once?",
         choices = { "They were lost in the crash: clients must send them again",
                     "It only counts copies of entries from its own term",

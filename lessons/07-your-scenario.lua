@@ -11,6 +11,21 @@ local function typed(s, pattern)
   return false
 end
 
+-- This cluster's events of the kinds in `want` since virtual time t0 (ms),
+-- oldest first.  c:events() also holds the events of earlier clusters of
+-- this run (a step restarted with R starts a new one): stop at this
+-- cluster's "hub" event.
+local function events_since(c, t0, want)
+  local all, out = c:events(), {}
+  for k = #all, 1, -1 do
+    local e = all[k]
+    if e.ev == "hub" then break end
+    if e.t >= t0 and want[e.ev] then out[#out + 1] = e end
+  end
+  for a = 1, #out // 2 do out[a], out[#out + 1 - a] = out[#out + 1 - a], out[a] end
+  return out
+end
+
 local function mark(s)
   s.typed0 = ts._dash and #ts._dash.actions or 0
 end
@@ -43,7 +58,7 @@ return ts.lesson{
     -- 1
     {
       text = "Every key you have pressed so far was a line of Lua. With node 3 selected, c runs c:crash(3), r "
-        .. "c:restart(3), z c:pause(3), p c:isolate(3); h is c:heal(), k is c:start(\"k1\"). Each line "
+        .. "c:restart(3), z c:pause(3), p c:isolate(3); h is c:heal(), k is c:start(\"k1\") (then \"k2\"...). Each line "
         .. "runs at the virtual instant you pressed the key and is recorded (the status bar counts "
         .. "them).\n\n"
         .. "The : key opens a prompt that takes any such line, with the whole API: the same one a "
@@ -76,8 +91,8 @@ return ts.lesson{
                     "0, a term, false: no log got the command",
                     "The leader's index for it: followers forward it" },
         answer = 2,
-        why = "Raft itself never forwards: a peer that is not the leader says so and does nothing. Finding "
-          .. "the leader and retrying is the client's job (in the lab, the clerk's)." },
+        why = "Here, as in the lab, a peer that is not the leader says so and adds nothing to any log. "
+          .. "Finding the leader and trying again is the client's job (in the lab, the clerk's)." },
       panel = "logs",
     },
     -- 4
@@ -89,7 +104,7 @@ return ts.lesson{
         .. "on the bottom line. c:wait(fn, t, \"what\") waits for any condition the same way, and "
         .. "c:sleep(s) lets s virtual seconds pass.",
       run = function(c, s) mark(s) end,
-      objective = "In one prompt line, submit a command and wait until five applied it",
+      objective = "In one prompt line, submit a command and wait for all five",
       check = function(c, s) return typed(s, "wait_committed") end,
       hints = { "Press : and type the line exactly as shown (Tab completes c:wait_committed).",
                 "If it fails, look for a row with * (a leader) and try the line again (up recalls it)." },
@@ -124,9 +139,9 @@ return ts.lesson{
                     "After 5 virtual s: FILE:LINE and the description, exit 1",
                     "c:wait returns nil and the script goes on" },
         answer = 2,
-        why = "Every wait has a timeout in virtual seconds, and a headless run's clock jumps straight to "
-          .. "it: the run ends at once with \"timed out after 5 s waiting for a leader\", the line, and "
-          .. "exit code 1, with every node process gone. That is what makes it usable as a test." },
+        why = "Every wait has a timeout in virtual seconds, and headless, 5 virtual seconds of failed "
+          .. "elections take a fraction of a real one. The run ends with \"timed out after 5 s waiting for "
+          .. "a leader\", the line, and exit code 1, and every node process is gone: usable as a test." },
     },
     -- 7
     {
@@ -156,8 +171,8 @@ return ts.lesson{
         if sum == s.sum then return false end -- nothing new applied: nothing new to find
         s.sum = sum
         local t0 = math.floor(s.started * 1000 + 0.5)
-        for _, e in ipairs(c:events{ ev = "truncate" }) do
-          if e.t >= t0 and s.was[e.node] then
+        for _, e in ipairs(events_since(c, t0, { truncate = true })) do
+          if s.was[e.node] then
             local data, ok = nil, true
             for i = 1, n do
               local nd = c:node(i)
@@ -188,8 +203,8 @@ return ts.lesson{
     },
     -- 8
     {
-      text = "Here is the same test as a scenario, with the waits that make it deterministic and the "
-        .. "assert that makes it a test:\n\n"
+      text = "Here is the same test as a scenario: waits where you watched the screen, and an assert "
+        .. "that makes it a test.\n\n"
         .. REJOIN:gsub("\n$", ""):gsub("([^\n]+)", "  %1")
         .. "\n\n",
       run = function()

@@ -264,6 +264,9 @@ function L.open(which, from)
     if not ok and gen == L.gen and L.view then
       L.view.text = "The lesson stopped: " .. tostring(err)
       L.view.objective = nil
+      -- leave the cluster at the wall clock's pace, not racing on alone
+      local c = ts._current
+      if c then pcall(c._pace, c, "paced", 1) end
     end
   end)
 end

@@ -15,6 +15,7 @@ struct evlog {
 	FILE *f;
 	char *path;
 	json_t *ring[EVLOG_RING];
+	int source[EVLOG_RING];
 	size_t head, count;
 	uint64_t total;
 	char err[512];
@@ -59,7 +60,7 @@ json_t *evlog_new(uint64_t t, const char *ev)
 	return o;
 }
 
-void evlog_emit(struct evlog *l, json_t *ev)
+void evlog_emit(struct evlog *l, json_t *ev, int source)
 {
 	if (!l || !ev) {
 		json_decref(ev);
@@ -77,9 +78,11 @@ void evlog_emit(struct evlog *l, json_t *ev)
 	if (l->count == EVLOG_RING) {
 		json_decref(l->ring[l->head]);
 		l->ring[l->head] = ev;
+		l->source[l->head] = source;
 		l->head = (l->head + 1) % EVLOG_RING;
 	} else {
 		l->ring[(l->head + l->count) % EVLOG_RING] = ev;
+		l->source[(l->head + l->count) % EVLOG_RING] = source;
 		l->count++;
 	}
 }
@@ -114,6 +117,11 @@ size_t evlog_count(const struct evlog *l)
 json_t *evlog_get(const struct evlog *l, size_t i)
 {
 	return i < l->count ? l->ring[(l->head + i) % EVLOG_RING] : NULL;
+}
+
+int evlog_source(const struct evlog *l, size_t i)
+{
+	return i < l->count ? l->source[(l->head + i) % EVLOG_RING] : 0;
 }
 
 uint64_t evlog_total(const struct evlog *l)

@@ -147,7 +147,7 @@ static void set_err(struct hub *h, const char *fmt, ...)
 
 static void emit(struct hub *h, json_t *ev)
 {
-	evlog_emit(h->cfg.log, ev);
+	evlog_emit(h->cfg.log, ev, h->cfg.number);
 }
 
 static json_t *ev_new(struct hub *h, const char *name)
@@ -1826,6 +1826,11 @@ uint64_t hub_drop_count(const struct hub *h)
 uint64_t hub_link_drops(const struct hub *h, uint32_t from, uint32_t to)
 {
 	return valid_node(h, from) && valid_node(h, to) ? h->link_drops[from][to] : 0;
+}
+
+int hub_number(const struct hub *h)
+{
+	return h->cfg.number;
 }
 
 int hub_port(const struct hub *h)

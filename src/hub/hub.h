@@ -68,6 +68,7 @@ struct hub_config {
 	uint64_t heartbeat, election;        /* 0: defaults (100, 300) */
 	struct evlog *log;
 	bool quiet;                          /* nothing on stderr (a screen is up) */
+	int number;                          /* which cluster of the run: tags its events */
 	struct hub_hooks hooks;
 };
 
@@ -202,6 +203,7 @@ uint64_t hub_rpc_bytes(const struct hub *h);
 uint64_t hub_drop_count(const struct hub *h);
 uint64_t hub_link_drops(const struct hub *h, uint32_t from, uint32_t to);
 int hub_port(const struct hub *h);
+int hub_number(const struct hub *h);
 const char *hub_dir(const struct hub *h);
 uint64_t hub_seed(const struct hub *h);
 /* The first invariant violation seen, or NULL. */

@@ -274,6 +274,7 @@ static int l_cluster(lua_State *L)
 		.election = el,
 		.log = rt->log,
 		.quiet = rt->dashboard,
+		.number = c->number,
 	};
 	rt_hub_hooks(rt, c, &cfg.hooks);
 	char err[HUB_ERRMSG];
@@ -827,15 +828,18 @@ static bool event_matches(lua_State *L, json_t *j, int f)
 	return true;
 }
 
-/* c:events([filter]) -> the recent events matching every field of filter */
+/* c:events([filter]) -> this cluster's recent events matching every field
+ * of filter */
 static int l_events(lua_State *L)
 {
 	struct runtime *rt = rt_of(L);
-	(void)live_hub(L, 1);
+	int mine = hub_number(live_hub(L, 1));
 	bool filter = lua_istable(L, 2);
 	lua_newtable(L);
 	lua_Integer k = 0;
 	for (size_t i = 0; i < evlog_count(rt->log); i++) {
+		if (evlog_source(rt->log, i) != mine)
+			continue;                    /* another cluster's, maybe an earlier one */
 		json_t *j = evlog_get(rt->log, i);
 		if (filter && !event_matches(L, j, 2))
 			continue;
@@ -878,9 +882,9 @@ static int l_probe(lua_State *L)
 static int l_screen_print(lua_State *L)
 {
 	struct runtime *rt = rt_of(L);
+	int n = lua_gettop(L);               /* before the buffer takes a slot */
 	luaL_Buffer b;
 	luaL_buffinit(L, &b);
-	int n = lua_gettop(L);
 	for (int i = 1; i <= n; i++) {
 		if (i > 1)
 			luaL_addchar(&b, ' ');

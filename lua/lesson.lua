@@ -237,7 +237,7 @@ function L.print_list()
   for _, e in ipairs(L.catalog()) do
     local pr = p[e.name]
     local mark = pr and (pr.done and "done" or string.format("at step %d of %d", pr.step, #e.lesson.steps)) or ""
-    print(string.format("%2d  %-14s %-40s %s", e.number, e.name, e.lesson.title, mark))
+    print(string.format("%2d  %-16s %-32s %s", e.number, e.name, e.lesson.title, mark))
   end
   print("\nStart one with: termscope lesson NUMBER")
 end

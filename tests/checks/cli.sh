@@ -67,7 +67,7 @@ rm -rf "${d%/c1/node-1}"
 # lessons: the list, a missing lesson, --autopilot only with a lesson
 export XDG_STATE_HOME="$WORK/state"
 expect_exit 0 "$TERMSCOPE" lessons
-grep -q "^ 1  tour" "$WORK/out" || die "termscope lessons lists lesson 1"
+grep -q "^ 1  tour " "$WORK/out" || die "termscope lessons lists lesson 1"
 expect_exit 1 "$TERMSCOPE" lesson 99 --autopilot --headless
 grep -q 'no lesson "99"' "$WORK/err" || die "a missing lesson is named"
 expect_exit 2 "$TERMSCOPE" lesson

@@ -20,21 +20,6 @@ local function all_down(c)
   return true
 end
 
--- This cluster's events of the kinds in `want` since virtual time t0 (ms),
--- oldest first.  c:events() also holds the events of earlier clusters of
--- this run (a step restarted with R starts a new one): stop at this
--- cluster's "hub" event.
-local function events_since(c, t0, want)
-  local all, out = c:events(), {}
-  for k = #all, 1, -1 do
-    local e = all[k]
-    if e.ev == "hub" then break end
-    if e.t >= t0 and want[e.ev] then out[#out + 1] = e end
-  end
-  for a = 1, #out // 2 do out[a], out[#out + 1 - a] = out[#out + 1 - a], out[a] end
-  return out
-end
-
 -- Were all nodes down at one moment since the step began?  Watched live
 -- (s.down), and, for actions typed as one prompt line (crashes and
 -- restarts with no event between them), read back from the events: the
@@ -46,9 +31,8 @@ local function went_all_down(c, s)
   for i = 1, c:size() do key = key + c:node(i).incarnation end
   if key == s.down_key then return false end
   s.down_key = key
-  local t0 = math.floor(s.started * 1000 + 0.5)
   local crashed, n = {}, 0
-  for _, e in ipairs(events_since(c, t0, { crash = true, restart = true })) do
+  for _, e in ipairs(c:events_since(s.started, { "crash", "restart" })) do
     if e.ev == "crash" and not crashed[e.node] then
       crashed[e.node] = true
       n = n + 1

@@ -11,21 +11,6 @@ local function typed(s, pattern)
   return false
 end
 
--- This cluster's events of the kinds in `want` since virtual time t0 (ms),
--- oldest first.  c:events() also holds the events of earlier clusters of
--- this run (a step restarted with R starts a new one): stop at this
--- cluster's "hub" event.
-local function events_since(c, t0, want)
-  local all, out = c:events(), {}
-  for k = #all, 1, -1 do
-    local e = all[k]
-    if e.ev == "hub" then break end
-    if e.t >= t0 and want[e.ev] then out[#out + 1] = e end
-  end
-  for a = 1, #out // 2 do out[a], out[#out + 1 - a] = out[#out + 1 - a], out[a] end
-  return out
-end
-
 local function mark(s)
   s.typed0 = ts._dash and #ts._dash.actions or 0
 end
@@ -170,8 +155,7 @@ return ts.lesson{
         end
         if sum == s.sum then return false end -- nothing new applied: nothing new to find
         s.sum = sum
-        local t0 = math.floor(s.started * 1000 + 0.5)
-        for _, e in ipairs(events_since(c, t0, { truncate = true })) do
+        for _, e in ipairs(c:events_since(s.started, { "truncate" })) do
           if s.was[e.node] then
             local data, ok = nil, true
             for i = 1, n do

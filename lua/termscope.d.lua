@@ -179,6 +179,10 @@ function Cluster:drop_count() end
 ---@param filter? table
 ---@return table[]
 function Cluster:events(filter) end
+---@param t number virtual seconds
+---@param kinds? string[]
+---@return table[]
+function Cluster:events_since(t, kinds) end
 ---@param id integer
 ---@return string
 function Cluster:dir(id) end

@@ -89,6 +89,23 @@ function Cluster:wait(fn, timeout, description)
   end
 end
 
+--- c:events_since(t, kinds): this cluster's events from virtual time t
+--- (seconds) on whose `ev` is one of `kinds` (a list, e.g. {"crash",
+--- "restart"}; all kinds if nil), oldest first.
+function Cluster:events_since(t, kinds)
+  local want
+  if kinds then
+    want = {}
+    for _, k in ipairs(kinds) do want[k] = true end
+  end
+  local t0 = math.floor(t * 1000 + 0.5)
+  local out = {}
+  for _, e in ipairs(self:events()) do
+    if e.t >= t0 and (not want or want[e.ev]) then out[#out + 1] = e end
+  end
+  return out
+end
+
 --- c:wait_leader(timeout): the leader, once there is one (error otherwise).
 function Cluster:wait_leader(timeout)
   timeout = check_timeout(timeout, "wait_leader")

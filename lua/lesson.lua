@@ -9,6 +9,7 @@
 --       { text = "narrative",                   -- what the panel says
 --         run = function(c) ... end,            -- what the lesson does first (optional)
 --         pause = true,                         -- freeze time when the step starts
+--                                               -- (run may also c:step() instant by instant)
 --         select = 3, panel = "logs",           -- highlight a node / a panel
 --         objective = "Cut the leader off",     -- the line that turns from ✗ to ✓
 --         check = function(c, s) return ... end,-- holds when the objective is met

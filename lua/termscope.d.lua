@@ -119,6 +119,9 @@ function Cluster:align_timers() end
 function Cluster:sleep(seconds) end
 ---@param t number virtual seconds on the cluster's clock
 function Cluster:sleep_until(t) end
+---Freeze time and run the next instant.
+---@return boolean anything_left
+function Cluster:step() end
 ---@class ts.Message
 ---@field id integer
 ---@field from integer

@@ -73,6 +73,17 @@ function Cluster:sleep_until(t)
   if at > self:_now() then block("time", self, at) end
 end
 
+--- c:step(): freeze virtual time (if it runs) and run the next instant:
+--- what happens at the next millisecond something is due, like the
+--- dashboard's `.` key.  Returns false if nothing at all is left to happen.
+function Cluster:step()
+  local any, at = self:_step_one()
+  if not any then return false end
+  -- the rest of that millisecond runs too (as it does behind the `.` key)
+  while self:_busy() or self:_next_time() == at do block("progress", self) end
+  return true
+end
+
 --- c:wait(fn, timeout, description): wait until fn() is true, checking after
 --- every event; an error naming `description` after `timeout` virtual s.
 function Cluster:wait(fn, timeout, description)

@@ -653,6 +653,14 @@ uint64_t hub_clock(struct hub *h)
 	return a > h->now ? a : h->now;
 }
 
+bool hub_next_time(struct hub *h, uint64_t *t)
+{
+	const struct hev *top = heap_peek(h);
+	if (top)
+		*t = top->t;
+	return top != NULL;
+}
+
 bool hub_caught_up(struct hub *h)
 {
 	if (h->busy)

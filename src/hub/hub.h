@@ -138,6 +138,8 @@ enum hub_step_result hub_step_one(struct hub *h);
 /* Paced: the virtual time the wall clock has reached (what a person sees
  * as "now"); fast: hub_now. */
 uint64_t hub_clock(struct hub *h);
+/* The time of the next pending event; false if there is none. */
+bool hub_next_time(struct hub *h, uint64_t *t);
 /* Paced: true when every event the wall clock allows has run. */
 bool hub_caught_up(struct hub *h);
 /* Paced: wall milliseconds until the next event is due. */

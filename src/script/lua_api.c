@@ -665,6 +665,41 @@ static int l_freeze(lua_State *L)
 	return 0;
 }
 
+/* c:_step_one(): run the next event even though time is frozen; returns
+ * whether there was one, and its time. */
+static int l_step_one(lua_State *L)
+{
+	struct runtime *rt = rt_of(L);
+	struct hub *h = live_hub(L, 1);
+	if (!hub_frozen(h))
+		hub_freeze(h, true);
+	uint64_t at = 0;
+	bool any = hub_next_time(h, &at);
+	if (any)
+		hub_step_one(h);
+	rt_kick(rt);
+	lua_pushboolean(L, any);
+	lua_pushinteger(L, (lua_Integer)at);
+	return 2;
+}
+
+static int l_busy(lua_State *L)
+{
+	lua_pushboolean(L, hub_busy(live_hub(L, 1)));
+	return 1;
+}
+
+/* c:_next_time() -> the next pending event's time (ms), or nil */
+static int l_next_time(lua_State *L)
+{
+	uint64_t t;
+	if (hub_next_time(live_hub(L, 1), &t))
+		lua_pushinteger(L, (lua_Integer)t);
+	else
+		lua_pushnil(L);
+	return 1;
+}
+
 static int l_frozen(lua_State *L)
 {
 	lua_pushboolean(L, hub_frozen(live_hub(L, 1)));
@@ -972,6 +1007,9 @@ static const luaL_Reg cluster_methods[] = {
 	{ "_pace", l_pace },
 	{ "_freeze", l_freeze },
 	{ "_frozen", l_frozen },
+	{ "_step_one", l_step_one },
+	{ "_next_time", l_next_time },
+	{ "_busy", l_busy },
 	{ "_speed", l_speed },
 	{ "deliver", l_deliver },
 	{ "drop", l_drop },

@@ -90,6 +90,7 @@ struct hub {
 	int port;
 	int handles;                         /* open libuv handles; freed at 0 */
 	bool stopping;
+	bool started;                        /* every node has come up once */
 	uint8_t token[WIRE_TOKEN_LEN];
 	char token_hex[2 * WIRE_TOKEN_LEN + 1];
 	struct rng rng;                      /* the network's randomness */
@@ -871,6 +872,17 @@ static void node_ready(struct hub *h, struct hub_node *n, uint64_t deadline)
 {
 	if (n->status == HUB_NODE_STARTING) {
 		n->status = HUB_NODE_UP;
+		/* the paced clock starts once the whole cluster is up: spawning
+		 * processes takes wall time that must not count as virtual time */
+		if (!h->started) {
+			bool all = true;
+			for (uint32_t i = 1; i <= h->cfg.n; i++)
+				all &= h->nodes[i].incarnation >= 1 && h->nodes[i].status != HUB_NODE_STARTING;
+			if (all) {
+				h->started = true;
+				rebase(h);
+			}
+		}
 		json_t *ev = ev_new(h, "up");
 		ev_int(ev, "node", n->id);
 		ev_int(ev, "incarnation", n->incarnation);

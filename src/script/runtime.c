@@ -311,6 +311,10 @@ static void run_ready(struct runtime *rt)
 	for (struct task *t = rt->tasks; t && !rt->finishing; t = t->next)
 		if (t->wait == W_READY && !any_busy(rt))
 			resume(rt, t);
+	/* Lua may have changed what the screen shows (a lesson's hint, say)
+	 * even while time stands still and no event will say so */
+	if (rt->tui)
+		tui_dirty(rt->tui);
 	/* forget ended tasks nobody can ask about any more */
 	struct task **pp = &rt->tasks;
 	while (*pp) {

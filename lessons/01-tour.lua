@@ -7,7 +7,7 @@ return ts.lesson{
   steps = {
     {
       text = "Welcome. Each row in Nodes is a server: a real process on this machine, with its own files on disk. "
-        .. "They talk only through the network, which termscope controls: it can delay, lose or cut any message.\n"
+        .. "They talk only through the network, which termscope controls: it can delay, lose or cut any message.\n\n"
         .. "Why spread a service over several machines at all? For parallelism (more work than one machine can do), "
         .. "fault tolerance (keep going when a machine dies), physical distribution (data and users are far apart) "
         .. "and isolation (keep parts apart for security). This course is about the second: five servers that "

@@ -152,7 +152,7 @@ static void layout(struct tui *t)
 			if (bottom - top - net_h >= 8) {
 				place(&t->panels[P_NET], top, leftw, net_h, netw);
 				place(&t->panels[P_EVENTS], top + net_h, leftw, bottom - top - net_h, netw);
-				netw = 0;            /* placed */
+				netw = 0;            /* placed: the column is taken */
 			}
 		}
 	} else if (t->detail) {
@@ -171,7 +171,7 @@ static void layout(struct tui *t)
 			place(&t->panels[P_EVENTS], y, 0, rest, C);
 		}
 	}
-	if (netw && !(lesson && !t->detail && t->panels[P_EVENTS].shown))
+	if (netw)                            /* the right column, unless a lesson split it */
 		place(&t->panels[P_NET], top, leftw, bottom - top, netw);
 	if (t->view.menu) {
 		int mh = R - 2 < 16 ? R - 2 : 16, mw = C - 4 < 80 ? C - 4 : 80;

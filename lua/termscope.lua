@@ -260,4 +260,76 @@ function Task:wait(timeout, cluster)
   return self:_results()
 end
 
+-- ---- key/value clients (kinds kv and kvsrv) --------------------------------
+
+local Client = {}
+Client.__index = Client
+
+--- c:client{ reach = {1, 2}, reads = "local" }: a clerk.  It finds the
+--- leader, retries on a wrong leader or no answer, and numbers its requests
+--- so that the servers apply each write once.  `reach` confines it to those
+--- nodes (default: all); `reads` overrides the cluster's read mode.
+function Cluster:client(opts)
+  opts = opts or {}
+  if type(opts) ~= "table" then fail("client{ reach = {...}, reads = ... }: options are a table") end
+  for k in pairs(opts) do
+    if k ~= "reach" and k ~= "reads" then fail("client: unknown option '%s' (known: reach, reads)", tostring(k)) end
+  end
+  local id = self:_client_new(opts.reach, opts.reads)
+  return setmetatable({ cluster = self, id = id }, Client)
+end
+
+--- c:clients(): what every client is doing, for display.
+function Cluster:clients()
+  local all, i = {}, 1
+  while true do
+    local ok, v = pcall(self._client_view, self, i)
+    if not ok then break end
+    all[i] = v
+    i = i + 1
+  end
+  return all
+end
+
+--- k:get(key) -> value, version ("" and 0 for a missing key).
+function Client:get(key)
+  local _, value, version = self.cluster:_op(self.id, "get", key)
+  return value, version
+end
+
+--- k:put(key, value): unconditional; returns true.
+--- k:put(key, value, version): conditional; true, or false and "ErrVersion" |
+--- "ErrNoKey" | "ErrMaybe" (a retry met ErrVersion: the put may have happened).
+function Client:put(key, value, version)
+  if version == nil then
+    self.cluster:_op(self.id, "put", key, value)
+    return true
+  end
+  local err = self.cluster:_op(self.id, "vput", key, value, version)
+  if err == "OK" then return true end
+  return false, err
+end
+
+--- k:append(key, value): returns true.
+function Client:append(key, value)
+  self.cluster:_op(self.id, "append", key, value)
+  return true
+end
+
+--- k:reach{...}: confine the client to these nodes (nil: all of them).
+function Client:reach(nodes)
+  self.cluster:_client_reach(self.id, nodes)
+end
+
+--- k:view(): { reach, reads, busy, since, done, started, leader }.
+function Client:view()
+  return self.cluster:_client_view(self.id)
+end
+
+function Client:__tostring()
+  return string.format("client %d", self.id)
+end
+
+ts._client_methods = Client
+
 return ts

@@ -1,5 +1,6 @@
 /*
- * raft.c — Figure 2 of the Raft paper as a pure state machine.  See raft.h.
+ * raft.c — Figure 2 of the Raft paper as a pure state machine, with the log
+ * compaction of Figure 13.  See raft.h.
  *
  * Read it beside the paper.  Every input (raft_tick, raft_step, raft_propose
  * and the two levers) changes the state of one server and queues what the
@@ -32,6 +33,28 @@
  *    shrink before raft_ready); raft_ready fills in `entries`.  If a truncation
  *    removes entries a queued AppendEntries was to carry (a deposed leader
  *    that became a follower within one batch), the message is cut short.
+ *
+ * Log compaction (Figure 13, 6.824 Lab 3D):
+ *  - The log starts after a base, (snapshot_index, snapshot_term): the last
+ *    entry a snapshot stands for.  Everything at or below the base is
+ *    committed, so it matches every leader's log; an AppendEntries reaching
+ *    below it is checked from the base.
+ *  - The service snapshots (raft_snapshot) and the core drops the entries
+ *    through that index, keeping a copy of the data.  A leader whose
+ *    nextIndex for a peer is at or below its base sends InstallSnapshot
+ *    instead of AppendEntries, on the same triggers (heartbeat, proposal,
+ *    reply), the whole snapshot in one message (Figure 13's offset is
+ *    always 0 and done is always true).  The reply echoes the index it
+ *    answers (0 when refused for a stale term), so the leader can judge it
+ *    by its effect, as with AppendEntries replies.
+ *  - A follower installs a snapshot only if it is past its commit index
+ *    (otherwise it holds all that already).  It keeps the log after the
+ *    snapshot's last entry if it holds that entry, else drops the whole log,
+ *    and hands the snapshot out in the next batch, beside the reply.
+ *  - Queued InstallSnapshot messages, like AppendEntries, hold no pointers;
+ *    raft_ready points them at the snapshot as it is then (a newer one
+ *    serves as well: it is committed too).  A queued AppendEntries that
+ *    reaches below a new base is moved up to start at the base.
  */
 #include "raft.h"
 
@@ -62,6 +85,10 @@ bool raft_term_at(const struct raft *r, uint64_t index, uint64_t *term)
 {
 	const struct raft_entry *e;
 
+	if (index == 0) {                 /* the empty prefix */
+		*term = 0;
+		return true;
+	}
 	if (index == r->snapshot_index) {
 		*term = r->snapshot_term;
 		return true;
@@ -164,6 +191,82 @@ static void log_truncate(struct raft *r, uint64_t from)
 	clip_queued_appends(r, from);
 }
 
+/* A queued AppendEntries must not start below the base: the entries it
+ * would carry there are in the snapshot (committed, the same in every log),
+ * so it starts at the base instead and carries what is left. */
+static void rebase_queued_appends(struct raft *r)
+{
+	uint64_t base = r->snapshot_index;
+
+	for (size_t i = 0; i < r->n_out; i++) {
+		struct raft_msg *m = &r->out[i];
+		uint64_t end = m->prev_log_index + m->n_entries;
+
+		if (m->type != RAFT_APPEND_ENTRIES || m->prev_log_index >= base)
+			continue;
+		m->n_entries = end > base ? (uint32_t)(end - base) : 0;
+		m->prev_log_index = base;
+		m->prev_log_term = r->snapshot_term;
+	}
+}
+
+/*
+ * Make `index`, of `term`, the base of the log: a snapshot stands for the
+ * entries through it now.  If the log holds that very entry, the entries
+ * after it stay (Figure 13, receiver rule 6); otherwise they belong to
+ * another history and the whole log goes (rule 7).
+ *
+ * The batch is kept right as in log_truncate.  The shell drops its stored
+ * entries through `index` when it saves the snapshot; what it still holds
+ * beyond is right only if it is the kept suffix, and must be truncated
+ * otherwise (truncate_from = index + 1, which may lie past the end of what
+ * is stored: then there is nothing to drop).
+ */
+static void log_compact(struct raft *r, uint64_t index, uint64_t term)
+{
+	uint64_t last = raft_last_index(r);
+	uint64_t stable = r->unstable_from ? r->unstable_from - 1 : last;
+	uint64_t t = 0;
+	bool keep = raft_term_at(r, index, &t) && t == term;
+	uint64_t drop = keep ? index - r->snapshot_index : r->log_len;
+
+	assert(index > r->snapshot_index);
+	for (uint64_t i = 0; i < drop; i++)
+		free(r->log[i].data);
+	if (drop > 0 && drop < r->log_len)
+		memmove(r->log, r->log + drop,
+			(r->log_len - drop) * sizeof(*r->log));
+	r->log_len -= drop;
+	r->snapshot_index = index;
+	r->snapshot_term = term;
+	if (!keep || stable <= index) {
+		/* nothing stored past index is worth keeping */
+		if (r->truncate_from || stable > index)
+			r->truncate_from = index + 1;
+		r->unstable_from = r->log_len ? index + 1 : 0;
+	}
+	if (!keep)
+		clip_queued_appends(r, index + 1);
+	rebase_queued_appends(r);
+}
+
+/* Keep a private copy of the snapshot's data, replacing the old one. */
+static bool keep_snapshot_data(struct raft *r, const void *data, uint32_t len)
+{
+	uint8_t *copy = NULL;
+
+	if (len > 0) {
+		copy = malloc(len);
+		if (!copy)
+			return false;
+		memcpy(copy, data, len);
+	}
+	free(r->snapshot_data);
+	r->snapshot_data = copy;
+	r->snapshot_len = len;
+	return true;
+}
+
 /* The first index of the run of `term` that holds `index`. */
 static uint64_t first_index_of_term(const struct raft *r, uint64_t index)
 {
@@ -174,10 +277,12 @@ static uint64_t first_index_of_term(const struct raft *r, uint64_t index)
 	return index;
 }
 
-/* The leader's last index holding `term`, or 0 if it holds none. */
+/* The leader's last index holding `term`, or 0 if it holds none (as far
+ * as it can tell: the base is the last index whose term it knows). */
 static uint64_t last_index_of_term(const struct raft *r, uint64_t term)
 {
-	for (uint64_t i = raft_last_index(r); i > r->snapshot_index; i--) {
+	for (uint64_t i = raft_last_index(r); i >= r->snapshot_index && i > 0;
+	     i--) {
 		uint64_t t = term_at(r, i);
 		if (t == term)
 			return i;
@@ -264,11 +369,40 @@ static void send_append_entries(struct raft *r, uint32_t to)
 	queue_msg(r, &m);
 }
 
-static void broadcast_append_entries(struct raft *r)
+/* InstallSnapshot: the whole snapshot in one message (Figure 13 with
+ * offset 0 and done true).  raft_ready fills in the snapshot as it is then. */
+static void send_install_snapshot(struct raft *r, uint32_t to)
+{
+	struct raft_msg m = {
+		.type = RAFT_INSTALL_SNAPSHOT,
+		.from = r->cfg.id,
+		.to = to,
+		.term = r->current_term,
+		.last_included_index = r->snapshot_index,
+		.last_included_term = r->snapshot_term,
+		.snapshot_len = r->snapshot_len,
+		.snapshot_data = NULL,    /* filled in by raft_ready */
+	};
+
+	assert(r->snapshot_index > 0);
+	queue_msg(r, &m);
+}
+
+/* What a follower needs next: the entries from nextIndex[to] or, if the
+ * leader no longer has them, its snapshot. */
+static void replicate(struct raft *r, uint32_t to)
+{
+	if (r->progress[to].next_index <= r->snapshot_index)
+		send_install_snapshot(r, to);
+	else
+		send_append_entries(r, to);
+}
+
+static void replicate_to_all(struct raft *r)
 {
 	for (uint32_t id = 1; id <= r->cfg.n; id++)
 		if (id != r->cfg.id)
-			send_append_entries(r, id);
+			replicate(r, id);
 }
 
 /* ---- roles (Figure 2, "Rules for Servers") ------------------------------ */
@@ -310,7 +444,7 @@ static void become_leader(struct raft *r, raft_time now)
 	}
 	r->progress[r->cfg.id].match_index = last;
 	/* "upon election: send initial empty AppendEntries RPCs" */
-	broadcast_append_entries(r);
+	replicate_to_all(r);
 	r->heartbeat_deadline = now + r->cfg.heartbeat;
 }
 
@@ -448,15 +582,15 @@ static void handle_append_entries(struct raft *r, raft_time now,
 	reset_election_timer(r, now);
 
 	/* 2. "Reply false if log doesn't contain an entry at prevLogIndex whose
-	 * term matches prevLogTerm", saying where to look next. */
-	assert(prev >= r->snapshot_index);        /* no compaction yet */
+	 * term matches prevLogTerm", saying where to look next.  At or below
+	 * the base the log is committed: it matches any leader's. */
 	if (prev > last) {
 		reply.conflict_term = 0;
 		reply.conflict_index = last + 1;
 		queue_msg(r, &reply);
 		return;
 	}
-	if (term_at(r, prev) != m->prev_log_term) {
+	if (prev > r->snapshot_index && term_at(r, prev) != m->prev_log_term) {
 		reply.conflict_term = term_at(r, prev);
 		reply.conflict_index = first_index_of_term(r, prev);
 		queue_msg(r, &reply);
@@ -466,11 +600,14 @@ static void handle_append_entries(struct raft *r, raft_time now,
 	/* 3. "If an existing entry conflicts with a new one (same index but
 	 * different terms), delete the existing entry and all that follow it."
 	 * 4. "Append any new entries not already in the log."  An entry that
-	 * matches is kept, so a late duplicate never shortens the log. */
+	 * matches is kept, so a late duplicate never shortens the log, and
+	 * one in the snapshot is already there. */
 	for (uint32_t i = 0; i < m->n_entries; i++) {
 		const struct raft_entry *e = &m->entries[i];
 		uint64_t index = prev + 1 + i;
 
+		if (index <= r->snapshot_index)
+			continue;
 		if (index <= raft_last_index(r)) {
 			if (term_at(r, index) == e->term)
 				continue;
@@ -525,7 +662,7 @@ static void handle_append_entries_reply(struct raft *r, raft_time now,
 			p->next_index = p->match_index + 1;
 		advance_commit(r);
 		if (p->match_index < last)  /* still behind: the next batch now */
-			send_append_entries(r, m->from);
+			replicate(r, m->from);
 		return;
 	}
 	/* "If AppendEntries fails because of log inconsistency: decrement
@@ -540,7 +677,75 @@ static void handle_append_entries_reply(struct raft *r, raft_time now,
 	if (next >= p->next_index)
 		return;                   /* an older rejection: already past it */
 	p->next_index = next;
-	send_append_entries(r, m->from);
+	replicate(r, m->from);
+}
+
+/* ---- InstallSnapshot RPC (Figure 13) ------------------------------------- */
+
+static void handle_install_snapshot(struct raft *r, raft_time now,
+				    const struct raft_msg *m)
+{
+	struct raft_msg reply = {
+		.type = RAFT_INSTALL_SNAPSHOT_REPLY,
+		.from = r->cfg.id,
+		.to = m->from,
+		.term = r->current_term,
+	};
+	uint64_t index = m->last_included_index;
+
+	/* 1. "Reply immediately if term < currentTerm."  last_included_index
+	 * 0: this says nothing of what this server holds. */
+	if (m->term < r->current_term) {
+		queue_msg(r, &reply);
+		return;
+	}
+	/* m->from leads this term, as for AppendEntries. */
+	assert(r->role != RAFT_LEADER);   /* Election Safety */
+	become_follower(r, now, m->term);
+	r->leader_id = m->from;
+	reset_election_timer(r, now);
+	reply.last_included_index = index;
+
+	/* Everything through index is committed here already (a duplicate, a
+	 * late one, or a leader that compacted less): nothing to install. */
+	if (index <= r->commit_index) {
+		queue_msg(r, &reply);
+		return;
+	}
+	/* 2.-5. One message carries the whole snapshot: keep it. */
+	if (!keep_snapshot_data(r, m->snapshot_data, m->snapshot_len)) {
+		r->failed = true;         /* out of memory: no reply */
+		return;
+	}
+	/* 6. "If existing log entry has same index and term as snapshot's
+	 * last included entry, retain log entries following it and reply."
+	 * 7. "Discard the entire log."  log_compact does one or the other. */
+	log_compact(r, index, m->last_included_term);
+	set_commit(r, index);
+	/* 8. "Reset state machine using snapshot contents": the service loads
+	 * it from the next batch, which also persists it before the reply. */
+	r->snapshot_pending = true;
+	queue_msg(r, &reply);
+}
+
+/* The follower holds everything through last_included_index now.  Like an
+ * AppendEntries success, the reply only ever moves matchIndex forward. */
+static void handle_install_snapshot_reply(struct raft *r,
+					  const struct raft_msg *m)
+{
+	struct raft_progress *p = &r->progress[m->from];
+	uint64_t index = m->last_included_index;
+	uint64_t last = raft_last_index(r);
+
+	if (r->role != RAFT_LEADER || m->term != r->current_term)
+		return;
+	if (index <= p->match_index || index > last)
+		return;                   /* old news (or a refusal), or nonsense */
+	p->match_index = index;
+	if (p->next_index <= index)
+		p->next_index = index + 1;
+	if (index < last)                 /* the entries after it, now */
+		replicate(r, m->from);
 }
 
 /* ---- the API ------------------------------------------------------------ */
@@ -567,7 +772,8 @@ int raft_restore(struct raft *r, uint64_t term, uint32_t voted_for,
 {
 	uint64_t prev_term = r->snapshot_term;
 
-	if (voted_for > r->cfg.n || (n > 0 && !entries))
+	if (voted_for > r->cfg.n || (n > 0 && !entries) ||
+	    r->snapshot_term > term)
 		return RAFT_EINVAL;
 	if (r->current_term != 0 || r->log_len != 0 || r->n_out != 0)
 		return RAFT_EINVAL;       /* only before the first input */
@@ -593,14 +799,54 @@ int raft_restore(struct raft *r, uint64_t term, uint32_t voted_for,
 	return RAFT_OK;
 }
 
+int raft_restore_snapshot(struct raft *r, uint64_t index, uint64_t term,
+			  const void *data, uint32_t len)
+{
+	if (index == 0 || term == 0 || (len > 0 && !data))
+		return RAFT_EINVAL;
+	if (r->current_term != 0 || r->log_len != 0 || r->n_out != 0 ||
+	    r->snapshot_index != 0)
+		return RAFT_EINVAL;       /* only first, before raft_restore */
+	if (!keep_snapshot_data(r, data, len))
+		return RAFT_ENOMEM;
+	r->snapshot_index = index;
+	r->snapshot_term = term;
+	/* the service loaded the snapshot itself: it stands for all through index */
+	r->commit_index = index;
+	r->last_applied = index;
+	return RAFT_OK;
+}
+
+int raft_snapshot(struct raft *r, uint64_t index, const void *data, uint32_t len)
+{
+	if (r->failed)
+		return RAFT_ENOMEM;
+	if (index <= r->snapshot_index)
+		return RAFT_OK;           /* an older snapshot changes nothing */
+	if (index > r->last_applied || (len > 0 && !data))
+		return RAFT_EINVAL;
+	/* applied, hence committed and persisted: no truncation or unstable
+	 * entry in the batch reaches down to index */
+	assert(!r->snapshot_pending);
+	assert(r->truncate_from == 0 || r->truncate_from > index);
+	assert(r->unstable_from == 0 || r->unstable_from > index);
+	if (!keep_snapshot_data(r, data, len))
+		return RAFT_ENOMEM;
+	log_compact(r, index, term_at(r, index));
+	return RAFT_OK;
+}
+
 void raft_close(struct raft *r)
 {
 	for (uint64_t i = 0; i < r->log_len; i++)
 		free(r->log[i].data);
 	free(r->log);
 	free(r->out);
+	free(r->snapshot_data);
 	r->log = NULL;
 	r->out = NULL;
+	r->snapshot_data = NULL;
+	r->snapshot_len = 0;
 	r->log_len = r->log_cap = 0;
 	r->n_out = r->cap_out = 0;
 }
@@ -612,7 +858,7 @@ void raft_tick(struct raft *r, raft_time now)
 	if (r->role == RAFT_LEADER) {
 		/* "repeat during idle periods to prevent election timeouts" */
 		if (now >= r->heartbeat_deadline) {
-			broadcast_append_entries(r);
+			replicate_to_all(r);
 			r->heartbeat_deadline = now + r->cfg.heartbeat;
 		}
 		return;
@@ -633,7 +879,11 @@ static bool msg_is_valid(const struct raft *r, const struct raft_msg *m)
 	case RAFT_REQUEST_VOTE:
 	case RAFT_REQUEST_VOTE_REPLY:
 	case RAFT_APPEND_ENTRIES_REPLY:
+	case RAFT_INSTALL_SNAPSHOT_REPLY:
 		return true;
+	case RAFT_INSTALL_SNAPSHOT:
+		return m->last_included_index > 0 && m->last_included_term > 0 &&
+		       (m->snapshot_len == 0 || m->snapshot_data);
 	case RAFT_APPEND_ENTRIES:
 		if (m->n_entries > 0 && !m->entries)
 			return false;
@@ -666,6 +916,12 @@ void raft_step(struct raft *r, raft_time now, const struct raft_msg *m)
 	case RAFT_APPEND_ENTRIES_REPLY:
 		handle_append_entries_reply(r, now, m);
 		break;
+	case RAFT_INSTALL_SNAPSHOT:
+		handle_install_snapshot(r, now, m);
+		break;
+	case RAFT_INSTALL_SNAPSHOT_REPLY:
+		handle_install_snapshot_reply(r, m);
+		break;
 	}
 }
 
@@ -690,7 +946,7 @@ int raft_propose(struct raft *r, raft_time now, const void *data, uint32_t len,
 	r->progress[r->cfg.id].next_index = raft_last_index(r) + 1;
 	if (index)
 		*index = raft_last_index(r);
-	broadcast_append_entries(r);      /* do not wait for the heartbeat */
+	replicate_to_all(r);              /* do not wait for the heartbeat */
 	advance_commit(r);                /* a cluster of one commits at once */
 	return RAFT_OK;
 }
@@ -712,7 +968,7 @@ bool raft_has_ready(const struct raft *r)
 {
 	return r->meta_dirty || r->truncate_from || r->unstable_from ||
 	       r->n_out || r->commit_index > r->last_applied ||
-	       r->role_changed || r->commit_changed;
+	       r->role_changed || r->commit_changed || r->snapshot_pending;
 }
 
 void raft_ready(struct raft *r, struct raft_ready *rd)
@@ -730,14 +986,23 @@ void raft_ready(struct raft *r, struct raft_ready *rd)
 		rd->append_from = r->unstable_from;
 		rd->n_append = last - r->unstable_from + 1;
 	}
-	/* point AppendEntries at the log as it is now */
+	/* point AppendEntries at the log and InstallSnapshot at the snapshot
+	 * as they are now */
 	for (size_t i = 0; i < r->n_out; i++) {
 		struct raft_msg *m = &r->out[i];
+		if (m->type == RAFT_INSTALL_SNAPSHOT) {
+			m->last_included_index = r->snapshot_index;
+			m->last_included_term = r->snapshot_term;
+			m->snapshot_len = r->snapshot_len;
+			m->snapshot_data = r->snapshot_data;
+			continue;
+		}
 		if (m->type != RAFT_APPEND_ENTRIES)
 			continue;
 		/* (a clipped heartbeat may name a prev beyond a truncated log;
 		 * it carries prev_log_term by value, so it still says what it
 		 * said when it was queued) */
+		assert(m->prev_log_index >= r->snapshot_index);
 		assert(!m->n_entries || m->prev_log_index + m->n_entries <= last);
 		m->entries = m->n_entries ?
 			raft_entry_at(r, m->prev_log_index + 1) : NULL;
@@ -746,6 +1011,16 @@ void raft_ready(struct raft *r, struct raft_ready *rd)
 	rd->n_msgs = r->n_out;
 	rd->apply_from = r->last_applied;
 	rd->apply_to = r->commit_index;
+	if (r->snapshot_pending) {
+		/* the service loads the snapshot, then applies what follows */
+		assert(r->snapshot_index > r->last_applied);
+		rd->snapshot = true;
+		rd->snapshot_index = r->snapshot_index;
+		rd->snapshot_term = r->snapshot_term;
+		rd->snapshot_data = r->snapshot_data;
+		rd->snapshot_len = r->snapshot_len;
+		rd->apply_from = r->snapshot_index;
+	}
 	rd->role_changed = r->role_changed;
 	rd->commit_changed = r->commit_changed;
 }
@@ -755,8 +1030,10 @@ void raft_ready(struct raft *r, struct raft_ready *rd)
 void raft_advance(struct raft *r, const struct raft_ready *rd)
 {
 	assert(rd->apply_to <= r->commit_index);
+	assert(rd->apply_from <= rd->apply_to);
 	if (rd->apply_to > r->last_applied)
 		r->last_applied = rd->apply_to;
+	r->snapshot_pending = false;
 	r->n_out = 0;
 	r->meta_dirty = false;
 	r->truncate_from = 0;
@@ -795,6 +1072,10 @@ const char *raft_msg_type_name(enum raft_msg_type type)
 		return "AppendEntries";
 	case RAFT_APPEND_ENTRIES_REPLY:
 		return "AppendEntriesReply";
+	case RAFT_INSTALL_SNAPSHOT:
+		return "InstallSnapshot";
+	case RAFT_INSTALL_SNAPSHOT_REPLY:
+		return "InstallSnapshotReply";
 	}
 	return "unknown";
 }
@@ -802,5 +1083,6 @@ const char *raft_msg_type_name(enum raft_msg_type type)
 bool raft_msg_is_reply(enum raft_msg_type type)
 {
 	return type == RAFT_REQUEST_VOTE_REPLY ||
-	       type == RAFT_APPEND_ENTRIES_REPLY;
+	       type == RAFT_APPEND_ENTRIES_REPLY ||
+	       type == RAFT_INSTALL_SNAPSHOT_REPLY;
 }

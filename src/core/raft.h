@@ -12,11 +12,12 @@
  *
  * It must never do I/O, read a clock, allocate global state or draw
  * randomness from anywhere but its own seeded generator.  A student should be
- * able to read raft.c beside Figure 2.
+ * able to read raft.c beside Figure 2 (and Figure 13, log compaction).
  *
  * Servers are numbered 1..n.  Log indices start at 1; index 0 is the empty
- * prefix with term 0.  The log keeps a base (snapshot_index/snapshot_term)
- * so that compaction can be added without changing indexing.
+ * prefix with term 0.  The log starts after a base (snapshot_index/
+ * snapshot_term), the last entry a snapshot stands for; indices do not
+ * change when the log is compacted.
  */
 #ifndef TERMSCOPE_RAFT_H
 #define TERMSCOPE_RAFT_H
@@ -54,6 +55,8 @@ enum raft_msg_type {
 	RAFT_REQUEST_VOTE_REPLY = 2,
 	RAFT_APPEND_ENTRIES = 3,
 	RAFT_APPEND_ENTRIES_REPLY = 4,
+	RAFT_INSTALL_SNAPSHOT = 5,           /* Figure 13, the whole snapshot in one message */
+	RAFT_INSTALL_SNAPSHOT_REPLY = 6,
 };
 
 /*
@@ -80,6 +83,12 @@ struct raft_msg {
 	uint64_t conflict_term;              /* failure: term of the conflicting entry, 0 if the log was too short */
 	uint64_t conflict_index;             /* failure: first index of conflict_term, or log length + 1;
 					      * 0 when refused for a stale term (says nothing of the log) */
+	/* InstallSnapshot (and its reply: last_included_index echoed, so the
+	 * leader knows what the follower now holds; 0 when refused for a stale
+	 * term) */
+	uint64_t last_included_index, last_included_term;
+	uint32_t snapshot_len;
+	const uint8_t *snapshot_data;        /* like entries: the sender's, or borrowed */
 };
 
 struct raft_config {
@@ -115,6 +124,20 @@ struct raft_ready {
 	uint64_t apply_to;
 	bool role_changed;                   /* also set when a candidate starts another election */
 	bool commit_changed;
+	/*
+	 * A snapshot received from the leader (InstallSnapshot), to be handled
+	 * in step 1, before anything else: save it durably, drop stored
+	 * entries with index <= snapshot_index (then truncate_from, if set,
+	 * drops the rest of a log that did not match: it is then
+	 * snapshot_index + 1, and there may be nothing left to drop), and
+	 * have the service load it before it applies apply_from+1 ..
+	 * (apply_from is then snapshot_index).  The reply that acknowledges it
+	 * is in msgs.  data stays valid until raft_advance().
+	 */
+	bool snapshot;
+	uint64_t snapshot_index, snapshot_term;
+	const uint8_t *snapshot_data;
+	uint32_t snapshot_len;
 };
 
 struct raft_progress {                   /* the leader's view of one peer */
@@ -132,6 +155,9 @@ struct raft {
 	uint64_t log_len;                    /* entries held in log[] */
 	uint64_t log_cap;
 	uint64_t snapshot_index, snapshot_term;
+	uint8_t *snapshot_data;              /* the latest snapshot, sent to lagging followers */
+	uint32_t snapshot_len;
+	bool snapshot_pending;               /* an installed snapshot not yet handed out in a batch */
 	/* volatile state on all servers */
 	uint64_t commit_index;
 	uint64_t last_applied;
@@ -161,6 +187,24 @@ int raft_init(struct raft *r, const struct raft_config *cfg, raft_time now);
  * Returns RAFT_OK, RAFT_EINVAL (voted_for out of range) or RAFT_ENOMEM. */
 int raft_restore(struct raft *r, uint64_t term, uint32_t voted_for,
 		 const struct raft_entry *entries, uint64_t n);
+
+/* Load a persisted snapshot, before raft_restore (whose entries then start
+ * at index + 1): commit and last applied start at index.  Data is copied.
+ * RAFT_OK, RAFT_EINVAL (index 0, or called after any input) or RAFT_ENOMEM. */
+int raft_restore_snapshot(struct raft *r, uint64_t index, uint64_t term,
+			  const void *data, uint32_t len);
+
+/*
+ * The service has saved a snapshot of its state through `index` (an entry
+ * it has applied): the core drops its log up to index and keeps a copy of
+ * data for followers that need entries it no longer has.  The caller stores
+ * the snapshot and compacts its stored log itself (it knows what it did;
+ * no batch is produced).  RAFT_OK (also when index <= snapshot_index: an
+ * older snapshot changes nothing), RAFT_EINVAL (index > last applied) or
+ * RAFT_ENOMEM (nothing changed).  Last applied moves at raft_advance: call
+ * this after it, never between raft_ready and raft_advance.
+ */
+int raft_snapshot(struct raft *r, uint64_t index, const void *data, uint32_t len);
 
 void raft_close(struct raft *r);
 

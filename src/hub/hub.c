@@ -26,110 +26,7 @@
 #include <unistd.h>
 
 #include "../core/rng.h"
-
-#define WATCHDOG_MS 30000        /* wall ms a node may take to answer one input */
-#define HELLO_MS 10000           /* wall ms a new connection has to say HELLO */
-
-enum hev_kind { HEV_WAKE, HEV_DELIVER, HEV_TIMER, HEV_INPUT };
-
-struct hub_input {                       /* a lever or a proposal for one node */
-	enum wire_type type;
-	uint64_t req, arg;
-	uint32_t len;
-	uint8_t *data;
-};
-
-struct hev {
-	uint64_t t, seq;
-	enum hev_kind kind;
-	uint32_t node;
-	uint64_t aux;                        /* WAKE: wake_seq; TIMER: id */
-	struct hub_msg *msg;                 /* DELIVER */
-	struct hub_input *in;                /* INPUT */
-};
-
-struct hub_conn {
-	uv_tcp_t tcp;
-	struct hub *hub;
-	struct wire_reader rd;
-	uint32_t node;                       /* 0 until HELLO */
-	uint32_t incarnation;
-	bool closing;
-	uint64_t opened;                     /* wall ms */
-	struct hub_conn *next;
-};
-
-struct hub_proc {
-	uv_process_t proc;
-	struct hub *hub;
-	uint32_t node, incarnation;
-	bool killed;                         /* by us: a crash, not a failure */
-	bool exited;
-};
-
-struct probe {
-	uv_tcp_t tcp;
-	uv_connect_t connect;
-	uv_write_t write;
-	uv_shutdown_t shutdown;
-	struct hub *hub;
-	uint8_t *bytes;
-	size_t len;
-	hub_probe_cb cb;
-	void *ud;
-	bool reported;
-};
-
-struct hub {
-	uv_loop_t *loop;
-	struct hub_config cfg;
-	char kind[16];
-	char *exe, *dir;
-	uv_tcp_t server;
-	uv_timer_t watchdog;
-	int port;
-	int handles;                         /* open libuv handles; freed at 0 */
-	bool stopping;
-	bool started;                        /* every node has come up once */
-	uint8_t token[WIRE_TOKEN_LEN];
-	char token_hex[2 * WIRE_TOKEN_LEN + 1];
-	struct rng rng;                      /* the network's randomness */
-	struct net_model net;
-	struct hub_node nodes[HUB_MAX_NODES + 1];
-	struct hub_conn *conns;
-	/* time */
-	uint64_t now, seq;
-	enum hub_pace pace;
-	double speed;
-	bool frozen;
-	uint64_t base_virt, base_wall;
-	/* events */
-	struct hev *heap;
-	size_t n_heap, cap_heap;
-	uint64_t next_timer, next_msg_id;
-	/* a node at work */
-	uint32_t busy;
-	uint64_t busy_since;
-	/* held events of paused nodes */
-	struct hev *held;
-	size_t n_held, cap_held;
-	/* messages */
-	struct hub_msg inflight;             /* list head */
-	uint64_t rpc_count, rpc_bytes, drops;
-	uint64_t link_drops[HUB_MAX_NODES + 1][HUB_MAX_NODES + 1];
-	/* invariants */
-	uint32_t *leader_of_term;
-	uint64_t n_terms;
-	struct hub_entry *applied;           /* first command applied at each index, by anyone */
-	uint64_t applied_cap;
-	char violation[HUB_ERRMSG];
-	/* probes */
-	char last_reject[256];
-	struct probe *probe;
-	char errmsg[HUB_ERRMSG];
-	struct raft_entry *scratch;
-	size_t scratch_cap;
-};
+#include "hub_int.h"
 
 static void conn_close(struct hub_conn *c, const char *why);
 static int spawn_node(struct hub *h, uint32_t id);
@@ -138,7 +35,7 @@ static void maybe_free(struct hub *h);
 
 /* ---- small helpers -------------------------------------------------- */
 
-static void set_err(struct hub *h, const char *fmt, ...)
+void hub__set_err(struct hub *h, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -146,27 +43,17 @@ static void set_err(struct hub *h, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void emit(struct hub *h, json_t *ev)
+void hub__emit(struct hub *h, json_t *ev)
 {
 	evlog_emit(h->cfg.log, ev, h->cfg.number);
 }
 
-static json_t *ev_new(struct hub *h, const char *name)
+json_t *hub__ev_new(struct hub *h, const char *name)
 {
 	return evlog_new(h->now, name);
 }
 
-static void ev_int(json_t *o, const char *k, int64_t v)
-{
-	json_object_set_new(o, k, json_integer(v));
-}
-
-static void ev_str(json_t *o, const char *k, const char *v)
-{
-	json_object_set_new(o, k, json_string(v));
-}
-
-static void violation(struct hub *h, const char *fmt, ...)
+void hub__violation(struct hub *h, const char *fmt, ...)
 {
 	char msg[HUB_ERRMSG];
 	va_list ap;
@@ -175,10 +62,10 @@ static void violation(struct hub *h, const char *fmt, ...)
 	va_end(ap);
 	if (!h->violation[0])
 		snprintf(h->violation, sizeof h->violation, "%s", msg);
-	json_t *ev = ev_new(h, "error");
+	json_t *ev = hub__ev_new(h, "error");
 	ev_str(ev, "what", "invariant");
 	ev_str(ev, "text", msg);
-	emit(h, ev);
+	hub__emit(h, ev);
 }
 
 static bool valid_node(const struct hub *h, uint32_t id)
@@ -186,13 +73,13 @@ static bool valid_node(const struct hub *h, uint32_t id)
 	return id >= 1 && id <= h->cfg.n;
 }
 
-static void kick(struct hub *h)
+void hub__kick(struct hub *h)
 {
 	if (h->cfg.hooks.kick)
 		h->cfg.hooks.kick(h, h->cfg.hooks.ud);
 }
 
-static void progress(struct hub *h)
+void hub__progress(struct hub *h)
 {
 	if (h->cfg.hooks.progress)
 		h->cfg.hooks.progress(h, h->cfg.hooks.ud);
@@ -215,7 +102,7 @@ static bool hev_less(const struct hev *a, const struct hev *b)
 	return a->seq < b->seq;
 }
 
-static int heap_push(struct hub *h, struct hev e)
+int hub__heap_push(struct hub *h, struct hev e)
 {
 	if (h->n_heap == h->cap_heap) {
 		size_t cap = h->cap_heap ? h->cap_heap * 2 : 256;
@@ -264,6 +151,8 @@ static struct hev heap_pop(struct hub *h)
 /* A wake-up that was replaced by a newer deadline is skipped when popped. */
 static bool hev_stale(const struct hub *h, const struct hev *e)
 {
+	if (e->kind == HEV_CLIENT)
+		return hub__client_stale(h, e);
 	return e->kind == HEV_WAKE && h->nodes[e->node].wake_seq != e->aux;
 }
 
@@ -276,14 +165,14 @@ static const struct hev *heap_peek(struct hub *h)
 
 /* ---- messages -------------------------------------------------------- */
 
-static void msg_unlink(struct hub_msg *m)
+void hub__msg_unlink(struct hub_msg *m)
 {
 	m->prev->next = m->next;
 	m->next->prev = m->prev;
 	m->prev = m->next = m;
 }
 
-static void msg_free(struct hub_msg *m)
+void hub__msg_free(struct hub_msg *m)
 {
 	if (!m)
 		return;
@@ -303,8 +192,8 @@ static void input_free(struct hub_input *in)
 static void hev_discard(struct hev *e)
 {
 	if (e->kind == HEV_DELIVER) {
-		msg_unlink(e->msg);
-		msg_free(e->msg);
+		hub__msg_unlink(e->msg);
+		hub__msg_free(e->msg);
 	} else if (e->kind == HEV_INPUT) {
 		input_free(e->in);
 	}
@@ -312,16 +201,16 @@ static void hev_discard(struct hev *e)
 
 static const char *msg_type_name(uint8_t type)
 {
-	return raft_msg_type_name((enum raft_msg_type)type);
+	return wire_msg_name(type);
 }
 
 /* Count and record a drop. */
-static void record_drop(struct hub *h, uint64_t id, uint32_t from, uint32_t to, const char *why)
+void hub__record_drop(struct hub *h, uint64_t id, uint32_t from, uint32_t to, const char *why)
 {
-	json_t *ev = ev_new(h, "drop");
+	json_t *ev = hub__ev_new(h, "drop");
 	ev_int(ev, "id", (int64_t)id);
 	ev_str(ev, "why", why);
-	emit(h, ev);
+	hub__emit(h, ev);
 	h->drops++;
 	if (valid_node(h, to)) {
 		h->nodes[to].dropped_to++;
@@ -332,15 +221,15 @@ static void record_drop(struct hub *h, uint64_t id, uint32_t from, uint32_t to, 
 
 static void drop_msg(struct hub *h, struct hub_msg *m, const char *why, bool in_list)
 {
-	record_drop(h, m->id, m->from, m->to, why);
+	hub__record_drop(h, m->id, m->from, m->to, why);
 	if (in_list)
-		msg_unlink(m);
-	msg_free(m);
+		hub__msg_unlink(m);
+	hub__msg_free(m);
 }
 
 /* Put a copy of a message on its way: into the in-flight list (oldest
  * first) and the event queue.  NULL if memory ran out (it is then lost). */
-static struct hub_msg *msg_launch(struct hub *h, uint64_t id, uint32_t from, uint32_t to, uint8_t type,
+struct hub_msg *hub__msg_launch(struct hub *h, uint64_t id, uint32_t from, uint32_t to, uint8_t type,
 				  const uint8_t *bytes, uint32_t len, uint64_t deliver_at, bool dup)
 {
 	struct hub_msg *m = calloc(1, sizeof *m);
@@ -364,9 +253,9 @@ static struct hub_msg *msg_launch(struct hub *h, uint64_t id, uint32_t from, uin
 	h->inflight.prev->next = m;
 	h->inflight.prev = m;
 	struct hev e = { .t = deliver_at, .kind = HEV_DELIVER, .node = to, .msg = m };
-	if (heap_push(h, e) != 0) {
-		msg_unlink(m);
-		msg_free(m);
+	if (hub__heap_push(h, e) != 0) {
+		hub__msg_unlink(m);
+		hub__msg_free(m);
 		return NULL;
 	}
 	return m;
@@ -375,6 +264,8 @@ static struct hub_msg *msg_launch(struct hub *h, uint64_t id, uint32_t from, uin
 /* Why a message from -> to cannot travel now, or NULL if it can. */
 static const char *blocked(const struct hub *h, uint32_t from, uint32_t to)
 {
+	if (wire_is_client(from) || wire_is_client(to))
+		return hub__client_blocked(h, from, to);
 	const struct hub_node *dst = &h->nodes[to];
 	if (!net_link_up(&h->net, from, to))
 		return "partition";
@@ -391,7 +282,7 @@ static void route(struct hub *h, const uint8_t *bytes, uint32_t len, const struc
 	h->rpc_count++;
 	h->rpc_bytes += len;
 	src->msgs_out++;
-	json_t *ev = ev_new(h, "send");
+	json_t *ev = hub__ev_new(h, "send");
 	ev_int(ev, "id", (int64_t)id);
 	ev_int(ev, "from", rm->from);
 	ev_int(ev, "to", rm->to);
@@ -419,26 +310,34 @@ static void route(struct hub *h, const uint8_t *bytes, uint32_t len, const struc
 	default:
 		break;
 	}
-	emit(h, ev);
+	hub__emit(h, ev);
 
+	hub__send(h, id, rm->from, rm->to, rm->type, raft_msg_is_reply(rm->type), bytes, len);
+}
+
+/* Let the network decide what becomes of message id: dropped (a cut link,
+ * a crashed receiver, loss), or one or two copies on their way. */
+void hub__send(struct hub *h, uint64_t id, uint32_t from, uint32_t to, uint8_t type, bool is_reply,
+	       const uint8_t *bytes, uint32_t len)
+{
 	struct net_fate fate;
-	net_decide(&h->net, &h->rng, raft_msg_is_reply(rm->type), &fate);
-	const char *why = blocked(h, rm->from, rm->to);
+	net_decide(&h->net, &h->rng, is_reply, &fate);
+	const char *why = blocked(h, from, to);
 	if (why) {
-		record_drop(h, id, rm->from, rm->to, why);   /* no copy passes a cut link */
+		hub__record_drop(h, id, from, to, why);   /* no copy passes a cut link */
 		return;
 	}
 	for (int copy = 0; copy < fate.copies; copy++) {
 		if (copy == 0 && fate.lost) {
-			record_drop(h, id, rm->from, rm->to, "loss");
+			hub__record_drop(h, id, from, to, "loss");
 			continue;
 		}
 		if (copy > 0) {
-			json_t *d = ev_new(h, "dup");
+			json_t *d = hub__ev_new(h, "dup");
 			ev_int(d, "id", (int64_t)id);
-			emit(h, d);
+			hub__emit(h, d);
 		}
-		msg_launch(h, id, rm->from, rm->to, (uint8_t)rm->type, bytes, len, h->now + fate.delay[copy], copy > 0);
+		hub__msg_launch(h, id, from, to, type, bytes, len, h->now + fate.delay[copy], copy > 0);
 	}
 }
 
@@ -527,6 +426,9 @@ static void run_event(struct hub *h, struct hev *e)
 		if (h->cfg.hooks.timer)
 			h->cfg.hooks.timer(h, e->aux, h->cfg.hooks.ud);
 		return;
+	case HEV_CLIENT:
+		hub__client_wake(h, e->node);
+		return;
 	case HEV_WAKE:
 		if (n->status != HUB_NODE_UP)
 			return;
@@ -544,17 +446,26 @@ static void run_event(struct hub *h, struct hev *e)
 			drop_msg(h, m, why, true);
 			return;
 		}
+		if (wire_is_client(m->to)) {
+			json_t *ev = hub__ev_new(h, "deliver");
+			ev_int(ev, "id", (int64_t)m->id);
+			hub__emit(h, ev);
+			hub__msg_unlink(m);
+			hub__client_deliver(h, m);
+			hub__msg_free(m);
+			return;
+		}
 		if (n->paused) {
 			hold(h, e);
 			return;
 		}
-		json_t *ev = ev_new(h, "deliver");
+		json_t *ev = hub__ev_new(h, "deliver");
 		ev_int(ev, "id", (int64_t)m->id);
-		emit(h, ev);
+		hub__emit(h, ev);
 		n->msgs_in++;
-		msg_unlink(m);
+		hub__msg_unlink(m);
 		give(h, m->to, WIRE_DELIVER, m->bytes, m->len, NULL);
-		msg_free(m);
+		hub__msg_free(m);
 		return;
 	}
 	case HEV_INPUT: {
@@ -624,7 +535,7 @@ enum hub_step_result hub_step(struct hub *h)
 		h->now = e.t;
 	run_event(h, &e);
 	if (!h->busy)
-		progress(h);
+		hub__progress(h);
 	return HUB_STEP_DID;
 }
 
@@ -641,7 +552,7 @@ enum hub_step_result hub_step_one(struct hub *h)
 		h->now = e.t;
 	run_event(h, &e);
 	if (!h->busy)
-		progress(h);
+		hub__progress(h);
 	rebase(h);
 	return HUB_STEP_DID;
 }
@@ -723,7 +634,7 @@ void hub_set_pace(struct hub *h, enum hub_pace pace, double speed)
 	if (speed > 0)
 		h->speed = speed;
 	rebase(h);
-	kick(h);
+	hub__kick(h);
 }
 
 void hub_freeze(struct hub *h, bool frozen)
@@ -731,7 +642,7 @@ void hub_freeze(struct hub *h, bool frozen)
 	hub_sync_clock(h);
 	h->frozen = frozen;
 	rebase(h);
-	kick(h);
+	hub__kick(h);
 }
 
 bool hub_frozen(const struct hub *h)
@@ -743,9 +654,9 @@ uint64_t hub_timer(struct hub *h, uint64_t at)
 {
 	uint64_t id = ++h->next_timer;
 	struct hev e = { .t = at < h->now ? h->now : at, .kind = HEV_TIMER, .aux = id };
-	if (heap_push(h, e) != 0)
+	if (hub__heap_push(h, e) != 0)
 		return 0;
-	kick(h);
+	hub__kick(h);
 	return id;
 }
 
@@ -781,11 +692,58 @@ static void entry_set(struct hub_entry *e, uint64_t term, const uint8_t *data, u
 
 static void mirror_truncate(struct hub_node *n, uint64_t from)
 {
-	while (n->log_len >= from && n->log_len > 0) {
+	while (n->log_len > 0 && n->log_base + n->log_len >= from) {
 		free(n->log[n->log_len - 1].data);
 		n->log[n->log_len - 1].data = NULL;
 		n->log_len--;
 	}
+}
+
+/* Drop mirrored entries up to index: the node holds them in its snapshot. */
+static void mirror_compact(struct hub_node *n, uint64_t index)
+{
+	if (index <= n->log_base)
+		return;
+	uint64_t drop = index - n->log_base;
+	if (drop > n->log_len)
+		drop = n->log_len;
+	for (uint64_t i = 0; i < drop; i++)
+		free(n->log[i].data);
+	memmove(n->log, n->log + drop, (n->log_len - drop) * sizeof *n->log);
+	memset(n->log + n->log_len - drop, 0, drop * sizeof *n->log);
+	n->log_len -= drop;
+	n->log_base = index;
+}
+
+uint64_t hub_last_index(const struct hub_node *n)
+{
+	return n->log_base + n->log_len;
+}
+
+const struct hub_entry *hub_entry_at(const struct hub_node *n, uint64_t index)
+{
+	if (index <= n->log_base || index > n->log_base + n->log_len)
+		return NULL;
+	return &n->log[index - n->log_base - 1];
+}
+
+static void on_snapshot(struct hub *h, struct hub_node *n, uint64_t index, uint64_t term,
+			uint64_t bytes, uint8_t how)
+{
+	static const char *const hows[] = { "taken", "installed", "loaded" };
+	json_t *ev = hub__ev_new(h, "snapshot");
+	ev_int(ev, "node", n->id);
+	ev_int(ev, "index", (int64_t)index);
+	ev_int(ev, "term", (int64_t)term);
+	ev_int(ev, "bytes", (int64_t)bytes);
+	ev_str(ev, "how", hows[how]);
+	hub__emit(h, ev);
+	if (how != WIRE_SNAP_LOADED)
+		n->snapshots++;
+	mirror_compact(n, index);
+	/* what the snapshot holds counts as applied: later applies follow it */
+	if (n->applied_next < index + 1)
+		n->applied_next = index + 1;
 }
 
 static void note_leader(struct hub *h, uint32_t id, uint64_t term)
@@ -803,7 +761,7 @@ static void note_leader(struct hub *h, uint32_t id, uint64_t term)
 	}
 	uint32_t prev = h->leader_of_term[term];
 	if (prev && prev != id)
-		violation(h, "two leaders in term %" PRIu64 ": node %u and node %u", term, prev, id);
+		hub__violation(h, "two leaders in term %" PRIu64 ": node %u and node %u", term, prev, id);
 	else
 		h->leader_of_term[term] = id;
 }
@@ -813,25 +771,25 @@ static void on_state(struct hub *h, struct hub_node *n, const struct wire_state 
 	struct wire_state old = n->st;
 	n->st = *s;
 	if (s->role != old.role || s->term != old.term) {
-		json_t *ev = ev_new(h, s->role != old.role ? "role" : "term");
+		json_t *ev = hub__ev_new(h, s->role != old.role ? "role" : "term");
 		ev_int(ev, "node", n->id);
 		if (s->role != old.role)
 			ev_str(ev, "role", raft_role_name((enum raft_role)s->role));
 		ev_int(ev, "term", (int64_t)s->term);
-		emit(h, ev);
+		hub__emit(h, ev);
 	}
 	if (s->voted_for && (s->voted_for != old.voted_for || s->term != old.term)) {
-		json_t *ev = ev_new(h, "vote");
+		json_t *ev = hub__ev_new(h, "vote");
 		ev_int(ev, "node", n->id);
 		ev_int(ev, "term", (int64_t)s->term);
 		ev_int(ev, "for", s->voted_for);
-		emit(h, ev);
+		hub__emit(h, ev);
 	}
 	if (s->commit > old.commit) {
-		json_t *ev = ev_new(h, "commit");
+		json_t *ev = hub__ev_new(h, "commit");
 		ev_int(ev, "node", n->id);
 		ev_int(ev, "index", (int64_t)s->commit);
-		emit(h, ev);
+		hub__emit(h, ev);
 	}
 	if (s->role == RAFT_LEADER)
 		note_leader(h, n->id, s->term);
@@ -840,15 +798,22 @@ static void on_state(struct hub *h, struct hub_node *n, const struct wire_state 
 static void on_apply(struct hub *h, struct hub_node *n, uint64_t index, uint64_t term,
 		     const uint8_t *data, uint32_t len)
 {
-	json_t *ev = ev_new(h, "apply");
+	json_t *ev = hub__ev_new(h, "apply");
 	ev_int(ev, "node", n->id);
 	ev_int(ev, "index", (int64_t)index);
 	ev_int(ev, "term", (int64_t)term);
-	json_object_set_new(ev, "data", evlog_bytes(data, len));
-	emit(h, ev);
+	if (strcmp(h->kind, "raft") == 0) {
+		json_object_set_new(ev, "data", evlog_bytes(data, len));
+	} else {
+		char text[256];
+		struct hub_entry e = { .term = term, .len = len, .data = (char *)data };
+		hub_describe_entry(h, &e, text, sizeof text);
+		ev_str(ev, "data", text);
+	}
+	hub__emit(h, ev);
 
 	if (index != n->applied_next)
-		violation(h, "node %u applied index %" PRIu64 " out of order (expected %" PRIu64 ")",
+		hub__violation(h, "node %u applied index %" PRIu64 " out of order (expected %" PRIu64 ")",
 			  n->id, index, n->applied_next);
 	n->applied_next = index + 1;
 	if (entries_reserve(&h->applied, &h->applied_cap, index + 1) != 0 ||
@@ -858,7 +823,7 @@ static void on_apply(struct hub *h, struct hub_node *n, uint64_t index, uint64_t
 	if (!g->data) {
 		entry_set(g, term, data, len);
 	} else if (g->len != len || memcmp(g->data, data, len) != 0) {
-		violation(h, "apply mismatch at index %" PRIu64 ": node %u applied \"%.*s\", another node applied \"%.*s\"",
+		hub__violation(h, "apply mismatch at index %" PRIu64 ": node %u applied \"%.*s\", another node applied \"%.*s\"",
 			  index, n->id, (int)(len > 60 ? 60 : len), data, (int)(g->len > 60 ? 60 : g->len), g->data);
 	}
 	entry_set(&n->applied[index], term, data, len);
@@ -883,19 +848,19 @@ static void node_ready(struct hub *h, struct hub_node *n, uint64_t deadline)
 				rebase(h);
 			}
 		}
-		json_t *ev = ev_new(h, "up");
+		json_t *ev = hub__ev_new(h, "up");
 		ev_int(ev, "node", n->id);
 		ev_int(ev, "incarnation", n->incarnation);
 		ev_int(ev, "term", (int64_t)n->st.term);
-		ev_int(ev, "log_len", (int64_t)n->log_len);
-		emit(h, ev);
+		ev_int(ev, "log_len", (int64_t)hub_last_index(n));
+		hub__emit(h, ev);
 	}
 	n->wake_seq++;
 	n->wake_at = deadline;
 	if (deadline != RAFT_NO_DEADLINE) {
 		struct hev e = { .t = deadline < h->now ? h->now : deadline, .kind = HEV_WAKE,
 				 .node = n->id, .aux = n->wake_seq };
-		heap_push(h, e);
+		hub__heap_push(h, e);
 	}
 }
 
@@ -911,6 +876,19 @@ static const char *node_frame(struct hub *h, struct hub_conn *c, const struct wi
 	switch (f->type) {
 	case WIRE_SEND: {
 		struct raft_msg m;
+		uint8_t type;
+		uint32_t from, to;
+		if (wire_peek_msg(f->payload, f->len, &type, &from, &to) != 0)
+			return "sent an unknown message";
+		if (!wire_msg_is_raft(type)) {
+			uint32_t blen;
+			if (!wire_get_kv_msg(&r, &type, &from, &to, &blen) || !rbuf_done(&r))
+				return r.err;
+			if (type != WIRE_MSG_KV_REPLY || from != n->id || to - WIRE_CLIENT_BASE > h->n_clients)
+				return "a key/value reply with a bad sender or receiver";
+			hub__route_kv(h, f->payload, f->len, type, from, to);
+			return NULL;
+		}
 		if (wire_get_raft_msg(&r, &m, &h->scratch, &h->scratch_cap) != 0 || !rbuf_done(&r))
 			return r.err;
 		if (m.from != n->id || !valid_node(h, m.to) || m.to == m.from)
@@ -940,18 +918,18 @@ static const char *node_frame(struct hub *h, struct hub_conn *c, const struct wi
 		uint8_t recovered = rbuf_u8(&r);
 		if (!rbuf_done(&r))
 			return r.err;
-		if (index != n->log_len + 1)
+		if (index != n->log_base + n->log_len + 1)
 			return "appended an entry out of sequence";
-		if (entries_reserve(&n->log, &n->log_cap, index + 1) != 0)
+		if (entries_reserve(&n->log, &n->log_cap, n->log_len + 1) != 0)
 			return "out of memory";
-		entry_set(&n->log[index - 1], term, data, len);
-		n->log_len = index;
+		entry_set(&n->log[n->log_len], term, data, len);
+		n->log_len++;
 		if (!recovered) {
-			json_t *ev = ev_new(h, "append");
+			json_t *ev = hub__ev_new(h, "append");
 			ev_int(ev, "node", n->id);
 			ev_int(ev, "index", (int64_t)index);
 			ev_int(ev, "term", (int64_t)term);
-			emit(h, ev);
+			hub__emit(h, ev);
 		}
 		return NULL;
 	}
@@ -961,10 +939,10 @@ static const char *node_frame(struct hub *h, struct hub_conn *c, const struct wi
 			return r.err;
 		if (from == 0)
 			return "truncated at index 0";
-		json_t *ev = ev_new(h, "truncate");
+		json_t *ev = hub__ev_new(h, "truncate");
 		ev_int(ev, "node", n->id);
 		ev_int(ev, "from", (int64_t)from);
-		emit(h, ev);
+		hub__emit(h, ev);
 		mirror_truncate(n, from);
 		return NULL;
 	}
@@ -977,17 +955,43 @@ static const char *node_frame(struct hub *h, struct hub_conn *c, const struct wi
 		on_apply(h, n, index, term, data, len);
 		return NULL;
 	}
+	case WIRE_SNAPSHOT: {
+		uint64_t index = rbuf_u64(&r), term = rbuf_u64(&r), bytes = rbuf_u64(&r);
+		uint8_t how = rbuf_u8(&r);
+		if (!rbuf_done(&r))
+			return r.err;
+		if (how > WIRE_SNAP_LOADED || index == 0)
+			return "a bad snapshot report";
+		on_snapshot(h, n, index, term, bytes, how);
+		return NULL;
+	}
+	case WIRE_KV_SET: {
+		uint32_t klen, vlen;
+		const uint8_t *key = rbuf_bytes(&r, &klen);
+		const uint8_t *value = rbuf_bytes(&r, &vlen);
+		uint64_t version = rbuf_u64(&r);
+		if (!rbuf_done(&r))
+			return r.err;
+		if (hub__kv_set(h, n, key, klen, value, vlen, version) != 0)
+			return "out of memory";
+		return NULL;
+	}
+	case WIRE_KV_RESET:
+		if (!rbuf_done(&r))
+			return r.err;
+		hub__kv_reset(n);
+		return NULL;
 	case WIRE_NOTE: {
 		uint8_t level = rbuf_u8(&r);
 		uint32_t len;
 		const uint8_t *text = rbuf_bytes(&r, &len);
 		if (!rbuf_done(&r))
 			return r.err;
-		json_t *ev = ev_new(h, "note");
+		json_t *ev = hub__ev_new(h, "note");
 		ev_int(ev, "node", n->id);
 		ev_str(ev, "level", level ? "warning" : "info");
 		json_object_set_new(ev, "text", evlog_bytes(text, len));
-		emit(h, ev);
+		hub__emit(h, ev);
 		return NULL;
 	}
 	case WIRE_DONE: {
@@ -996,8 +1000,8 @@ static const char *node_frame(struct hub *h, struct hub_conn *c, const struct wi
 			return r.err;
 		node_ready(h, n, deadline);
 		h->busy = 0;
-		progress(h);
-		kick(h);
+		hub__progress(h);
+		hub__kick(h);
 		return NULL;
 	}
 	case WIRE_FATAL: {
@@ -1113,9 +1117,9 @@ static void conn_close(struct hub_conn *c, const char *why)
 			node_failed(h, id, "%s", why ? why : "connection closed");
 	} else if (!id && !h->stopping) {
 		snprintf(h->last_reject, sizeof h->last_reject, "%s", why ? why : "closed");
-		json_t *ev = ev_new(h, "reject");
+		json_t *ev = hub__ev_new(h, "reject");
 		ev_str(ev, "why", h->last_reject);
-		emit(h, ev);
+		hub__emit(h, ev);
 		if (!h->cfg.quiet)
 			fprintf(stderr, "termscope: hub: closed a connection: %s\n", h->last_reject);
 	}
@@ -1192,6 +1196,7 @@ static int spawn_node(struct hub *h, uint32_t id)
 {
 	struct hub_node *n = &h->nodes[id];
 	char a_id[16], a_n[16], a_port[16], a_seed[32], a_inc[16], a_now[32], a_hb[32], a_el[32];
+	char a_max[32], a_every[32];
 	char dir[4096], errpath[4200];
 	snprintf(a_id, sizeof a_id, "%u", id);
 	snprintf(a_n, sizeof a_n, "%u", h->cfg.n);
@@ -1201,11 +1206,15 @@ static int spawn_node(struct hub *h, uint32_t id)
 	snprintf(a_now, sizeof a_now, "%" PRIu64, h->now);
 	snprintf(a_hb, sizeof a_hb, "%" PRIu64, h->cfg.heartbeat ? h->cfg.heartbeat : 100);
 	snprintf(a_el, sizeof a_el, "%" PRIu64, h->cfg.election ? h->cfg.election : 300);
+	snprintf(a_max, sizeof a_max, "%" PRIu64, h->cfg.maxraftstate);
+	snprintf(a_every, sizeof a_every, "%" PRIu64, h->cfg.snapshot_every);
 	snprintf(dir, sizeof dir, "%s/node-%u", h->dir, id);
 	snprintf(errpath, sizeof errpath, "%s/node-%u.stderr", h->dir, id);
 	char *args[] = { h->exe, "node", "--id", a_id, "--nodes", a_n, "--port", a_port,
 			 "--dir", dir, "--seed", a_seed, "--inc", a_inc, "--now", a_now,
-			 "--heartbeat", a_hb, "--election", a_el, NULL };
+			 "--heartbeat", a_hb, "--election", a_el, "--kind", h->kind,
+			 "--maxraftstate", a_max, "--snapshot-every", a_every,
+			 "--dedup", h->cfg.no_dedup ? "0" : "1", NULL };
 
 	/* environment: ours plus the token and our pid */
 	extern char **environ;
@@ -1257,18 +1266,18 @@ static int spawn_node(struct hub *h, uint32_t id)
 		close(errfd);
 	if (rc != 0) {
 		free(p);
-		set_err(h, "cannot start node %u: %s", id, uv_strerror(rc));
+		hub__set_err(h, "cannot start node %u: %s", id, uv_strerror(rc));
 		return -1;
 	}
 	h->handles++;
 	n->proc = p;
 	n->pid = p->proc.pid;
 	n->status = HUB_NODE_STARTING;
-	json_t *ev = ev_new(h, "spawn");
+	json_t *ev = hub__ev_new(h, "spawn");
 	ev_int(ev, "node", id);
 	ev_int(ev, "incarnation", n->incarnation);
 	ev_int(ev, "pid", n->pid);
-	emit(h, ev);
+	hub__emit(h, ev);
 	h->busy = id;
 	h->busy_since = uv_now(h->loop);
 	return 0;
@@ -1277,6 +1286,8 @@ static int spawn_node(struct hub *h, uint32_t id)
 static void reset_mirror(struct hub_node *n)
 {
 	mirror_truncate(n, 1);
+	n->log_base = 0;
+	hub__kv_reset(n);
 	memset(&n->st, 0, sizeof n->st);
 	n->applied_next = 1;
 	n->wake_seq++;
@@ -1335,11 +1346,11 @@ static void node_failed(struct hub *h, uint32_t id, const char *fmt, ...)
 	n->status = HUB_NODE_FAILED;
 	n->paused = false;
 	n->wake_seq++;
-	json_t *ev = ev_new(h, "error");
+	json_t *ev = hub__ev_new(h, "error");
 	ev_str(ev, "what", "node");
 	ev_int(ev, "node", id);
 	ev_str(ev, "text", n->why);
-	emit(h, ev);
+	hub__emit(h, ev);
 	if (!h->stopping && !h->cfg.quiet) {
 		fprintf(stderr, "termscope: node %u failed: %s\n", id, n->why);
 		show_stderr_tail(h, id);
@@ -1353,8 +1364,8 @@ static void node_failed(struct hub *h, uint32_t id, const char *fmt, ...)
 	proc_kill(n->proc);
 	if (h->busy == id) {
 		h->busy = 0;
-		progress(h);
-		kick(h);
+		hub__progress(h);
+		hub__kick(h);
 	}
 }
 
@@ -1374,11 +1385,11 @@ static void on_watchdog(uv_timer_t *t)
 static int check_id(struct hub *h, uint32_t id)
 {
 	if (!valid_node(h, id)) {
-		set_err(h, "no node %u (the cluster has nodes 1-%u)", id, h->cfg.n);
+		hub__set_err(h, "no node %u (the cluster has nodes 1-%u)", id, h->cfg.n);
 		return -1;
 	}
 	if (h->busy) {
-		set_err(h, "the hub is busy");
+		hub__set_err(h, "the hub is busy");
 		return -1;
 	}
 	return 0;
@@ -1386,9 +1397,9 @@ static int check_id(struct hub *h, uint32_t id)
 
 static void ev_node(struct hub *h, const char *name, uint32_t id)
 {
-	json_t *ev = ev_new(h, name);
+	json_t *ev = hub__ev_new(h, name);
 	ev_int(ev, "node", id);
-	emit(h, ev);
+	hub__emit(h, ev);
 }
 
 int hub_crash(struct hub *h, uint32_t id)
@@ -1397,7 +1408,7 @@ int hub_crash(struct hub *h, uint32_t id)
 		return -1;
 	struct hub_node *n = &h->nodes[id];
 	if (n->status == HUB_NODE_DOWN) {
-		set_err(h, "node %u is already down", id);
+		hub__set_err(h, "node %u is already down", id);
 		return -1;
 	}
 	ev_node(h, "crash", id);
@@ -1413,7 +1424,7 @@ int hub_crash(struct hub *h, uint32_t id)
 		uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
 	}
 	proc_kill(n->proc);
-	progress(h);
+	hub__progress(h);
 	return 0;
 }
 
@@ -1427,10 +1438,10 @@ int hub_restart(struct hub *h, uint32_t id)
 	n->incarnation++;
 	reset_mirror(n);
 	n->why[0] = 0;
-	json_t *ev = ev_new(h, "restart");
+	json_t *ev = hub__ev_new(h, "restart");
 	ev_int(ev, "node", id);
 	ev_int(ev, "incarnation", n->incarnation);
-	emit(h, ev);
+	hub__emit(h, ev);
 	if (spawn_node(h, id) != 0) {
 		n->status = HUB_NODE_FAILED;
 		snprintf(n->why, sizeof n->why, "%s", h->errmsg);
@@ -1445,12 +1456,12 @@ int hub_pause(struct hub *h, uint32_t id)
 		return -1;
 	struct hub_node *n = &h->nodes[id];
 	if (n->status != HUB_NODE_UP || n->paused) {
-		set_err(h, "node %u is not running", id);
+		hub__set_err(h, "node %u is not running", id);
 		return -1;
 	}
 	n->paused = true;
 	ev_node(h, "pause", id);
-	progress(h);
+	hub__progress(h);
 	return 0;
 }
 
@@ -1460,7 +1471,7 @@ int hub_resume(struct hub *h, uint32_t id)
 		return -1;
 	struct hub_node *n = &h->nodes[id];
 	if (!n->paused) {
-		set_err(h, "node %u is not paused", id);
+		hub__set_err(h, "node %u is not paused", id);
 		return -1;
 	}
 	n->paused = false;
@@ -1476,30 +1487,30 @@ int hub_resume(struct hub *h, uint32_t id)
 		if (e.kind == HEV_WAKE && e.aux != n->wake_seq)
 			continue;
 		e.t = h->now;
-		if (heap_push(h, e) != 0)
+		if (hub__heap_push(h, e) != 0)
 			hev_discard(&e);
 	}
 	h->n_held = k;
-	progress(h);
-	kick(h);
+	hub__progress(h);
+	hub__kick(h);
 	return 0;
 }
 
 static void ev_net(struct hub *h, const char *name)
 {
-	json_t *ev = ev_new(h, name);
-	emit(h, ev);
+	json_t *ev = hub__ev_new(h, name);
+	hub__emit(h, ev);
 }
 
 int hub_partition(struct hub *h, const uint32_t *group_of)
 {
 	if (h->busy) {
-		set_err(h, "the hub is busy");
+		hub__set_err(h, "the hub is busy");
 		return -1;
 	}
 	net_partition(&h->net, group_of);
 	/* the event lists the groups, in order of their lowest member */
-	json_t *ev = ev_new(h, "partition");
+	json_t *ev = hub__ev_new(h, "partition");
 	json_t *groups = json_array();
 	bool seen[HUB_MAX_NODES + 1] = { 0 };
 	for (uint32_t i = 1; i <= h->cfg.n; i++) {
@@ -1514,8 +1525,8 @@ int hub_partition(struct hub *h, const uint32_t *group_of)
 		json_array_append_new(groups, g);
 	}
 	json_object_set_new(ev, "groups", groups);
-	emit(h, ev);
-	progress(h);
+	hub__emit(h, ev);
+	hub__progress(h);
 	return 0;
 }
 
@@ -1525,7 +1536,7 @@ int hub_isolate(struct hub *h, uint32_t id)
 		return -1;
 	net_isolate(&h->net, id);
 	ev_node(h, "isolate", id);
-	progress(h);
+	hub__progress(h);
 	return 0;
 }
 
@@ -1535,7 +1546,7 @@ int hub_connect(struct hub *h, uint32_t id)
 		return -1;
 	net_connect(&h->net, id);
 	ev_node(h, "connect", id);
-	progress(h);
+	hub__progress(h);
 	return 0;
 }
 
@@ -1544,42 +1555,42 @@ int hub_cut(struct hub *h, uint32_t from, uint32_t to)
 	if (check_id(h, from) != 0 || check_id(h, to) != 0)
 		return -1;
 	if (from == to) {
-		set_err(h, "a node cannot be cut from itself");
+		hub__set_err(h, "a node cannot be cut from itself");
 		return -1;
 	}
 	net_cut(&h->net, from, to);
-	json_t *ev = ev_new(h, "cut");
+	json_t *ev = hub__ev_new(h, "cut");
 	ev_int(ev, "from", from);
 	ev_int(ev, "to", to);
-	emit(h, ev);
-	progress(h);
+	hub__emit(h, ev);
+	hub__progress(h);
 	return 0;
 }
 
 int hub_heal(struct hub *h)
 {
 	if (h->busy) {
-		set_err(h, "the hub is busy");
+		hub__set_err(h, "the hub is busy");
 		return -1;
 	}
 	net_heal(&h->net);
 	ev_net(h, "heal");
-	progress(h);
+	hub__progress(h);
 	return 0;
 }
 
 int hub_set_net(struct hub *h, const struct net_params *p)
 {
 	if (p->drop < 0 || p->drop > 1 || p->dup < 0 || p->dup > 1) {
-		set_err(h, "probabilities must be between 0 and 1");
+		hub__set_err(h, "probabilities must be between 0 and 1");
 		return -1;
 	}
 	if (p->delay_min > p->delay_max || p->delay_max > 3600000) {
-		set_err(h, "delay must be {min, max} with 0 <= min <= max <= 3600000 ms");
+		hub__set_err(h, "delay must be {min, max} with 0 <= min <= max <= 3600000 ms");
 		return -1;
 	}
 	h->net.p = *p;
-	json_t *ev = ev_new(h, "net");
+	json_t *ev = hub__ev_new(h, "net");
 	json_object_set_new(ev, "drop", json_real(p->drop));
 	json_t *d = json_array();
 	json_array_append_new(d, json_integer((json_int_t)p->delay_min));
@@ -1588,7 +1599,7 @@ int hub_set_net(struct hub *h, const struct net_params *p)
 	json_object_set_new(ev, "dup", json_real(p->dup));
 	json_object_set_new(ev, "reorder", json_boolean(p->reorder));
 	json_object_set_new(ev, "long_delays", json_boolean(p->long_delays));
-	emit(h, ev);
+	hub__emit(h, ev);
 	return 0;
 }
 
@@ -1598,7 +1609,7 @@ static int push_input(struct hub *h, uint32_t id, enum wire_type type, uint64_t 
 	struct hub_input *in = calloc(1, sizeof *in);
 	if (!in || !(in->data = malloc(len ? len : 1))) {
 		free(in);
-		set_err(h, "out of memory");
+		hub__set_err(h, "out of memory");
 		return -1;
 	}
 	in->type = type;
@@ -1608,23 +1619,23 @@ static int push_input(struct hub *h, uint32_t id, enum wire_type type, uint64_t 
 	if (len)
 		memcpy(in->data, data, len);
 	struct hev e = { .t = h->now, .kind = HEV_INPUT, .node = id, .in = in };
-	if (heap_push(h, e) != 0) {
+	if (hub__heap_push(h, e) != 0) {
 		input_free(in);
-		set_err(h, "out of memory");
+		hub__set_err(h, "out of memory");
 		return -1;
 	}
-	kick(h);
+	hub__kick(h);
 	return 0;
 }
 
 int hub_propose(struct hub *h, uint32_t id, const void *data, uint32_t len, uint64_t req)
 {
 	if (len > WIRE_MAX_COMMAND) {
-		set_err(h, "a command of %u bytes is too big (the limit is %u)", len, WIRE_MAX_COMMAND);
+		hub__set_err(h, "a command of %u bytes is too big (the limit is %u)", len, WIRE_MAX_COMMAND);
 		return -1;
 	}
 	if (!valid_node(h, id)) {
-		set_err(h, "no node %u (the cluster has nodes 1-%u)", id, h->cfg.n);
+		hub__set_err(h, "no node %u (the cluster has nodes 1-%u)", id, h->cfg.n);
 		return -1;
 	}
 	return push_input(h, id, WIRE_PROPOSE, req, 0, data, len);
@@ -1641,9 +1652,9 @@ int hub_timeout_now(struct hub *h, uint32_t id)
 int hub_align_timers(struct hub *h)
 {
 	uint64_t at = h->now + (h->cfg.election ? h->cfg.election : 300);
-	json_t *ev = ev_new(h, "align");
+	json_t *ev = hub__ev_new(h, "align");
 	ev_int(ev, "at", (int64_t)at);
-	emit(h, ev);
+	hub__emit(h, ev);
 	for (uint32_t id = 1; id <= h->cfg.n; id++)
 		if (h->nodes[id].status == HUB_NODE_UP && h->nodes[id].st.role != RAFT_LEADER)
 			push_input(h, id, WIRE_SET_TIMER, 0, at, NULL, 0);
@@ -1701,17 +1712,17 @@ static struct hev heap_remove(struct hub *h, size_t i)
 static struct hub_msg *msg_for_control(struct hub *h, uint64_t id, size_t *slot)
 {
 	if (h->busy) {
-		set_err(h, "the hub is busy");
+		hub__set_err(h, "the hub is busy");
 		return NULL;
 	}
 	struct hub_msg *m = msg_by_id(h, id);
 	if (!m) {
-		set_err(h, "no message %" PRIu64 " in flight", id);
+		hub__set_err(h, "no message %" PRIu64 " in flight", id);
 		return NULL;
 	}
 	*slot = heap_find_msg(h, m);
 	if (*slot == SIZE_MAX) {
-		set_err(h, "message %" PRIu64 " is held for a paused node", id);
+		hub__set_err(h, "message %" PRIu64 " is held for a paused node", id);
 		return NULL;
 	}
 	return m;
@@ -1726,11 +1737,11 @@ int hub_msg_deliver_now(struct hub *h, uint64_t id)
 	struct hev e = heap_remove(h, slot);
 	e.t = h->now;
 	m->deliver_at = h->now;
-	heap_push(h, e);
-	json_t *ev = ev_new(h, "hurry");
+	hub__heap_push(h, e);
+	json_t *ev = hub__ev_new(h, "hurry");
 	ev_int(ev, "id", (int64_t)id);
-	emit(h, ev);
-	kick(h);
+	hub__emit(h, ev);
+	hub__kick(h);
 	return 0;
 }
 
@@ -1742,7 +1753,7 @@ int hub_msg_drop(struct hub *h, uint64_t id)
 		return -1;
 	heap_remove(h, slot);
 	drop_msg(h, m, "by hand", true);
-	progress(h);
+	hub__progress(h);
 	return 0;
 }
 
@@ -1752,15 +1763,15 @@ int hub_msg_dup(struct hub *h, uint64_t id)
 	struct hub_msg *m = msg_for_control(h, id, &slot);
 	if (!m)
 		return -1;
-	if (!msg_launch(h, m->id, m->from, m->to, m->type, m->bytes, m->len, m->deliver_at, true)) {
-		set_err(h, "out of memory");
+	if (!hub__msg_launch(h, m->id, m->from, m->to, m->type, m->bytes, m->len, m->deliver_at, true)) {
+		hub__set_err(h, "out of memory");
 		return -1;
 	}
-	json_t *ev = ev_new(h, "dup");
+	json_t *ev = hub__ev_new(h, "dup");
 	ev_int(ev, "id", (int64_t)id);
 	ev_str(ev, "by", "hand");
-	emit(h, ev);
-	progress(h);
+	hub__emit(h, ev);
+	hub__progress(h);
 	return 0;
 }
 
@@ -1873,6 +1884,11 @@ const char *hub_violation(const struct hub *h)
 	return h->violation[0] ? h->violation : NULL;
 }
 
+const char *hub_kind(const struct hub *h)
+{
+	return h->kind;
+}
+
 uint32_t hub_committed(const struct hub *h, uint64_t index, const struct hub_entry **cmd)
 {
 	uint32_t count = 0;
@@ -1949,13 +1965,13 @@ static void probe_connected(uv_connect_t *req, int status)
 int hub_probe(struct hub *h, const void *bytes, size_t len, hub_probe_cb cb, void *ud)
 {
 	if (h->probe || h->stopping) {
-		set_err(h, "a probe is already under way");
+		hub__set_err(h, "a probe is already under way");
 		return -1;
 	}
 	struct probe *p = calloc(1, sizeof *p);
 	if (!p || !(p->bytes = malloc(len ? len : 1))) {
 		free(p);
-		set_err(h, "out of memory");
+		hub__set_err(h, "out of memory");
 		return -1;
 	}
 	memcpy(p->bytes, bytes, len);
@@ -1974,7 +1990,7 @@ int hub_probe(struct hub *h, const void *bytes, size_t len, hub_probe_cb cb, voi
 	if (uv_tcp_connect(&p->connect, &p->tcp, (const struct sockaddr *)&addr, probe_connected) != 0) {
 		p->cb = NULL;
 		uv_close((uv_handle_t *)&p->tcp, on_probe_closed);
-		set_err(h, "cannot connect to the hub");
+		hub__set_err(h, "cannot connect to the hub");
 		return -1;
 	}
 	return 0;
@@ -2002,8 +2018,8 @@ static void hub_free(struct hub *h)
 		hev_discard(&h->held[i]);
 	while (h->inflight.next != &h->inflight) {
 		struct hub_msg *m = h->inflight.next;
-		msg_unlink(m);
-		msg_free(m);
+		hub__msg_unlink(m);
+		hub__msg_free(m);
 	}
 	for (uint32_t i = 1; i <= HUB_MAX_NODES; i++) {
 		struct hub_node *n = &h->nodes[i];
@@ -2016,6 +2032,7 @@ static void hub_free(struct hub *h)
 	for (uint64_t k = 0; k < h->applied_cap; k++)
 		free(h->applied[k].data);
 	free(h->applied);
+	hub__kv_free(h);
 	free(h->leader_of_term);
 	free(h->heap);
 	free(h->held);
@@ -2066,8 +2083,12 @@ struct hub *hub_new(uv_loop_t *loop, const struct hub_config *cfg, char *err, si
 		snprintf(err, errlen, "nodes must be between 1 and %d", HUB_MAX_NODES);
 		return NULL;
 	}
-	if (strcmp(cfg->kind, "raft") != 0) {
-		snprintf(err, errlen, "kind \"%s\" is not available (this build has: raft)", cfg->kind);
+	if (strcmp(cfg->kind, "raft") != 0 && strcmp(cfg->kind, "kv") != 0 && strcmp(cfg->kind, "kvsrv") != 0) {
+		snprintf(err, errlen, "kind \"%s\" is not available (this build has: raft, kv, kvsrv)", cfg->kind);
+		return NULL;
+	}
+	if (strcmp(cfg->kind, "kvsrv") == 0 && cfg->n != 1) {
+		snprintf(err, errlen, "kind \"kvsrv\" is one server (nodes = 1), not %u", cfg->n);
 		return NULL;
 	}
 	struct hub *h = calloc(1, sizeof *h);
@@ -2082,6 +2103,7 @@ struct hub *hub_new(uv_loop_t *loop, const struct hub_config *cfg, char *err, si
 	h->exe = strdup(cfg->exe);
 	h->dir = strdup(cfg->dir);
 	h->inflight.prev = h->inflight.next = &h->inflight;
+	lincheck_history_init(&h->history);
 	h->pace = cfg->pace;
 	h->speed = cfg->speed > 0 ? cfg->speed : 1.0;
 	rng_seed(&h->rng, rng_mix(cfg->seed, 0x6e6574776f726bULL));   /* "network" */
@@ -2127,7 +2149,7 @@ struct hub *hub_new(uv_loop_t *loop, const struct hub_config *cfg, char *err, si
 
 	/* Facts of the real world (port, wall-clock time) go under "wall", so
 	 * that two runs of one seed write identical files but for "wall"/"pid". */
-	json_t *ev = ev_new(h, "hub");
+	json_t *ev = hub__ev_new(h, "hub");
 	ev_int(ev, "seed", (int64_t)cfg->seed);
 	ev_str(ev, "kind", cfg->kind);
 	ev_int(ev, "nodes", cfg->n);
@@ -2137,7 +2159,7 @@ struct hub *hub_new(uv_loop_t *loop, const struct hub_config *cfg, char *err, si
 	if (uv_gettimeofday(&tv) == 0)
 		ev_int(wall, "unix_ms", tv.tv_sec * 1000 + tv.tv_usec / 1000);
 	json_object_set_new(ev, "wall", wall);
-	emit(h, ev);
+	hub__emit(h, ev);
 	rebase(h);
 
 	/* The nodes start one after the other, each finishing its start-up
@@ -2151,7 +2173,7 @@ struct hub *hub_new(uv_loop_t *loop, const struct hub_config *cfg, char *err, si
 		}
 		in->type = 0;                /* 0: start this node */
 		struct hev e = { .t = 0, .kind = HEV_INPUT, .node = i, .in = in };
-		heap_push(h, e);
+		hub__heap_push(h, e);
 	}
 	return h;
 fail:

@@ -26,6 +26,9 @@
 
 #include <uv.h>
 
+#include "../core/clerk.h"
+#include "../core/kv.h"
+#include "../core/lincheck.h"
 #include "../core/raft.h"
 #include "../wire/wire.h"
 #include "evlog.h"
@@ -55,10 +58,13 @@ struct hub_hooks {
 	void (*proposed)(struct hub *h, uint64_t req, uint64_t index, uint64_t term, bool ok, void *ud);
 	/* The hub stopped being busy, or has work again: drive it. */
 	void (*kick)(struct hub *h, void *ud);
+	/* A client's operation finished (hub_client_op's token). */
+	void (*client_done)(struct hub *h, uint32_t client, uint64_t token,
+			    const struct clerk_result *res, void *ud);
 };
 
 struct hub_config {
-	const char *kind;                    /* "raft" */
+	const char *kind;                    /* "raft", "kv" or "kvsrv" (one node) */
 	uint32_t n;                          /* nodes, 1..HUB_MAX_NODES */
 	uint64_t seed;
 	enum hub_pace pace;
@@ -66,6 +72,11 @@ struct hub_config {
 	const char *exe;                     /* the termscope binary to spawn */
 	const char *dir;                     /* this cluster's run dir (node-N inside) */
 	uint64_t heartbeat, election;        /* 0: defaults (100, 300) */
+	uint64_t maxraftstate;               /* kv: snapshot at this many bytes of Raft state (0: never) */
+	uint64_t snapshot_every;             /* raft: snapshot every N applied entries (0: never) */
+	bool no_dedup;                       /* kv kinds: servers without a duplicate table */
+	bool local_reads;                    /* kv: clients read from any replica's own state */
+	uint64_t clerk_retry;                /* virtual ms a clerk waits for an answer (0: 250) */
 	struct evlog *log;
 	bool quiet;                          /* nothing on stderr (a screen is up) */
 	int number;                          /* which cluster of the run: tags its events */
@@ -86,9 +97,13 @@ struct hub_node {
 	int pid;
 	char why[HUB_ERRMSG];                /* FAILED: why */
 	struct wire_state st;                /* last reported */
-	/* mirror of the log */
+	/* mirror of the log: log[i] holds index log_base + 1 + i (entries up to
+	 * log_base are in the node's snapshot) */
 	struct hub_entry *log;
 	uint64_t log_len, log_cap;
+	uint64_t log_base;
+	uint64_t snapshots;                  /* snapshots taken or installed, this run */
+	struct kv_store *kv;                 /* kv kinds: mirror of the replica's table */
 	/* what it applied, kept across restarts (index -> command) */
 	struct hub_entry *applied;
 	uint64_t applied_cap;
@@ -212,6 +227,61 @@ uint64_t hub_seed(const struct hub *h);
 const char *hub_violation(const struct hub *h);
 /* How many nodes applied index, and the command (NULL if none did). */
 uint32_t hub_committed(const struct hub *h, uint64_t index, const struct hub_entry **cmd);
+
+/* The last index in a node's mirrored log, and the entry at an index (NULL
+ * if compacted into the snapshot or beyond the log). */
+uint64_t hub_last_index(const struct hub_node *n);
+const struct hub_entry *hub_entry_at(const struct hub_node *n, uint64_t index);
+const char *hub_kind(const struct hub *h);
+/* A log entry in words: the command as text for kind raft, the request
+ * ("append k \"v\" c2#7") for the key/value kinds.  Like snprintf. */
+size_t hub_describe_entry(const struct hub *h, const struct hub_entry *e, char *buf, size_t len);
+uint64_t hub_client_msgs(const struct hub *h);
+
+/*
+ * Key/value clients.  A client is a clerk (src/core/clerk) that lives in the
+ * controller and talks to the servers through the network like any node:
+ * its messages can be lost, delayed and cut.  `reach` confines it (bit i:
+ * it may talk to node i; 0: all).  Clients are numbered 1, 2, ...; client k
+ * is endpoint WIRE_CLIENT_BASE + k.  Each returns 0/k, or -1 with
+ * hub_errmsg().
+ */
+struct hub_client_config {
+	uint32_t reach;
+	int reads;                           /* -1: the cluster's mode; 0: through the log; 1: local */
+};
+int hub_client_new(struct hub *h, const struct hub_client_config *cfg);
+int hub_client_set_reach(struct hub *h, uint32_t k, uint32_t reach);
+/* Start an operation (client idle); the result comes through
+ * hooks.client_done(k, token).  Strings are copied. */
+int hub_client_op(struct hub *h, uint32_t k, const struct kv_request *req, uint64_t token);
+uint32_t hub_clients(const struct hub *h);
+struct hub_client_view {
+	uint32_t reach;
+	bool local_reads;
+	bool busy;
+	uint64_t since;                      /* busy: call time of the operation in flight */
+	uint64_t done, started;
+	uint32_t leader;                     /* who it tries first */
+};
+int hub_client_view(const struct hub *h, uint32_t k, struct hub_client_view *v);
+/* True when client k may exchange messages with node id right now. */
+bool hub_client_can_reach(const struct hub *h, uint32_t k, uint32_t id);
+
+/* The history of every client operation, call and return in virtual ms. */
+const struct lincheck_history *hub_history(const struct hub *h);
+struct hub_op_extra {
+	uint32_t attempts, server;
+	enum kv_err err;
+	bool local;
+};
+void hub_history_extra(const struct hub *h, size_t i, struct hub_op_extra *x);
+/* Check the history; explanation text into buf.  The verdict (enum
+ * lincheck_status), or -1 when memory ran out. */
+int hub_check_linearizable(struct hub *h, uint64_t budget, char *buf, size_t len,
+			   struct lincheck_result *out);
+/* Write the history as JSON lines to path: 0, or -1 with hub_errmsg(). */
+int hub_history_export(struct hub *h, const char *path);
 
 /* Test surface for the wire: open a raw TCP connection to the hub's own
  * port from inside the controller, write bytes, and report through cb the

@@ -1,8 +1,9 @@
 /*
- * node.c — one Raft server as a process: a libuv shell around the pure core.
+ * node.c — one server as a process: a libuv shell around the pure cores.
  *
- * The node owns its data dir (through store/), its Raft core and one TCP
- * connection to the hub.  It has no clock: every input from the hub carries
+ * The node owns its data dir (through store/), its Raft core (for the kinds
+ * that replicate), its kind's state (service.h) and one TCP connection to
+ * the hub.  It has no clock: every input from the hub carries
  * the virtual time `now`.  For each input it runs the core, then carries out
  * the core's batch in the order Raft needs — persist (and fsync), then send,
  * then apply and report — and ends with DONE naming when it next wants to be
@@ -30,30 +31,12 @@
 #include "../core/rng.h"
 #include "../store/store.h"
 #include "../wire/wire.h"
+#include "service.h"
 
-struct node {
-	uv_loop_t *loop;
-	uv_tcp_t tcp;
-	uv_connect_t connect_req;
-	struct wire_reader rd;
-	struct wbuf out;                     /* the output of the current input */
-	struct store store;
-	bool store_open;
-	struct raft raft;
-	bool raft_ready_;                    /* raft initialised */
-	struct wire_state last_state;        /* last STATE reported */
-	bool state_sent;
-	struct raft_entry *scratch;          /* decode space for entries */
-	size_t scratch_cap;
-	/* arguments */
-	uint32_t id, n, incarnation;
-	uint16_t port;
-	uint64_t seed, now;
-	const char *dir;
-	uint8_t token[WIRE_TOKEN_LEN];
-	/* timing */
-	raft_time heartbeat, election_min, election_max;
+static const struct node_kind *const node_kinds[] = {
+	&node_kind_raft, &node_kind_kv, &node_kind_kvsrv,
 };
+
 
 static void die_now(int code)
 {
@@ -132,26 +115,35 @@ static void fatal(struct node *n, const char *fmt, ...)
 		die_now(1);
 }
 
-static void fill_state(const struct node *n, struct wire_state *s)
+static void fill_state(struct node *n, struct wire_state *s)
 {
-	const struct raft *r = &n->raft;
 	memset(s, 0, sizeof *s);
-	s->role = (uint8_t)r->role;
-	s->term = r->current_term;
-	s->voted_for = r->voted_for;
-	s->leader = r->leader_id;
-	s->commit = r->commit_index;
-	s->applied = r->last_applied;
-	s->last_index = raft_last_index(r);
-	s->snapshot_index = r->snapshot_index;
-	s->election_deadline = r->role == RAFT_LEADER ? RAFT_NO_DEADLINE : r->election_deadline;
-	if (r->role == RAFT_LEADER) {
-		s->n_peers = r->cfg.n;
-		for (uint32_t i = 1; i <= r->cfg.n; i++) {
-			s->next_index[i] = r->progress[i].next_index;
-			s->match_index[i] = r->progress[i].match_index;
+	if (n->kind->raft) {
+		const struct raft *r = &n->raft;
+		s->role = (uint8_t)r->role;
+		s->term = r->current_term;
+		s->voted_for = r->voted_for;
+		s->leader = r->leader_id;
+		s->commit = r->commit_index;
+		s->applied = r->last_applied;
+		s->last_index = raft_last_index(r);
+		s->snapshot_index = r->snapshot_index;
+		s->snapshot_term = r->snapshot_term;
+		s->election_deadline = r->role == RAFT_LEADER ? RAFT_NO_DEADLINE : r->election_deadline;
+		if (r->role == RAFT_LEADER) {
+			s->n_peers = r->cfg.n;
+			for (uint32_t i = 1; i <= r->cfg.n; i++) {
+				s->next_index[i] = r->progress[i].next_index;
+				s->match_index[i] = r->progress[i].match_index;
+			}
 		}
+		s->raft_bytes = store_raft_size(&n->store);
+		s->snapshot_bytes = store_snapshot_size(&n->store);
+	} else {
+		s->election_deadline = RAFT_NO_DEADLINE;
 	}
+	if (n->kind->fill)
+		n->kind->fill(n, s);
 }
 
 static void report_state(struct node *n)
@@ -179,11 +171,104 @@ static void report_entry(struct node *n, enum wire_type type, uint64_t index,
 	wire_frame_end(&n->out, at);
 }
 
+void node_report_apply(struct node *n, uint64_t index, uint64_t term, const uint8_t *data, uint32_t len)
+{
+	struct raft_entry e = { .term = term, .len = len, .data = (uint8_t *)data };
+	report_entry(n, WIRE_APPLY, index, &e, false);
+}
+
+void node_send_kv(struct node *n, uint8_t type, uint32_t to, const struct kv_reply *rep)
+{
+	uint8_t *body;
+	size_t len;
+	if (kv_encode_reply(rep, &body, &len) != 0) {
+		n->out.failed = true;
+		return;
+	}
+	size_t at = wire_frame_begin(&n->out, WIRE_SEND);
+	wire_put_kv_msg(&n->out, type, n->id, to, body, len);
+	wire_frame_end(&n->out, at);
+	free(body);
+}
+
+void node_report_kv(struct node *n, const struct kv_entry *e)
+{
+	size_t at = wire_frame_begin(&n->out, WIRE_KV_SET);
+	wbuf_bytes(&n->out, e->key, e->key_len);
+	wbuf_bytes(&n->out, e->value, e->value_len);
+	wbuf_u64(&n->out, e->version);
+	wire_frame_end(&n->out, at);
+}
+
+void node_report_kv_table(struct node *n, const struct kv_store *kv)
+{
+	size_t at = wire_frame_begin(&n->out, WIRE_KV_RESET);
+	wire_frame_end(&n->out, at);
+	size_t it = 0;
+	const struct kv_entry *e;
+	while ((e = kv_next(kv, &it)) != NULL)
+		node_report_kv(n, e);
+}
+
+void node_note(struct node *n, int level, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	send_note(n, level, text);
+}
+
+static void report_snapshot(struct node *n, uint64_t index, uint64_t term, enum wire_snapshot_how how)
+{
+	size_t at = wire_frame_begin(&n->out, WIRE_SNAPSHOT);
+	wbuf_u64(&n->out, index);
+	wbuf_u64(&n->out, term);
+	wbuf_u64(&n->out, store_snapshot_size(&n->store));
+	wbuf_u8(&n->out, (uint8_t)how);
+	wire_frame_end(&n->out, at);
+}
+
 static void send_done(struct node *n)
 {
 	size_t at = wire_frame_begin(&n->out, WIRE_DONE);
-	wbuf_u64(&n->out, raft_deadline(&n->raft));
+	wbuf_u64(&n->out, n->kind->raft ? raft_deadline(&n->raft) : RAFT_NO_DEADLINE);
 	wire_frame_end(&n->out, at);
+}
+
+/* The kind asked for a snapshot: take it at the last applied entry, store
+ * it, then compact the stored log (in that order: see store.h). */
+static int take_snapshot(struct node *n)
+{
+	struct raft *r = &n->raft;
+	uint64_t index = r->last_applied, term;
+	if (index <= r->snapshot_index || !raft_term_at(r, index, &term))
+		return 0;
+	uint8_t *data;
+	size_t len;
+	if (!n->kind->snapshot(n, &data, &len)) {
+		fatal(n, "node %u: out of memory taking a snapshot", n->id);
+		return -1;
+	}
+	if (len > WIRE_MAX_FRAME / 2) {
+		free(data);
+		fatal(n, "node %u: a snapshot of %zu bytes is more than one message can carry", n->id, len);
+		return -1;
+	}
+	if (raft_snapshot(r, index, data, (uint32_t)len) != RAFT_OK) {
+		free(data);
+		fatal(n, "node %u: the Raft core refused a snapshot at %" PRIu64, n->id, index);
+		return -1;
+	}
+	int rc = store_save_snapshot(&n->store, index, term, data, (uint32_t)len);
+	free(data);
+	if (rc != 0 || store_compact(&n->store, index) != 0) {
+		fatal(n, "node %u: %s", n->id, n->store.errmsg);
+		return -1;
+	}
+	report_snapshot(n, index, term, WIRE_SNAP_TAKEN);
+	return 0;
 }
 
 /*
@@ -194,11 +279,17 @@ static void send_done(struct node *n)
 static void process_ready(struct node *n)
 {
 	struct raft *r = &n->raft;
+	if (!n->kind->raft) {
+		report_state(n);
+		return;
+	}
 	if (r->failed) {
 		fatal(n, "node %u: out of memory in the Raft core", n->id);
 		return;
 	}
 	if (!raft_has_ready(r)) {
+		if (n->kind->settle)
+			n->kind->settle(n);
 		report_state(n);
 		return;
 	}
@@ -208,6 +299,14 @@ static void process_ready(struct node *n)
 	bool dirty = false;
 	if (rd.meta_changed) {
 		if (store_save_meta(&n->store, rd.term, rd.voted_for) != 0) {
+			fatal(n, "node %u: %s", n->id, n->store.errmsg);
+			return;
+		}
+	}
+	if (rd.snapshot) {
+		if (store_save_snapshot(&n->store, rd.snapshot_index, rd.snapshot_term,
+					rd.snapshot_data, rd.snapshot_len) != 0 ||
+		    store_compact(&n->store, rd.snapshot_index) != 0) {
 			fatal(n, "node %u: %s", n->id, n->store.errmsg);
 			return;
 		}
@@ -222,6 +321,8 @@ static void process_ready(struct node *n)
 		wbuf_u64(&n->out, rd.truncate_from);
 		wire_frame_end(&n->out, at);
 	}
+	if (rd.snapshot)
+		report_snapshot(n, rd.snapshot_index, rd.snapshot_term, WIRE_SNAP_INSTALLED);
 	for (uint64_t i = 0; i < rd.n_append; i++) {
 		uint64_t index = rd.append_from + i;
 		const struct raft_entry *e = raft_entry_at(r, index);
@@ -243,33 +344,34 @@ static void process_ready(struct node *n)
 		wire_put_raft_msg(&n->out, &rd.msgs[i]);
 		wire_frame_end(&n->out, at);
 	}
-	for (uint64_t index = rd.apply_from + 1; index <= rd.apply_to; index++)
-		report_entry(n, WIRE_APPLY, index, raft_entry_at(r, index), false);
+	if (rd.snapshot) {
+		const char *why = NULL;
+		if (!n->kind->restore(n, rd.snapshot_data, rd.snapshot_len, WIRE_SNAP_INSTALLED, &why)) {
+			fatal(n, "node %u: the snapshot from the leader (index %" PRIu64 ") is unusable: %s",
+			      n->id, rd.snapshot_index, why ? why : "?");
+			return;
+		}
+	}
+	for (uint64_t index = rd.apply_from + 1; index <= rd.apply_to; index++) {
+		const struct raft_entry *e = raft_entry_at(r, index);
+		report_entry(n, WIRE_APPLY, index, e, false);
+		n->kind->apply(n, index, e);
+	}
 	raft_advance(r, &rd);
+	if (n->kind->settle)
+		n->kind->settle(n);
+	if (n->kind->wants_snapshot && n->kind->wants_snapshot(n) && take_snapshot(n) != 0)
+		return;
 	report_state(n);
 }
 
-static void node_start(struct node *n)
+static bool start_raft(struct node *n)
 {
-	size_t at = wire_frame_begin(&n->out, WIRE_HELLO);
-	wbuf_u16(&n->out, WIRE_VERSION);
-	wbuf_raw(&n->out, n->token, WIRE_TOKEN_LEN);
-	wbuf_u32(&n->out, n->id);
-	wbuf_u32(&n->out, n->incarnation);
-	wbuf_u32(&n->out, (uint32_t)getpid());
-	wire_frame_end(&n->out, at);
-
-	if (store_open(&n->store, n->dir) != 0) {
-		flush_out(n);
-		fatal(n, "%s", n->store.errmsg);
-		return;
-	}
-	n->store_open = true;
 	struct store_state st;
 	if (store_load(&n->store, &st) != 0) {
 		flush_out(n);
 		fatal(n, "%s", n->store.errmsg);
-		return;
+		return false;
 	}
 	struct raft_config cfg = {
 		.id = n->id,
@@ -283,14 +385,26 @@ static void node_start(struct node *n)
 		store_state_free(&st);
 		flush_out(n);
 		fatal(n, "node %u: bad Raft configuration", n->id);
-		return;
+		return false;
 	}
 	n->raft_ready_ = true;
+	if (st.snapshot_index) {
+		const char *why = NULL;
+		if (raft_restore_snapshot(&n->raft, st.snapshot_index, st.snapshot_term,
+					  st.snapshot_data, st.snapshot_len) != RAFT_OK ||
+		    !n->kind->restore(n, st.snapshot_data, st.snapshot_len, WIRE_SNAP_LOADED, &why)) {
+			store_state_free(&st);
+			flush_out(n);
+			fatal(n, "%s/%s: cannot load the snapshot: %s", n->dir, STORE_SNAPSHOT,
+			      why ? why : "out of memory");
+			return false;
+		}
+	}
 	if (!st.fresh && raft_restore(&n->raft, st.term, st.voted_for, st.entries, st.n_entries) != RAFT_OK) {
 		store_state_free(&st);
 		flush_out(n);
 		fatal(n, "%s/%s: vote for node %u is out of range", n->dir, STORE_META, st.voted_for);
-		return;
+		return false;
 	}
 	if (st.torn) {
 		char text[256];
@@ -299,12 +413,81 @@ static void node_start(struct node *n)
 			 n->dir, STORE_LOG, st.torn_why, st.torn_record, st.torn_bytes);
 		send_note(n, 1, text);
 	}
+	if (st.log_discarded)
+		node_note(n, 1, "%s/%s: the log did not continue the snapshot at %" PRIu64 "; dropped",
+			  n->dir, STORE_LOG, st.snapshot_index);
+	if (st.snapshot_index)
+		report_snapshot(n, st.snapshot_index, st.snapshot_term, WIRE_SNAP_LOADED);
 	for (uint64_t i = 0; i < st.n_entries; i++)
-		report_entry(n, WIRE_APPEND, i + 1, &st.entries[i], true);
+		report_entry(n, WIRE_APPEND, st.first_index + i, &st.entries[i], true);
 	store_state_free(&st);
+	return true;
+}
+
+static void node_start(struct node *n)
+{
+	size_t at = wire_frame_begin(&n->out, WIRE_HELLO);
+	wbuf_u16(&n->out, WIRE_VERSION);
+	wbuf_raw(&n->out, n->token, WIRE_TOKEN_LEN);
+	wbuf_u32(&n->out, n->id);
+	wbuf_u32(&n->out, n->incarnation);
+	wbuf_u32(&n->out, (uint32_t)getpid());
+	wire_frame_end(&n->out, at);
+
+	const char *why = NULL;
+	if (!n->kind->init(n, &why)) {
+		flush_out(n);
+		fatal(n, "node %u: %s", n->id, why ? why : "out of memory");
+		return;
+	}
+	if (n->kind->raft) {
+		if (store_open(&n->store, n->dir) != 0) {
+			flush_out(n);
+			fatal(n, "%s", n->store.errmsg);
+			return;
+		}
+		n->store_open = true;
+		if (!start_raft(n))
+			return;
+	}
 	report_state(n);
 	send_done(n);
 	flush_out(n);
+}
+
+/* A message from the hub: Raft to the core, a client's request to the kind. */
+static void deliver(struct node *n, struct rbuf *r)
+{
+	uint8_t type;
+	uint32_t from, to;
+	if (wire_peek_msg(r->p + r->pos, r->len - r->pos, &type, &from, &to) != 0) {
+		r->err = "unknown message";
+		return;
+	}
+	if (to != n->id) {
+		r->err = "message for another node";
+		return;
+	}
+	if (wire_msg_is_raft(type)) {
+		struct raft_msg m;
+		if (!n->kind->raft) {
+			r->err = "a Raft message to a server without Raft";
+			return;
+		}
+		if (wire_get_raft_msg(r, &m, &n->scratch, &n->scratch_cap) != 0 || !rbuf_done(r))
+			return;
+		raft_step(&n->raft, n->now, &m);
+		return;
+	}
+	uint32_t len;
+	const uint8_t *body = wire_get_kv_msg(r, &type, &from, &to, &len);
+	if (!body || !rbuf_done(r))
+		return;
+	if (type != WIRE_MSG_KV_REQUEST || !n->kind->client) {
+		r->err = "a message this kind of server does not take";
+		return;
+	}
+	n->kind->client(n, from, body, len);
 }
 
 static void handle_frame(struct node *n, const struct wire_frame *f)
@@ -317,23 +500,20 @@ static void handle_frame(struct node *n, const struct wire_frame *f)
 		return;
 	}
 	n->now = now;
+	if (!n->kind->raft && f->type != WIRE_DELIVER && f->type != WIRE_TICK) {
+		fatal(n, "node %u: a %s frame for a server without Raft", n->id, wire_type_name(f->type));
+		return;
+	}
 	switch (f->type) {
 	case WIRE_TICK:
 		if (!rbuf_done(&r))
 			break;
-		raft_tick(&n->raft, now);
+		if (n->kind->raft)
+			raft_tick(&n->raft, now);
 		break;
-	case WIRE_DELIVER: {
-		struct raft_msg m;
-		if (wire_get_raft_msg(&r, &m, &n->scratch, &n->scratch_cap) != 0 || !rbuf_done(&r))
-			break;
-		if (m.to != n->id) {
-			r.err = "message for another node";
-			break;
-		}
-		raft_step(&n->raft, now, &m);
+	case WIRE_DELIVER:
+		deliver(n, &r);
 		break;
-	}
 	case WIRE_PROPOSE: {
 		uint64_t req = rbuf_u64(&r);
 		uint32_t len;
@@ -449,7 +629,9 @@ static int parse_token(const char *hex, uint8_t *out)
 static int usage(void)
 {
 	fprintf(stderr, "termscope node: started by termscope itself, not by hand\n"
-		"usage: termscope node --id N --nodes N --port P --dir DIR --seed S --inc I --now T\n");
+		"usage: termscope node --id N --nodes N --port P --dir DIR --seed S --inc I --now T\n"
+		"         [--kind raft|kv|kvsrv] [--heartbeat MS] [--election MS]\n"
+		"         [--maxraftstate BYTES] [--snapshot-every N] [--dedup 0|1]\n");
 	return 2;
 }
 
@@ -459,6 +641,8 @@ int node_main(int argc, char **argv)
 	n.heartbeat = 100;
 	n.election_min = 300;
 	n.election_max = 600;
+	n.kind = &node_kind_raft;
+	n.dedup = true;
 	uint64_t v;
 	bool have_id = false, have_n = false, have_port = false;
 	for (int i = 0; i < argc; i++) {
@@ -468,6 +652,13 @@ int node_main(int argc, char **argv)
 			return usage();
 		if (strcmp(a, "--dir") == 0) {
 			n.dir = val;
+		} else if (strcmp(a, "--kind") == 0) {
+			n.kind = NULL;
+			for (size_t k = 0; k < sizeof node_kinds / sizeof node_kinds[0]; k++)
+				if (strcmp(val, node_kinds[k]->name) == 0)
+					n.kind = node_kinds[k];
+			if (!n.kind)
+				return usage();
 		} else if (parse_u64(val, &v) != 0) {
 			return usage();
 		} else if (strcmp(a, "--id") == 0) {
@@ -486,6 +677,12 @@ int node_main(int argc, char **argv)
 			n.heartbeat = v;
 		} else if (strcmp(a, "--election") == 0) {
 			n.election_min = v, n.election_max = 2 * v;
+		} else if (strcmp(a, "--maxraftstate") == 0) {
+			n.maxraftstate = v;
+		} else if (strcmp(a, "--snapshot-every") == 0) {
+			n.snapshot_every = v;
+		} else if (strcmp(a, "--dedup") == 0) {
+			n.dedup = v != 0;
 		} else {
 			return usage();
 		}

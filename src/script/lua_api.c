@@ -217,7 +217,8 @@ static int l_cluster(lua_State *L)
 		lua_newtable(L);
 	luaL_checktype(L, 1, LUA_TTABLE);
 	/* every key must be one we know */
-	static const char *known[] = { "kind", "nodes", "seed", "heartbeat", "election", NULL };
+	static const char *known[] = { "kind", "nodes", "seed", "heartbeat", "election", "maxraftstate",
+				       "snapshot", "dedup", "reads", "retry", NULL };
 	lua_pushnil(L);
 	while (lua_next(L, 1)) {
 		lua_pop(L, 1);
@@ -226,7 +227,8 @@ static int l_cluster(lua_State *L)
 		for (int i = 0; k && known[i]; i++)
 			ok |= strcmp(k, known[i]) == 0;
 		if (!ok)
-			rt_raise(L, "ts.cluster: unknown option '%s' (known: kind, nodes, seed, heartbeat, election)",
+			rt_raise(L, "ts.cluster: unknown option '%s' (known: kind, nodes, seed, heartbeat, election, "
+				 "maxraftstate, snapshot, dedup, reads, retry)",
 				 k ? k : luaL_typename(L, -1));
 	}
 	lua_getfield(L, 1, "kind");
@@ -236,7 +238,19 @@ static int l_cluster(lua_State *L)
 	char kbuf[32];
 	snprintf(kbuf, sizeof kbuf, "%s", kind);
 	lua_pop(L, 1);
-	uint32_t n = (uint32_t)opt_int_field(L, 1, "nodes", 5, 1, HUB_MAX_NODES);
+	uint32_t n = (uint32_t)opt_int_field(L, 1, "nodes", strcmp(kbuf, "kvsrv") == 0 ? 1 : 5, 1, HUB_MAX_NODES);
+	uint64_t maxraftstate = (uint64_t)opt_int_field(L, 1, "maxraftstate", 0, 0, 1 << 30);
+	uint64_t snap_every = (uint64_t)opt_int_field(L, 1, "snapshot", 0, 0, 1 << 30);
+	uint64_t retry = (uint64_t)opt_int_field(L, 1, "retry", 250, 10, 60000);
+	lua_getfield(L, 1, "dedup");
+	bool dedup = lua_isnil(L, -1) || lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	lua_getfield(L, 1, "reads");
+	const char *reads = lua_isnil(L, -1) ? "log" : lua_tostring(L, -1);
+	if (!reads || (strcmp(reads, "log") != 0 && strcmp(reads, "local") != 0))
+		rt_raise(L, "ts.cluster: reads is \"log\" (through Raft, linearizable) or \"local\" (any replica's own state)");
+	bool local_reads = strcmp(reads, "local") == 0;
+	lua_pop(L, 1);
 	uint64_t seed = (uint64_t)opt_int_field(L, 1, "seed", (lua_Integer)rt->seed, 0, LUA_MAXINTEGER);
 	uint64_t hb = (uint64_t)opt_int_field(L, 1, "heartbeat", 100, 10, 10000);
 	uint64_t el = (uint64_t)opt_int_field(L, 1, "election", 300, 20, 100000);
@@ -272,6 +286,11 @@ static int l_cluster(lua_State *L)
 		.dir = dir,
 		.heartbeat = hb,
 		.election = el,
+		.maxraftstate = maxraftstate,
+		.snapshot_every = snap_every,
+		.no_dedup = !dedup,
+		.local_reads = local_reads,
+		.clerk_retry = retry,
 		.log = rt->log,
 		.quiet = rt->dashboard,
 		.number = c->number,
@@ -385,8 +404,14 @@ static void push_node(lua_State *L, struct hub *h, uint32_t id)
 		set_int(L, "leader", s->leader);
 	set_int(L, "commit", (lua_Integer)s->commit);
 	set_int(L, "applied", (lua_Integer)s->applied);
-	set_int(L, "log_len", (lua_Integer)n->log_len);
+	set_int(L, "log_len", (lua_Integer)hub_last_index(n));
 	set_int(L, "snapshot_index", (lua_Integer)s->snapshot_index);
+	set_int(L, "snapshot_term", (lua_Integer)s->snapshot_term);
+	set_int(L, "raft_bytes", (lua_Integer)s->raft_bytes);
+	set_int(L, "snapshot_bytes", (lua_Integer)s->snapshot_bytes);
+	set_int(L, "snapshots", (lua_Integer)n->snapshots);
+	set_int(L, "kv_keys", (lua_Integer)s->kv_keys);
+	set_int(L, "dup_bytes", (lua_Integer)s->kv_dup_bytes);
 	set_int(L, "incarnation", n->incarnation);
 	set_int(L, "pid", n->pid);
 	if (s->election_deadline != RAFT_NO_DEADLINE && n->status == HUB_NODE_UP)
@@ -420,14 +445,234 @@ static int l_log(lua_State *L)
 {
 	struct hub *h = live_hub(L, 1);
 	const struct hub_node *n = hub_node(h, check_node(L, h, 2));
-	lua_createtable(L, (int)n->log_len, 0);
+	/* indexed by log index: entries up to log_base are in the snapshot */
+	lua_createtable(L, n->log_base ? 0 : (int)n->log_len, 0);
 	for (uint64_t i = 0; i < n->log_len; i++) {
 		lua_createtable(L, 0, 2);
 		set_int(L, "term", (lua_Integer)n->log[i].term);
 		lua_pushlstring(L, n->log[i].data ? n->log[i].data : "", n->log[i].len);
 		lua_setfield(L, -2, "data");
+		lua_rawseti(L, -2, (lua_Integer)(n->log_base + i + 1));
+	}
+	return 1;
+}
+
+static int check_rc(lua_State *L, struct hub *h, int rc);
+
+/* c:table(i) -> { key = { value =, version = } }: node i's table as it reported it */
+static int l_table(lua_State *L)
+{
+	struct hub *h = live_hub(L, 1);
+	const struct hub_node *n = hub_node(h, check_node(L, h, 2));
+	lua_newtable(L);
+	if (!n->kv)
+		return 1;
+	size_t it = 0;
+	const struct kv_entry *e;
+	while ((e = kv_next(n->kv, &it)) != NULL) {
+		lua_pushlstring(L, (const char *)e->key, e->key_len);
+		lua_createtable(L, 0, 2);
+		lua_pushlstring(L, (const char *)e->value, e->value_len);
+		lua_setfield(L, -2, "value");
+		set_int(L, "version", (lua_Integer)e->version);
+		lua_settable(L, -3);
+	}
+	return 1;
+}
+
+/* A list of node ids as a reach mask (nil: every node). */
+static uint32_t reach_mask(lua_State *L, struct hub *h, int i)
+{
+	if (lua_isnoneornil(L, i))
+		return 0;
+	luaL_checktype(L, i, LUA_TTABLE);
+	uint32_t mask = 0;
+	lua_Integer len = luaL_len(L, i);
+	if (len == 0)
+		rt_raise(L, "reach: name at least one node");
+	for (lua_Integer k = 1; k <= len; k++) {
+		lua_geti(L, i, k);
+		mask |= 1u << check_node(L, h, lua_gettop(L));
+		lua_pop(L, 1);
+	}
+	return mask;
+}
+
+/* c:_client_new(reach, reads) -> k */
+static int l_client_new(lua_State *L)
+{
+	struct hub *h = live_hub(L, 1);
+	struct hub_client_config cfg = { .reach = reach_mask(L, h, 2), .reads = -1 };
+	if (!lua_isnoneornil(L, 3)) {
+		const char *r = luaL_checkstring(L, 3);
+		if (strcmp(r, "log") != 0 && strcmp(r, "local") != 0)
+			rt_raise(L, "client: reads is \"log\" or \"local\"");
+		cfg.reads = strcmp(r, "local") == 0;
+	}
+	int k = hub_client_new(h, &cfg);
+	if (k < 0)
+		rt_raise(L, "client: %s", hub_errmsg(h));
+	lua_pushinteger(L, k);
+	return 1;
+}
+
+static uint32_t check_client(lua_State *L, struct hub *h, int i)
+{
+	lua_Integer k = luaL_checkinteger(L, i);
+	if (k < 1 || k > (lua_Integer)hub_clients(h))
+		rt_raise(L, "no client %I (this cluster has %d)", k, (int)hub_clients(h));
+	return (uint32_t)k;
+}
+
+/* c:_client_reach(k, reach) */
+static int l_client_reach(lua_State *L)
+{
+	struct hub *h = live_hub(L, 1);
+	uint32_t k = check_client(L, h, 2);
+	check_rc(L, h, hub_client_set_reach(h, k, reach_mask(L, h, 3)));
+	return 0;
+}
+
+/* c:_client_view(k) -> { reach = {...}, reads, busy, since, done, started, leader } */
+static int l_client_view(lua_State *L)
+{
+	struct hub *h = live_hub(L, 1);
+	uint32_t k = check_client(L, h, 2);
+	struct hub_client_view v;
+	hub_client_view(h, k, &v);
+	lua_createtable(L, 0, 8);
+	set_int(L, "id", k);
+	lua_newtable(L);
+	int n = 0;
+	for (uint32_t i = 1; i <= hub_size(h); i++)
+		if (v.reach & (1u << i)) {
+			lua_pushinteger(L, i);
+			lua_rawseti(L, -2, ++n);
+		}
+	lua_setfield(L, -2, "reach");
+	lua_pushstring(L, v.local_reads ? "local" : "log");
+	lua_setfield(L, -2, "reads");
+	lua_pushboolean(L, v.busy);
+	lua_setfield(L, -2, "busy");
+	if (v.busy)
+		lua_pushnumber(L, (lua_Number)v.since / 1000.0), lua_setfield(L, -2, "since");
+	set_int(L, "done", (lua_Integer)v.done);
+	set_int(L, "started", (lua_Integer)v.started);
+	set_int(L, "leader", v.leader);
+	return 1;
+}
+
+/* c:_op(k, op, key [, value [, version]]) -> err, value, version, attempts, server */
+static int l_op(lua_State *L)
+{
+	struct runtime *rt = rt_of(L);
+	struct cluster *c = check_cluster(L, 1);
+	struct hub *h = live_hub(L, 1);
+	uint32_t k = check_client(L, h, 2);
+	static const char *const ops[] = { "get", "put", "append", "vput", NULL };
+	int op = luaL_checkoption(L, 3, NULL, ops);
+	size_t klen, vlen = 0;
+	const char *key = luaL_checklstring(L, 4, &klen);
+	const char *value = op == KV_GET ? NULL : luaL_checklstring(L, 5, &vlen);
+	lua_Integer version = op == KV_VPUT ? luaL_checkinteger(L, 6) : 0;
+	if (klen > KV_MAX_KEY)
+		rt_raise(L, "%s: a key of %d bytes is too long (the limit is %d)", ops[op], (int)klen, (int)KV_MAX_KEY);
+	if (vlen > KV_MAX_VALUE)
+		rt_raise(L, "%s: a value of %d bytes is too long (the limit is %d)", ops[op], (int)vlen, (int)KV_MAX_VALUE);
+	if (version < 0)
+		rt_raise(L, "put: the version must be 0 or more");
+	struct task *t = current_task(L, rt);
+	struct kv_request req = {
+		.op = (enum kv_op)op,
+		.key = (const uint8_t *)key,
+		.key_len = (uint32_t)klen,
+		.value = (const uint8_t *)value,
+		.value_len = (uint32_t)vlen,
+		.version = (uint64_t)version,
+	};
+	uint64_t token = ++c->next_req;
+	check_rc(L, h, hub_client_op(h, k, &req, token));
+	t->cl = c;
+	t->req = token;
+	t->timer_id = 0;
+	t->wait = W_CLIENT;
+	return yield_task(L);
+}
+
+/* c:check_linearizable([budget]) -> ok, text, verdict */
+static int l_check_lin(lua_State *L)
+{
+	struct hub *h = live_hub(L, 1);
+	lua_Integer budget = luaL_optinteger(L, 2, 20000000);
+	if (budget < 1)
+		rt_raise(L, "check_linearizable: the budget must be at least 1");
+	static char text[8192];
+	struct lincheck_result res;
+	int v = hub_check_linearizable(h, (uint64_t)budget, text, sizeof text, &res);
+	lincheck_result_free(&res);
+	lua_pushboolean(L, v == LINCHECK_OK);
+	lua_pushstring(L, text);
+	lua_pushstring(L, v < 0 ? "error" : lincheck_status_name((enum lincheck_status)v));
+	return 3;
+}
+
+/* c:history() -> { {client, op, key, value, version, call, ret, out, out_version, err, attempts, server, local}, ... } (ms) */
+static int l_history(lua_State *L)
+{
+	struct hub *h = live_hub(L, 1);
+	const struct lincheck_history *hist = hub_history(h);
+	lua_createtable(L, (int)hist->n, 0);
+	for (size_t i = 0; i < hist->n; i++) {
+		const struct lincheck_op *op = &hist->ops[i];
+		struct hub_op_extra x;
+		hub_history_extra(h, i, &x);
+		lua_createtable(L, 0, 12);
+		set_int(L, "client", op->client);
+		lua_pushstring(L, lincheck_kind_name(op->kind));
+		lua_setfield(L, -2, "op");
+		lua_pushstring(L, op->key);
+		lua_setfield(L, -2, "key");
+		if (op->value)
+			lua_pushstring(L, op->value), lua_setfield(L, -2, "value");
+		if (op->kind == LINCHECK_VPUT)
+			set_int(L, "version", (lua_Integer)op->version);
+		set_int(L, "call", (lua_Integer)op->call);
+		if (op->ret != LINCHECK_PENDING) {
+			set_int(L, "ret", (lua_Integer)op->ret);
+			lua_pushstring(L, kv_err_name(x.err));
+			lua_setfield(L, -2, "err");
+			if (op->kind == LINCHECK_GET) {
+				lua_pushstring(L, op->out_value ? op->out_value : "");
+				lua_setfield(L, -2, "out");
+				set_int(L, "out_version", (lua_Integer)op->out_version);
+			}
+			set_int(L, "attempts", x.attempts);
+			set_int(L, "server", x.server);
+		}
+		lua_pushboolean(L, x.local);
+		lua_setfield(L, -2, "local");
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
+	return 1;
+}
+
+/* c:export_history(path) */
+static int l_export_history(lua_State *L)
+{
+	struct hub *h = live_hub(L, 1);
+	check_rc(L, h, hub_history_export(h, luaL_checkstring(L, 2)));
+	return 0;
+}
+
+static int l_kind(lua_State *L)
+{
+	lua_pushstring(L, hub_kind(live_hub(L, 1)));
+	return 1;
+}
+
+static int l_client_msgs(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)hub_client_msgs(live_hub(L, 1)));
 	return 1;
 }
 
@@ -1015,6 +1260,16 @@ static const luaL_Reg cluster_methods[] = {
 	{ "drop", l_drop },
 	{ "dup", l_dup },
 	{ "inflight", l_inflight },
+	{ "table", l_table },
+	{ "_client_new", l_client_new },
+	{ "_client_reach", l_client_reach },
+	{ "_client_view", l_client_view },
+	{ "_op", l_op },
+	{ "check_linearizable", l_check_lin },
+	{ "history", l_history },
+	{ "export_history", l_export_history },
+	{ "kind", l_kind },
+	{ "client_msgs", l_client_msgs },
 	{ NULL, NULL },
 };
 

@@ -374,6 +374,22 @@ static void on_proposed(struct hub *h, uint64_t req, uint64_t index, uint64_t te
 		}
 }
 
+static void on_client_done(struct hub *h, uint32_t client, uint64_t token,
+			   const struct clerk_result *res, void *ud)
+{
+	struct cluster *c = ud;
+	for (struct task *t = c->rt->tasks; t; t = t->next)
+		if (t->wait == W_CLIENT && t->cl == c && t->req == token) {
+			lua_pushstring(t->co, kv_err_name(res->err));
+			lua_pushlstring(t->co, res->value ? (const char *)res->value : "", res->value_len);
+			lua_pushinteger(t->co, (lua_Integer)res->version);
+			lua_pushinteger(t->co, res->attempts);
+			lua_pushinteger(t->co, res->server);
+			t->npush = 5;
+			make_ready(t);
+		}
+}
+
 static void on_kick(struct hub *h, void *ud)
 {
 	struct cluster *c = ud;
@@ -387,6 +403,7 @@ void rt_hub_hooks(struct runtime *rt, struct cluster *c, struct hub_hooks *hooks
 	hooks->timer = on_timer;
 	hooks->proposed = on_proposed;
 	hooks->kick = on_kick;
+	hooks->client_done = on_client_done;
 }
 
 void rt_hand(struct runtime *rt, const char *code, bool record)

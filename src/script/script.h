@@ -24,6 +24,7 @@ enum wait_kind {
 	W_PROPOSE,       /* a node's answer to a proposal */
 	W_JOIN,          /* another task's end, or a timer */
 	W_PROBE,         /* a wire probe's verdict */
+	W_CLIENT,        /* a key/value client's answer */
 };
 
 struct cluster;

@@ -1,25 +1,42 @@
 /*
- * store.c — one node's durable state: the meta file and the log file.
- * See store.h for what is kept where.
+ * store.c — one node's durable state: the meta file, the log file and the
+ * snapshot file.  See store.h for what is kept where.
  *
  * Formats (all integers little-endian, CRCs are zlib's crc32):
- *   meta  "TSMETA1\0", u64 term, u32 voted_for, u32 CRC of those 20 bytes
- *         (24 bytes in all).
- *   log   records back to back, each a 24-byte header and its payload:
- *           u32 len, u32 crc, u64 term, u64 index, payload[len]
- *         where crc covers the len field, term, index and the payload, in
- *         that order, so a flipped length is caught like any other byte.
+ *   meta      "TSMETA1\0", u64 term, u32 voted_for, u32 CRC of those 20
+ *             bytes (24 bytes in all).
+ *   log       records back to back, each a 24-byte header and its payload:
+ *               u32 len, u32 crc, u64 term, u64 index, payload[len]
+ *             where crc covers the len field, term, index and the payload,
+ *             in that order, so a flipped length is caught like any other
+ *             byte.  The first record's index is first_index: 1, or the one
+ *             after the snapshot once the log has been compacted.
+ *   snapshot  "TSS1", u32 crc, u64 index, u64 term, u32 len, data[len]
+ *             (a 28-byte header), where crc covers everything after itself:
+ *             index, term, len and data.  The file is exactly 28 + len
+ *             bytes.
  *
  * What it owns: the log's file descriptor, the table of record offsets
- * (which makes truncation one ftruncate) and the dir path for messages.
+ * (which makes truncation one ftruncate), the dir path for messages, and
+ * the sizes of meta and snapshot (for store_raft_size and friends).
  *
  * What it must never do: decide anything about Raft, keep a byte of the
  * log in memory that is not on its way to the file, or report a failure
  * without the path and the reason.  Appends are written straight to the
  * file at the end of the valid records (pwrite), truncations cut the file
- * at once, and store_sync makes both durable with one fdatasync.  Recovery
- * trusts nothing it reads: a length is checked against the limit and the
- * file size before anything is allocated for it.
+ * at once, and store_sync makes both durable with one fdatasync.  Whole
+ * files (meta, snapshot, a compacted log) are replaced crash-safely: temp
+ * file, write, fsync, rename, fsync the dir.  Recovery trusts nothing it
+ * reads: a length is checked against the limit and the file size before
+ * anything is allocated for it.
+ *
+ * Compaction: store_compact copies the records after `through` into
+ * log.tmp and renames it over log.  Save the snapshot first: compacting
+ * past the saved snapshot is refused, since a log starting after 1 with no
+ * snapshot before it is a damaged store.  store_load finishes what a crash
+ * interrupted: log records at or below the snapshot are compacted away, a
+ * log that does not continue the snapshot is emptied (log_discarded), and
+ * leftover *.tmp files are removed.
  */
 #include "store.h"
 #include "../wire/wire.h"
@@ -41,6 +58,10 @@
 #define META_MAGIC "TSMETA1"             /* 8 bytes with its NUL */
 #define META_SIZE 24
 #define META_TMP "meta.tmp"
+#define LOG_TMP "log.tmp"
+#define SNAP_TMP "snapshot.tmp"          /* the longest name in the dir */
+#define SNAP_MAGIC "TSS1"                /* 4 bytes, no NUL */
+#define SNAP_HEADER 28
 #define REC_HEADER 24
 #define STORE_MAX_RECORD (64u << 20)     /* payload bytes; more is damage */
 #define READ_CHUNK (256u << 10)
@@ -190,7 +211,7 @@ int store_open(struct store *s, const char *dir)
 	memset(s, 0, sizeof *s);
 	s->log_fd = -1;
 	s->first_index = 1;
-	if (strlen(dir) + 1 + sizeof META_TMP >= PATH_MAX) {
+	if (strlen(dir) + 1 + sizeof SNAP_TMP >= PATH_MAX) {
 		snprintf(s->errmsg, sizeof s->errmsg, "%.200s...: path too long",
 			 dir);
 		return -1;
@@ -223,6 +244,13 @@ int store_open(struct store *s, const char *dir)
 		goto fail;
 	}
 	s->end = (uint64_t)st.st_size;
+	/* sizes for store_raft_size before a load; store_load checks them */
+	path_of(path, s, STORE_META);
+	if (stat(path, &st) == 0)
+		s->meta_bytes = (uint64_t)st.st_size;
+	path_of(path, s, STORE_SNAPSHOT);
+	if (stat(path, &st) == 0)
+		s->snapshot_bytes = (uint64_t)st.st_size;
 	return 0;
 fail:
 	/* keep errmsg, drop everything else: store_close is then a no-op */
@@ -246,6 +274,20 @@ void store_close(struct store *s)
 	s->offsets_cap = 0;
 	s->n_records = 0;
 	s->end = 0;
+	s->first_index = 1;
+	s->meta_bytes = 0;
+	s->snapshot_bytes = 0;
+	s->snapshot_index = 0;
+}
+
+uint64_t store_raft_size(const struct store *s)
+{
+	return s->meta_bytes + s->end;
+}
+
+uint64_t store_snapshot_size(const struct store *s)
+{
+	return s->snapshot_bytes;
 }
 
 /* ---- meta --------------------------------------------------------------- */
@@ -297,6 +339,7 @@ static int load_meta(struct store *s, uint64_t *term, uint32_t *voted_for)
 	}
 	*term = wire_get_le(m + 8, 8);
 	*voted_for = (uint32_t)wire_get_le(m + 16, 4);
+	s->meta_bytes = META_SIZE;
 	return 1;
 fail:
 	close(fd);
@@ -338,6 +381,148 @@ int store_save_meta(struct store *s, uint64_t term, uint32_t voted_for)
 		sys_err(s, STORE_META, "rename");
 		goto fail;
 	}
+	s->meta_bytes = META_SIZE;
+	return fsync_dir(s);
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return -1;
+}
+
+/* ---- the snapshot ------------------------------------------------------- */
+
+/* 1: loaded into st, 0: no snapshot file, -1: error (errmsg set). */
+static int load_snapshot(struct store *s, struct store_state *st)
+{
+	char path[PATH_MAX];
+	uint8_t h[SNAP_HEADER];
+	uint8_t *data = NULL;
+	size_t got;
+	struct stat sb;
+
+	path_of(path, s, STORE_SNAPSHOT);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0) {
+		sys_err(s, STORE_SNAPSHOT, "open");
+		return -1;
+	}
+	if (fstat(fd, &sb) < 0) {
+		sys_err(s, STORE_SNAPSHOT, "stat");
+		goto fail;
+	}
+	uint64_t size = (uint64_t)sb.st_size;
+	if (size < SNAP_HEADER) {
+		set_err(s, "%s: damaged (size %llu bytes, shorter than its "
+			"%d-byte header)", path, (unsigned long long)size,
+			SNAP_HEADER);
+		goto fail;
+	}
+	if (pread_all(fd, h, sizeof h, 0, &got) < 0) {
+		sys_err(s, STORE_SNAPSHOT, "read");
+		goto fail;
+	}
+	if (got != SNAP_HEADER) {
+		set_err(s, "%s: damaged (size %zu bytes, shorter than its "
+			"%d-byte header)", path, got, SNAP_HEADER);
+		goto fail;
+	}
+	if (memcmp(h, SNAP_MAGIC, 4) != 0) {
+		set_err(s, "%s: damaged (bad magic)", path);
+		goto fail;
+	}
+	uint32_t want_crc = (uint32_t)wire_get_le(h + 4, 4);
+	uint64_t index = wire_get_le(h + 8, 8);
+	uint64_t term = wire_get_le(h + 16, 8);
+	uint32_t len = (uint32_t)wire_get_le(h + 24, 4);
+	/* checked before anything is allocated for it */
+	if (size != SNAP_HEADER + (uint64_t)len) {
+		set_err(s, "%s: damaged (size %llu bytes, its header says "
+			"%llu)", path, (unsigned long long)size,
+			(unsigned long long)(SNAP_HEADER + (uint64_t)len));
+		goto fail;
+	}
+	data = malloc(len ? len : 1);
+	if (!data) {
+		set_err(s, "%s: out of memory for %u bytes", path, len);
+		goto fail;
+	}
+	if (pread_all(fd, data, len, SNAP_HEADER, &got) < 0) {
+		sys_err(s, STORE_SNAPSHOT, "read");
+		goto fail;
+	}
+	if (got != len) {
+		set_err(s, "%s: damaged (data %zu of %u bytes)", path, got, len);
+		goto fail;
+	}
+	if (crc(crc(0, h + 8, SNAP_HEADER - 8), data, len) != want_crc) {
+		set_err(s, "%s: damaged (bad CRC)", path);
+		goto fail;
+	}
+	if (index == 0) {
+		set_err(s, "%s: damaged (index 0)", path);
+		goto fail;
+	}
+	close(fd);
+	st->snapshot_index = index;
+	st->snapshot_term = term;
+	st->snapshot_data = data;
+	st->snapshot_len = len;
+	s->snapshot_bytes = size;
+	return 1;
+fail:
+	free(data);
+	close(fd);
+	return -1;
+}
+
+int store_save_snapshot(struct store *s, uint64_t index, uint64_t term,
+			const void *data, uint32_t len)
+{
+	char tmp[PATH_MAX], path[PATH_MAX];
+	uint8_t h[SNAP_HEADER];
+
+	if (index == 0) {
+		set_err(s, "%s/%s: a snapshot at index 0 holds nothing", s->dir,
+			STORE_SNAPSHOT);
+		return -1;
+	}
+	memcpy(h, SNAP_MAGIC, 4);
+	wire_put_le(h + 8, index, 8);
+	wire_put_le(h + 16, term, 8);
+	wire_put_le(h + 24, len, 4);
+	wire_put_le(h + 4, crc(crc(0, h + 8, SNAP_HEADER - 8), data, len), 4);
+
+	path_of(tmp, s, SNAP_TMP);
+	path_of(path, s, STORE_SNAPSHOT);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		sys_err(s, SNAP_TMP, "open");
+		return -1;
+	}
+	if (pwrite_all(fd, h, sizeof h, 0) < 0 ||
+	    pwrite_all(fd, data, len, SNAP_HEADER) < 0) {
+		sys_err(s, SNAP_TMP, "write");
+		goto fail;
+	}
+	if (fsync(fd) < 0) {
+		sys_err(s, SNAP_TMP, "fsync");
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		sys_err(s, SNAP_TMP, "close");
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		sys_err(s, STORE_SNAPSHOT, "rename");
+		goto fail;
+	}
+	s->snapshot_index = index;
+	s->snapshot_bytes = SNAP_HEADER + (uint64_t)len;
 	return fsync_dir(s);
 fail:
 	if (fd >= 0)
@@ -431,6 +616,7 @@ static int read_log(struct store *s, struct store_state *st, uint64_t size,
 		return -1;
 	}
 	s->n_records = 0;
+	s->first_index = 1;
 	while (off < size) {
 		uint64_t k = s->n_records;
 		if (lr_get(&lr, off, hdr, REC_HEADER, &got) < 0) {
@@ -483,6 +669,14 @@ static int read_log(struct store *s, struct store_state *st, uint64_t size,
 			free(data);
 			break;
 		}
+		if (k == 0 && index == 0) {
+			snprintf(st->torn_why, sizeof st->torn_why,
+				 "index 0 in the first record");
+			free(data);
+			break;
+		}
+		if (k == 0)
+			s->first_index = index;   /* 1, or after a compaction */
 		if (index != s->first_index + k) {
 			snprintf(st->torn_why, sizeof st->torn_why,
 				 "index %llu where %llu was expected",
@@ -507,22 +701,180 @@ out:
 	return rc;
 }
 
+/*
+ * Replace the log by a copy without its first k records (log.tmp, fsync,
+ * rename, fsync the dir); the log then starts at new_first.  Fails with
+ * nothing changed, or, once the rename is done, with only the dir's fsync
+ * missing: the store then already uses the new file.
+ */
+static int rewrite_log(struct store *s, uint64_t k, uint64_t new_first)
+{
+	char tmp[PATH_MAX], path[PATH_MAX];
+	uint8_t *buf = NULL;
+
+	if (k > s->n_records)
+		k = s->n_records;
+	uint64_t from = k < s->n_records ? s->offsets[k] : s->end;
+	path_of(tmp, s, LOG_TMP);
+	path_of(path, s, STORE_LOG);
+	int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		sys_err(s, LOG_TMP, "open");
+		return -1;
+	}
+	if (from < s->end && !(buf = malloc(READ_CHUNK))) {
+		set_err(s, "%s/%s: out of memory", s->dir, LOG_TMP);
+		goto fail;
+	}
+	for (uint64_t off = from; off < s->end;) {
+		size_t want = s->end - off < READ_CHUNK ? (size_t)(s->end - off)
+							 : READ_CHUNK;
+		size_t got;
+		if (pread_all(s->log_fd, buf, want, off, &got) < 0) {
+			sys_err(s, STORE_LOG, "read");
+			goto fail;
+		}
+		if (got < want) {
+			set_err(s, "%s/%s: read: the file ends at %llu bytes, "
+				"before its records (%llu)", s->dir, STORE_LOG,
+				(unsigned long long)(off + got),
+				(unsigned long long)s->end);
+			goto fail;
+		}
+		if (pwrite_all(fd, buf, got, off - from) < 0) {
+			sys_err(s, LOG_TMP, "write");
+			goto fail;
+		}
+		off += got;
+	}
+	free(buf);
+	buf = NULL;
+	if (fsync(fd) < 0) {
+		sys_err(s, LOG_TMP, "fsync");
+		goto fail;
+	}
+	if (rename(tmp, path) < 0) {
+		sys_err(s, STORE_LOG, "rename");
+		goto fail;
+	}
+	/* the name is the new file's now: use it whatever comes next */
+	close(s->log_fd);
+	s->log_fd = fd;
+	s->n_records -= k;
+	for (uint64_t i = 0; i < s->n_records; i++)
+		s->offsets[i] = s->offsets[i + k] - from;
+	s->end -= from;
+	s->first_index = new_first;
+	return fsync_dir(s);
+fail:
+	free(buf);
+	close(fd);
+	unlink(tmp);
+	return -1;
+}
+
+/* Leftovers of a crash mid-replace: never read, so drop them. */
+static void remove_leftovers(struct store *s)
+{
+	static const char *const names[] = { META_TMP, LOG_TMP, SNAP_TMP };
+	char path[PATH_MAX];
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		path_of(path, s, names[i]);
+		unlink(path);                /* ENOENT is the common case */
+	}
+}
+
+/* Empty the log file durably (it belongs to another history). */
+static int discard_log(struct store *s, struct store_state *st)
+{
+	if (ftruncate(s->log_fd, 0) < 0) {
+		sys_err(s, STORE_LOG, "ftruncate");
+		return -1;
+	}
+	if (fdatasync(s->log_fd) < 0) {
+		sys_err(s, STORE_LOG, "fdatasync");
+		return -1;
+	}
+	for (uint64_t i = 0; i < st->n_entries; i++)
+		free(st->entries[i].data);
+	free(st->entries);
+	st->entries = NULL;
+	st->n_entries = 0;
+	s->n_records = 0;
+	s->end = 0;
+	s->first_index = st->snapshot_index + 1;
+	st->log_discarded = true;
+	return 0;
+}
+
+/*
+ * A snapshot was loaded: keep the log only if it continues it (an entry
+ * at snapshot_index with snapshot_term, or a first record right after it),
+ * and then without the records the snapshot covers (a crash between
+ * store_save_snapshot and store_compact left them).
+ */
+static int join_snapshot(struct store *s, struct store_state *st)
+{
+	uint64_t snap = st->snapshot_index;
+	uint64_t fi = s->first_index, n = s->n_records;
+
+	if (n == 0) {
+		s->first_index = snap + 1;
+		return 0;
+	}
+	bool keep = fi == snap + 1 ||
+		    (fi <= snap && snap - fi < n &&
+		     st->entries[snap - fi].term == st->snapshot_term);
+	if (!keep)
+		return discard_log(s, st);
+	if (fi > snap)
+		return 0;
+	uint64_t k = snap - fi + 1;
+	if (rewrite_log(s, k, snap + 1) < 0)
+		return -1;
+	for (uint64_t i = 0; i < k; i++)
+		free(st->entries[i].data);
+	st->n_entries -= k;
+	memmove(st->entries, st->entries + k,
+		(size_t)st->n_entries * sizeof *st->entries);
+	if (st->n_entries == 0) {
+		free(st->entries);           /* none: NULL, as for a new node */
+		st->entries = NULL;
+	}
+	return 0;
+}
+
 int store_load(struct store *s, struct store_state *st)
 {
 	struct stat sb;
 	uint64_t valid_end = 0;
 
 	memset(st, 0, sizeof *st);
+	s->snapshot_index = 0;
+	s->meta_bytes = 0;
+	s->snapshot_bytes = 0;
 	int have_meta = load_meta(s, &st->term, &st->voted_for);
 	if (have_meta < 0)
 		return -1;
+	remove_leftovers(s);
+	int have_snap = load_snapshot(s, st);
+	if (have_snap < 0)
+		goto fail;
 	if (fstat(s->log_fd, &sb) < 0) {
 		sys_err(s, STORE_LOG, "stat");
-		return -1;
+		goto fail;
 	}
 	uint64_t size = (uint64_t)sb.st_size;
 	if (read_log(s, st, size, &valid_end) < 0)
 		goto fail;
+	if (!have_snap && s->n_records > 0 && s->first_index != 1) {
+		/* compacted, but the snapshot that covers the rest is gone */
+		set_err(s, "%s/%s: starts at index %llu but there is no %s "
+			"(a compacted log without its snapshot)", s->dir,
+			STORE_LOG, (unsigned long long)s->first_index,
+			STORE_SNAPSHOT);
+		goto fail;
+	}
 	if (valid_end < size) {
 		st->torn = true;
 		st->torn_record = s->n_records;
@@ -537,12 +889,18 @@ int store_load(struct store *s, struct store_state *st)
 		}
 	}
 	s->end = valid_end;
-	st->fresh = have_meta == 0 && size == 0;
+	s->snapshot_index = st->snapshot_index;
+	if (have_snap && join_snapshot(s, st) < 0)
+		goto fail;
+	st->first_index = s->first_index;
+	st->fresh = have_meta == 0 && size == 0 && have_snap == 0;
 	return 0;
 fail:
 	store_state_free(st);
 	s->n_records = 0;
 	s->end = 0;
+	s->first_index = 1;
+	s->snapshot_index = 0;
 	return -1;
 }
 
@@ -553,18 +911,20 @@ void store_state_free(struct store_state *st)
 	free(st->entries);
 	st->entries = NULL;
 	st->n_entries = 0;
+	free(st->snapshot_data);
+	st->snapshot_data = NULL;
+	st->snapshot_len = 0;
 }
 
 int store_truncate(struct store *s, uint64_t from)
 {
-	if (from < s->first_index) {
-		set_err(s, "%s/%s: truncate from index %llu, before the first "
-			"index %llu", s->dir, STORE_LOG,
-			(unsigned long long)from,
-			(unsigned long long)s->first_index);
+	if (from == 0) {
+		set_err(s, "%s/%s: truncate from index 0, which no log holds",
+			s->dir, STORE_LOG);
 		return -1;
 	}
-	uint64_t k = from - s->first_index;
+	/* from at or before the first record (a compacted log): all of it */
+	uint64_t k = from > s->first_index ? from - s->first_index : 0;
 	if (k >= s->n_records)
 		return 0;
 	if (ftruncate(s->log_fd, (off_t)s->offsets[k]) < 0) {
@@ -574,6 +934,30 @@ int store_truncate(struct store *s, uint64_t from)
 	s->end = s->offsets[k];
 	s->n_records = k;
 	return 0;
+}
+
+int store_compact(struct store *s, uint64_t through)
+{
+	if (s->n_records == 0 && s->end != 0) {
+		set_err(s, "%s/%s: compact before store_load", s->dir,
+			STORE_LOG);
+		return -1;
+	}
+	if (through < s->first_index)
+		return 0;                    /* already gone */
+	if (through > s->snapshot_index) {
+		set_err(s, "%s/%s: compact through index %llu, past the saved "
+			"snapshot (index %llu)", s->dir, STORE_LOG,
+			(unsigned long long)through,
+			(unsigned long long)s->snapshot_index);
+		return -1;
+	}
+	if (s->n_records == 0) {
+		/* nothing in the file: the next append is through + 1 */
+		s->first_index = through + 1;
+		return 0;
+	}
+	return rewrite_log(s, through - s->first_index + 1, through + 1);
 }
 
 int store_append(struct store *s, uint64_t index, uint64_t term,

@@ -38,6 +38,10 @@ struct store {
 	uint64_t *offsets;                   /* offsets[i]: file offset of record i */
 	uint64_t offsets_cap;
 	uint64_t end;                        /* file size (valid records only) */
+	uint64_t meta_bytes;                 /* size of meta (0: none yet) */
+	uint64_t snapshot_bytes;             /* size of snapshot (0: none) */
+	uint64_t snapshot_index;             /* the saved snapshot's (0: none known);
+					      * store_compact goes no further */
 	char errmsg[STORE_ERRMSG];
 };
 
@@ -45,8 +49,14 @@ struct store {
 struct store_state {
 	uint64_t term;
 	uint32_t voted_for;
-	struct raft_entry *entries;          /* entries[0] has index 1; each data malloc'd */
+	struct raft_entry *entries;          /* entries[0] has index first_index; each data malloc'd */
 	uint64_t n_entries;
+	uint64_t first_index;                /* snapshot_index + 1 (1 without a snapshot) */
+	/* the snapshot, if one was saved (snapshot_index 0: none) */
+	uint64_t snapshot_index, snapshot_term;
+	uint8_t *snapshot_data;              /* malloc'd */
+	uint32_t snapshot_len;
+	bool log_discarded;                  /* the log did not continue the snapshot: dropped */
 	bool fresh;                          /* no meta and no log: a new node */
 	bool torn;                           /* a torn/corrupt tail was cut off */
 	uint64_t torn_record;                /* its record number (0-based) */
@@ -69,10 +79,32 @@ int store_append(struct store *s, uint64_t index, uint64_t term,
 		 const void *data, uint32_t len);
 /* Make appends and truncations durable. */
 int store_sync(struct store *s);
+
+/*
+ * Snapshots.  store_save_snapshot writes `snapshot` (u32 magic, CRC, index,
+ * term, data) to snapshot.tmp, fsyncs, renames it over `snapshot` and
+ * fsyncs the dir.  store_compact then drops log records with index <=
+ * through by rewriting the log (temp + fsync + rename): afterwards the log
+ * starts at through + 1, or is empty.  Save first, compact second: a crash
+ * between the two leaves a snapshot and a log that still holds its prefix,
+ * which store_load skips.  On load, the log is kept after the snapshot only
+ * if it continues it (it holds an entry at snapshot_index with
+ * snapshot_term, or starts right after it); otherwise it belongs to another
+ * history and is dropped (log_discarded).  A damaged snapshot is an error
+ * naming the file.
+ */
+int store_save_snapshot(struct store *s, uint64_t index, uint64_t term,
+			const void *data, uint32_t len);
+int store_compact(struct store *s, uint64_t through);
+/* Bytes of persisted Raft state (meta + log), as 6.824's RaftStateSize. */
+uint64_t store_raft_size(const struct store *s);
+/* Bytes of the snapshot file (0: none). */
+uint64_t store_snapshot_size(const struct store *s);
 void store_close(struct store *s);
 
 /* Paths inside a data dir, for tests and tools. */
 #define STORE_META "meta"
 #define STORE_LOG "log"
+#define STORE_SNAPSHOT "snapshot"
 
 #endif

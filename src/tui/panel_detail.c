@@ -32,7 +32,7 @@ static void draw(struct panel *p, const struct tui_view *v)
 	wattroff(w, ui_role_attr(v, s->role));
 	ui_print(w, y++, 13, inner - 12, "currentTerm %" PRIu64 "  votedFor %s  believes the leader is %s", s->term, vote, lead);
 	ui_print(w, y++, 2, inner - 1, "commitIndex %" PRIu64 "  lastApplied %" PRIu64 "  log length %" PRIu64
-		 "  messages in %" PRIu64 " out %" PRIu64, s->commit, s->applied, nd->log_len, nd->msgs_in, nd->msgs_out);
+		 "  messages in %" PRIu64 " out %" PRIu64, s->commit, s->applied, hub_last_index(nd), nd->msgs_in, nd->msgs_out);
 	if (s->role == RAFT_LEADER && s->n_peers) {
 		char buf[256];
 		size_t o = (size_t)snprintf(buf, sizeof buf, "nextIndex ");
@@ -60,14 +60,25 @@ static void draw(struct panel *p, const struct tui_view *v)
 	y++;
 	if (rows <= 0)
 		return;
-	uint64_t last = nd->log_len > (uint64_t)v->detail_scroll ? nd->log_len - (uint64_t)v->detail_scroll : 0;
+	uint64_t end = hub_last_index(nd);
+	uint64_t last = end > (uint64_t)v->detail_scroll ? end - (uint64_t)v->detail_scroll : 0;
 	uint64_t first = last > (uint64_t)rows ? last - (uint64_t)rows + 1 : 1;
+	if (first <= nd->log_base)
+		first = nd->log_base;
 	for (uint64_t ix = first; ix <= last; ix++) {
-		const struct hub_entry *e = &nd->log[ix - 1];
+		const struct hub_entry *e = hub_entry_at(nd, ix);
 		int row = y + (int)(ix - first);
+		if (!e) {
+			if (ix > 0)
+				ui_print(w, row, 2, half - 2, "%5" PRIu64 " snapshot (term %" PRIu64 ", %" PRIu64 " bytes)",
+					 ix, s->snapshot_term, s->snapshot_bytes);
+			continue;
+		}
+		char text[160];
+		hub_describe_entry(v->hub, e, text, sizeof text);
 		wattron(w, ui_term_attr(v, e->term) | (ix <= s->commit ? (int)A_BOLD : 0));
-		ui_print(w, row, 2, half - 2, "%5" PRIu64 " t%-3" PRIu64 " %.*s%s", ix, e->term, (int)e->len,
-			 e->data ? e->data : "", ix <= s->commit ? "" : "  (not committed)");
+		ui_print(w, row, 2, half - 2, "%5" PRIu64 " t%-3" PRIu64 " %s%s", ix, e->term, text,
+			 ix <= s->commit ? "" : "  (not committed)");
 		wattroff(w, ui_term_attr(v, e->term) | (ix <= s->commit ? (int)A_BOLD : 0));
 	}
 	/* messages: walk the events back for sends to or from this node */

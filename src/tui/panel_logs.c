@@ -19,8 +19,8 @@ static void draw(struct panel *p, const struct tui_view *v)
 	uint64_t maxlen = 0, maxterm = 1;
 	for (uint32_t i = 1; i <= n; i++) {
 		const struct hub_node *nd = hub_node(v->hub, i);
-		if (nd->log_len > maxlen)
-			maxlen = nd->log_len;
+		if (hub_last_index(nd) > maxlen)
+			maxlen = hub_last_index(nd);
 		if (nd->st.term > maxterm)
 			maxterm = nd->st.term;
 	}
@@ -46,9 +46,16 @@ static void draw(struct panel *p, const struct tui_view *v)
 		wattroff(w, lattr);
 		if (!up)
 			wattron(w, ui_attr(v, CP_DIM, (int)A_DIM));
-		for (uint64_t ix = first; ix <= nd->log_len && ix < first + cells; ix++) {
-			const struct hub_entry *e = &nd->log[ix - 1];
+		for (uint64_t ix = first; ix <= hub_last_index(nd) && ix < first + cells; ix++) {
+			const struct hub_entry *e = hub_entry_at(nd, ix);
 			int x = 5 + (int)(ix - first) * cell;
+			if (!e) {                /* compacted into the snapshot */
+				wattron(w, ui_attr(v, CP_DIM, (int)A_DIM));
+				ui_print(w, y, x, cell, "%s", ui_glyph(v, ix == nd->log_base ? "▓┃" : "░░",
+								       ix == nd->log_base ? "S|" : "::"));
+				wattroff(w, ui_attr(v, CP_DIM, (int)A_DIM));
+				continue;
+			}
 			bool committed = ix <= nd->st.commit;
 			int attr = ui_term_attr(v, e->term) | (committed ? (int)A_BOLD : 0);
 			if (!v->color && !committed)
@@ -64,7 +71,7 @@ static void draw(struct panel *p, const struct tui_view *v)
 		}
 		if (!up)
 			wattroff(w, ui_attr(v, CP_DIM, (int)A_DIM));
-		if (nd->log_len < first && nd->log_len > 0)
+		if (hub_last_index(nd) < first && hub_last_index(nd) > 0)
 			ui_print(w, y, 5, room, "%s", ui_glyph(v, "… (older entries only)", "... (older entries only)"));
 	}
 }

@@ -53,7 +53,7 @@ static void draw(struct panel *p, const struct tui_view *v)
 			if (s->voted_for)
 				snprintf(vote, sizeof vote, "%u", s->voted_for);
 			ui_print(w, y, 23, inner - 22, "%5" PRIu64 " %4s %6" PRIu64 " %7" PRIu64 " %5" PRIu64 "  ",
-				 s->term, vote, s->commit, s->applied, nd->log_len);
+				 s->term, vote, s->commit, s->applied, hub_last_index(nd));
 			int bx = 56;
 			int bw = inner - bx - 1;
 			if (bw > 40)

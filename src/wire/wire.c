@@ -348,6 +348,9 @@ static const char *const wire_type_names[] = {
 	[WIRE_NOTE] = "NOTE",
 	[WIRE_DONE] = "DONE",
 	[WIRE_FATAL] = "FATAL",
+	[WIRE_SNAPSHOT] = "SNAPSHOT",
+	[WIRE_KV_SET] = "KV_SET",
+	[WIRE_KV_RESET] = "KV_RESET",
 	[WIRE_TICK] = "TICK",
 	[WIRE_DELIVER] = "DELIVER",
 	[WIRE_PROPOSE] = "PROPOSE",
@@ -398,6 +401,15 @@ void wire_put_raft_msg(struct wbuf *b, const struct raft_msg *m)
 		wbuf_u64(b, m->match_index);
 		wbuf_u64(b, m->conflict_term);
 		wbuf_u64(b, m->conflict_index);
+		break;
+	case RAFT_INSTALL_SNAPSHOT:
+		assert(m->snapshot_len == 0 || m->snapshot_data != NULL);
+		wbuf_u64(b, m->last_included_index);
+		wbuf_u64(b, m->last_included_term);
+		wbuf_bytes(b, m->snapshot_data, m->snapshot_len);
+		break;
+	case RAFT_INSTALL_SNAPSHOT_REPLY:
+		wbuf_u64(b, m->last_included_index);
 		break;
 	}
 }
@@ -463,7 +475,7 @@ int wire_get_raft_msg(struct rbuf *r, struct raft_msg *m,
 	m->term = rbuf_u64(r);
 	if (r->err)
 		return -1;
-	if (type < RAFT_REQUEST_VOTE || type > RAFT_APPEND_ENTRIES_REPLY) {
+	if (!wire_msg_is_raft(type)) {
 		r->err = "unknown raft message type";
 		return -1;
 	}
@@ -493,8 +505,78 @@ int wire_get_raft_msg(struct rbuf *r, struct raft_msg *m,
 		m->conflict_term = rbuf_u64(r);
 		m->conflict_index = rbuf_u64(r);
 		break;
+	case RAFT_INSTALL_SNAPSHOT:
+		m->last_included_index = rbuf_u64(r);
+		m->last_included_term = rbuf_u64(r);
+		m->snapshot_data = rbuf_bytes(r, &m->snapshot_len);
+		if (!r->err && m->last_included_index == 0)
+			r->err = "snapshot of index 0";
+		break;
+	case RAFT_INSTALL_SNAPSHOT_REPLY:
+		m->last_included_index = rbuf_u64(r);
+		break;
 	}
 	return r->err ? -1 : 0;
+}
+
+bool wire_msg_is_raft(uint8_t type)
+{
+	return type >= RAFT_REQUEST_VOTE && type <= RAFT_INSTALL_SNAPSHOT_REPLY;
+}
+
+const char *wire_msg_name(uint8_t type)
+{
+	if (wire_msg_is_raft(type))
+		return raft_msg_type_name((enum raft_msg_type)type);
+	if (type == WIRE_MSG_KV_REQUEST)
+		return "KvRequest";
+	if (type == WIRE_MSG_KV_REPLY)
+		return "KvReply";
+	return "?";
+}
+
+int wire_peek_msg(const uint8_t *p, size_t len, uint8_t *type, uint32_t *from, uint32_t *to)
+{
+	if (len < 9)
+		return -1;
+	*type = p[0];
+	*from = (uint32_t)wire_get_le(p + 1, 4);
+	*to = (uint32_t)wire_get_le(p + 5, 4);
+	if (!wire_msg_is_raft(*type) && *type != WIRE_MSG_KV_REQUEST && *type != WIRE_MSG_KV_REPLY)
+		return -1;
+	return 0;
+}
+
+void wire_put_kv_msg(struct wbuf *b, uint8_t type, uint32_t from, uint32_t to,
+		     const uint8_t *body, size_t len)
+{
+	assert(type == WIRE_MSG_KV_REQUEST || type == WIRE_MSG_KV_REPLY);
+	wbuf_u8(b, type);
+	wbuf_u32(b, from);
+	wbuf_u32(b, to);
+	wbuf_bytes(b, body, (uint32_t)len);
+}
+
+const uint8_t *wire_get_kv_msg(struct rbuf *r, uint8_t *type, uint32_t *from, uint32_t *to,
+			       uint32_t *len)
+{
+	*type = rbuf_u8(r);
+	*from = rbuf_u32(r);
+	*to = rbuf_u32(r);
+	const uint8_t *body = rbuf_bytes(r, len);
+	if (r->err)
+		return NULL;
+	uint32_t client = *type == WIRE_MSG_KV_REQUEST ? *from : *to;
+	uint32_t server = *type == WIRE_MSG_KV_REQUEST ? *to : *from;
+	if (*type != WIRE_MSG_KV_REQUEST && *type != WIRE_MSG_KV_REPLY) {
+		r->err = "not a key/value message";
+		return NULL;
+	}
+	if (!wire_is_client(client) || !node_id_ok(server)) {
+		r->err = "endpoint id out of range";
+		return NULL;
+	}
+	return body;
 }
 
 /* ---- node state --------------------------------------------------------- */
@@ -511,6 +593,11 @@ void wire_put_state(struct wbuf *b, const struct wire_state *s)
 	wbuf_u64(b, s->last_index);
 	wbuf_u64(b, s->snapshot_index);
 	wbuf_u64(b, s->election_deadline);
+	wbuf_u64(b, s->snapshot_term);
+	wbuf_u64(b, s->raft_bytes);
+	wbuf_u64(b, s->snapshot_bytes);
+	wbuf_u64(b, s->kv_keys);
+	wbuf_u64(b, s->kv_dup_bytes);
 	wbuf_u32(b, s->n_peers);
 	for (uint32_t i = 1; i <= s->n_peers && i <= RAFT_MAX_NODES; i++) {
 		wbuf_u64(b, s->next_index[i]);
@@ -530,6 +617,11 @@ int wire_get_state(struct rbuf *r, struct wire_state *s)
 	s->last_index = rbuf_u64(r);
 	s->snapshot_index = rbuf_u64(r);
 	s->election_deadline = rbuf_u64(r);
+	s->snapshot_term = rbuf_u64(r);
+	s->raft_bytes = rbuf_u64(r);
+	s->snapshot_bytes = rbuf_u64(r);
+	s->kv_keys = rbuf_u64(r);
+	s->kv_dup_bytes = rbuf_u64(r);
 	s->n_peers = rbuf_u32(r);
 	if (r->err)
 		return -1;

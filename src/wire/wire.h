@@ -43,6 +43,9 @@ enum wire_type {
 	WIRE_NOTE = 8,        /* u8 level (0 info, 1 warning), string text: recovery and other remarks */
 	WIRE_DONE = 9,        /* u64 deadline (UINT64_MAX: none) */
 	WIRE_FATAL = 10,      /* string text: the node cannot go on and exits */
+	WIRE_SNAPSHOT = 11,   /* u64 index, u64 term, u64 bytes, u8 how (enum wire_snapshot_how) */
+	WIRE_KV_SET = 12,     /* bytes key, bytes value, u64 version: a key of the replica changed */
+	WIRE_KV_RESET = 13,   /* (empty) the replica's table was replaced: its keys follow as KV_SETs */
 	/* hub -> node */
 	WIRE_TICK = 20,       /* u64 now */
 	WIRE_DELIVER = 21,    /* u64 now, then an encoded raft message */
@@ -50,6 +53,30 @@ enum wire_type {
 	WIRE_TIMEOUT_NOW = 23,/* u64 now */
 	WIRE_SET_TIMER = 24,  /* u64 now, u64 election deadline */
 };
+
+enum wire_snapshot_how {
+	WIRE_SNAP_TAKEN = 0,                 /* the service compacted its log */
+	WIRE_SNAP_INSTALLED = 1,             /* received from the leader (InstallSnapshot) */
+	WIRE_SNAP_LOADED = 2,                /* read from disk at start */
+};
+
+/*
+ * Messages (the body of SEND and DELIVER) begin u8 type, u32 from, u32 to.
+ * Endpoints are nodes 1..RAFT_MAX_NODES and clients WIRE_CLIENT_BASE + 1 ..
+ * WIRE_CLIENT_BASE + WIRE_MAX_CLIENTS (clerks living in the controller).
+ * Types 1..6 are Raft messages (enum raft_msg_type); the key/value service
+ * adds a request (client -> server) and a reply (server -> client) whose
+ * body is one u32-length-prefixed kv encoding (src/core/kv.h).
+ */
+#define WIRE_CLIENT_BASE 1000u
+#define WIRE_MAX_CLIENTS 100000u
+#define WIRE_MSG_KV_REQUEST 16
+#define WIRE_MSG_KV_REPLY 17
+
+static inline bool wire_is_client(uint32_t id)
+{
+	return id > WIRE_CLIENT_BASE && id <= WIRE_CLIENT_BASE + WIRE_MAX_CLIENTS;
+}
 
 /* Little-endian integers of n bytes (1-8) at p: the byte order of
  * everything termscope writes, on the wire and on disk. */
@@ -152,6 +179,21 @@ void wire_put_raft_msg(struct wbuf *b, const struct raft_msg *m);
 int wire_get_raft_msg(struct rbuf *r, struct raft_msg *m,
 		      struct raft_entry **scratch, size_t *scratch_cap);
 
+/* The type, sender and receiver of an encoded message, without decoding the
+ * rest: 0, or -1 if the header is short or the type unknown. */
+int wire_peek_msg(const uint8_t *p, size_t len, uint8_t *type, uint32_t *from, uint32_t *to);
+bool wire_msg_is_raft(uint8_t type);
+/* "RequestVote", ..., "KvRequest", "KvReply" */
+const char *wire_msg_name(uint8_t type);
+/* A request or reply of the key/value service: the header, then the kv
+ * encoding as bytes.  get returns a pointer into r's buffer (NULL on error,
+ * r->err set) and checks the type and that from/to are a client and a node
+ * the right way round. */
+void wire_put_kv_msg(struct wbuf *b, uint8_t type, uint32_t from, uint32_t to,
+		     const uint8_t *body, size_t len);
+const uint8_t *wire_get_kv_msg(struct rbuf *r, uint8_t *type, uint32_t *from, uint32_t *to,
+			       uint32_t *len);
+
 /* The node's state, reported after every input that changed it. */
 struct wire_state {
 	uint8_t role;                        /* enum raft_role */
@@ -161,6 +203,11 @@ struct wire_state {
 	uint64_t commit, applied;
 	uint64_t last_index, snapshot_index;
 	uint64_t election_deadline;          /* RAFT_NO_DEADLINE on a leader */
+	uint64_t snapshot_term;
+	uint64_t raft_bytes;                 /* persisted Raft state: meta + log */
+	uint64_t snapshot_bytes;             /* the snapshot file */
+	uint64_t kv_keys;                    /* kv kinds: keys held */
+	uint64_t kv_dup_bytes;               /* kv kinds: the duplicate table */
 	uint32_t n_peers;                    /* entries in next/match (0 unless leader) */
 	uint64_t next_index[RAFT_MAX_NODES + 1];   /* [1..n_peers] */
 	uint64_t match_index[RAFT_MAX_NODES + 1];

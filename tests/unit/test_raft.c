@@ -5,16 +5,23 @@
  * messages with delivery times (delay, loss, duplication, long delays,
  * partitions) and a virtual clock that jumps to the next delivery or
  * deadline.  After every input the harness does what the node shell does —
- * take the ready batch, persist it into a per-node fake disk (term, vote,
- * entries, honouring truncate + append), send the messages, apply the
- * committed entries, advance — and it checks, at every step:
+ * take the ready batch, persist it into a per-node fake disk (term, vote, a
+ * snapshot, entries after it, honouring snapshot + truncate + append), send
+ * the messages, load the snapshot and apply the committed entries into a
+ * fake service, advance, and (if asked) snapshot the service every so many
+ * applied entries — and it checks, at every step:
  *   - at most one leader per term, ever;
- *   - the same entry applied at every index on every node, in order;
- *   - the fake disk equal to the in-memory log after each persist;
- *   - the batch is self-consistent: no vote, RequestVote or success reply
- *     leaves before what it promises is on the fake disk; a vote once cast in
- *     a term never changes; meta never changes without meta_changed;
- *   - commit never goes back within one incarnation.
+ *   - the same entry applied at every index on every node, in order (the
+ *     service's state is the list of applied entries and its snapshot
+ *     encodes that list, so what a snapshot brings in is checked too);
+ *   - the fake disk equal to the in-memory log and snapshot after each
+ *     persist;
+ *   - the batch is self-consistent: no vote, RequestVote, success reply or
+ *     snapshot reply leaves before what it promises is on the fake disk; a
+ *     vote once cast in a term never changes; meta never changes without
+ *     meta_changed; an InstallSnapshot carries the snapshot on the disk;
+ *   - commit never goes back within one incarnation; with snapshots on, the
+ *     applied part of the log stays shorter than the snapshot interval.
  * Everything is deterministic: fixed seeds, virtual time only.
  */
 #include <criterion/criterion.h>
@@ -36,16 +43,64 @@
 struct disk {
 	uint64_t term;
 	uint32_t vote;
+	/* the snapshot (snap_index 0: none) */
+	uint64_t snap_index, snap_term;
+	uint8_t *snap_data;
+	uint32_t snap_len;
+	/* the log: log[i] holds index base + 1 + i */
+	uint64_t base;
 	struct raft_entry *log;
 	uint64_t n, cap;
 	uint64_t truncations;                /* persisted truncations */
+	uint64_t installs;                   /* snapshots from a leader persisted */
 };
 
+static uint64_t disk_last(const struct disk *d)
+{
+	return d->base + d->n;
+}
+
+static const struct raft_entry *disk_entry(const struct disk *d, uint64_t index)
+{
+	cr_assert(index > d->base && index <= disk_last(d));
+	return &d->log[index - d->base - 1];
+}
+
+/* Drop the stored entries from `from` on, if there are any. */
 static void disk_truncate(struct disk *d, uint64_t from)
 {
-	for (uint64_t i = from - 1; i < d->n; i++)
+	cr_assert_gt(from, d->base);
+	for (uint64_t i = from - d->base - 1; i < d->n; i++)
 		free(d->log[i].data);
-	d->n = from - 1;
+	if (from <= disk_last(d))
+		d->n = from - d->base - 1;
+}
+
+/* Drop the stored entries through `through`: the log starts after it. */
+static void disk_compact(struct disk *d, uint64_t through)
+{
+	uint64_t drop = through >= disk_last(d) ? d->n : through - d->base;
+
+	cr_assert_geq(through, d->base);
+	for (uint64_t i = 0; i < drop; i++)
+		free(d->log[i].data);
+	if (drop > 0 && drop < d->n)
+		memmove(d->log, d->log + drop, (d->n - drop) * sizeof(*d->log));
+	d->n -= drop;
+	d->base = through;
+}
+
+static void disk_save_snapshot(struct disk *d, uint64_t index, uint64_t term,
+			       const uint8_t *data, uint32_t len)
+{
+	free(d->snap_data);
+	d->snap_data = malloc(len ? len : 1);
+	cr_assert(d->snap_data);
+	if (len)
+		memcpy(d->snap_data, data, len);
+	d->snap_index = index;
+	d->snap_term = term;
+	d->snap_len = len;
 }
 
 static void disk_append(struct disk *d, const struct raft_entry *e)
@@ -66,8 +121,9 @@ static void disk_append(struct disk *d, const struct raft_entry *e)
 
 static void disk_free(struct disk *d)
 {
-	disk_truncate(d, 1);
+	disk_truncate(d, d->base + 1);
 	free(d->log);
+	free(d->snap_data);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -85,11 +141,19 @@ static bool entry_is(const struct raft_entry *e, uint64_t term, const char *s)
 
 static void disk_check_log(const struct disk *d, const struct raft *r)
 {
-	cr_assert_eq(d->n, raft_last_index(r),
-		     "node %u: disk holds %lu entries, log %lu", r->cfg.id,
-		     (unsigned long)d->n, (unsigned long)raft_last_index(r));
-	for (uint64_t i = 1; i <= d->n; i++)
-		cr_assert(entry_eq(&d->log[i - 1], raft_entry_at(r, i)),
+	cr_assert_eq(disk_last(d), raft_last_index(r),
+		     "node %u: disk holds up to %lu, log %lu", r->cfg.id,
+		     (unsigned long)disk_last(d), (unsigned long)raft_last_index(r));
+	cr_assert_eq(d->base, r->snapshot_index, "node %u: disk log starts after %lu, core's after %lu",
+		     r->cfg.id, (unsigned long)d->base, (unsigned long)r->snapshot_index);
+	cr_assert_eq(d->snap_index, r->snapshot_index);
+	cr_assert_eq(d->snap_term, r->snapshot_term);
+	cr_assert_eq(d->snap_len, r->snapshot_len);
+	cr_assert(d->snap_len == 0 ||
+		  memcmp(d->snap_data, r->snapshot_data, d->snap_len) == 0,
+		  "node %u: the core's snapshot is not the one on disk", r->cfg.id);
+	for (uint64_t i = d->base + 1; i <= disk_last(d); i++)
+		cr_assert(entry_eq(disk_entry(d, i), raft_entry_at(r, i)),
 			  "node %u: disk differs from log at %lu", r->cfg.id,
 			  (unsigned long)i);
 }
@@ -112,17 +176,35 @@ static void disk_persist(struct disk *d, const struct raft *r,
 		cr_assert(rd->term == d->term && rd->voted_for == d->vote,
 			  "node %u: term/vote changed without meta_changed", id);
 	}
+	if (rd->snapshot) {
+		/* save it, then drop what it stands for */
+		cr_assert_gt(rd->snapshot_index, d->snap_index,
+			     "node %u: an older snapshot handed out", id);
+		cr_assert(rd->snapshot_len == 0 || rd->snapshot_data);
+		disk_save_snapshot(d, rd->snapshot_index, rd->snapshot_term,
+				   rd->snapshot_data, rd->snapshot_len);
+		disk_compact(d, rd->snapshot_index);
+		d->installs++;
+		cr_assert(!rd->truncate_from ||
+			  rd->truncate_from == rd->snapshot_index + 1,
+			  "node %u: truncate_from %lu with a snapshot at %lu", id,
+			  (unsigned long)rd->truncate_from,
+			  (unsigned long)rd->snapshot_index);
+	} else if (rd->truncate_from) {
+		cr_assert(rd->truncate_from > d->base &&
+			  rd->truncate_from <= disk_last(d),
+			  "node %u: truncate_from %lu with %lu..%lu on disk", id,
+			  (unsigned long)rd->truncate_from,
+			  (unsigned long)d->base + 1, (unsigned long)disk_last(d));
+	}
 	if (rd->truncate_from) {
-		cr_assert(rd->truncate_from >= 1 && rd->truncate_from <= d->n,
-			  "node %u: truncate_from %lu with %lu on disk", id,
-			  (unsigned long)rd->truncate_from, (unsigned long)d->n);
 		disk_truncate(d, rd->truncate_from);
 		d->truncations++;
 	}
 	if (rd->n_append) {
-		cr_assert_eq(rd->append_from, d->n + 1,
-			     "node %u: append_from %lu, disk holds %lu", id,
-			     (unsigned long)rd->append_from, (unsigned long)d->n);
+		cr_assert_eq(rd->append_from, disk_last(d) + 1,
+			     "node %u: append_from %lu, disk holds up to %lu", id,
+			     (unsigned long)rd->append_from, (unsigned long)disk_last(d));
 		for (uint64_t i = 0; i < rd->n_append; i++) {
 			const struct raft_entry *e =
 				raft_entry_at(r, rd->append_from + i);
@@ -154,14 +236,27 @@ static void disk_persist(struct disk *d, const struct raft *r,
 		case RAFT_APPEND_ENTRIES:
 			cr_assert_leq(m->n_entries, RAFT_MAX_APPEND);
 			if (m->n_entries)
-				cr_assert_leq(m->prev_log_index + m->n_entries, d->n);
+				cr_assert_leq(m->prev_log_index + m->n_entries, disk_last(d));
 			for (uint32_t k = 0; k < m->n_entries; k++)
 				cr_assert(entry_eq(&m->entries[k],
-					  &d->log[m->prev_log_index + k]));
+					  disk_entry(d, m->prev_log_index + 1 + k)));
 			break;
 		case RAFT_APPEND_ENTRIES_REPLY:
 			if (m->success)
-				cr_assert_leq(m->match_index, d->n);
+				cr_assert_leq(m->match_index, disk_last(d));
+			break;
+		case RAFT_INSTALL_SNAPSHOT:
+			/* the snapshot it sends is the one it stored */
+			cr_assert_gt(m->last_included_index, 0);
+			cr_assert_eq(m->last_included_index, d->snap_index);
+			cr_assert_eq(m->last_included_term, d->snap_term);
+			cr_assert_eq(m->snapshot_len, d->snap_len);
+			cr_assert(m->snapshot_len == 0 ||
+				  memcmp(m->snapshot_data, d->snap_data, d->snap_len) == 0);
+			break;
+		case RAFT_INSTALL_SNAPSHOT_REPLY:
+			/* everything through it is in the snapshot or the log */
+			cr_assert_leq(m->last_included_index, disk_last(d));
 			break;
 		}
 	}
@@ -182,11 +277,98 @@ struct node {
 	struct disk disk;
 	bool up;
 	uint32_t incarnation;
+	/* the service: its state is the list of applied entries, sm[1..applied] */
+	struct committed *sm;
+	uint64_t sm_cap;
 	uint64_t applied;                    /* the state machine's last index */
+	uint64_t loads;                      /* snapshots loaded from a batch */
+	uint64_t log_applies;                /* entries applied from the log */
 	uint64_t commit_seen;
 	enum raft_role role_seen;
 	int pending;                         /* inputs since the last ready */
 };
+
+/* ---- the service's state and its snapshot ------------------------------------
+ *
+ * A snapshot through index n is, for each index 1..n: u64 term, u8 length,
+ * the data.  Entries are compared, not just commands, so that "the same
+ * entry at every index" is checked across snapshots too.
+ */
+
+static uint8_t *snap_encode(const struct committed *k, uint64_t n, uint32_t *len)
+{
+	size_t bytes = 0, at = 0;
+	uint8_t *buf;
+
+	for (uint64_t i = 1; i <= n; i++)
+		bytes += 9 + k[i].len;
+	buf = malloc(bytes ? bytes : 1);
+	cr_assert(buf);
+	for (uint64_t i = 1; i <= n; i++) {
+		cr_assert(k[i].set, "encoding a hole at %lu", (unsigned long)i);
+		memcpy(buf + at, &k[i].term, 8);
+		buf[at + 8] = (uint8_t)k[i].len;
+		memcpy(buf + at + 9, k[i].data, k[i].len);
+		at += 9 + k[i].len;
+	}
+	*len = (uint32_t)bytes;
+	return buf;
+}
+
+/* Record what the service holds at index, checking it against the table of
+ * what was applied there anywhere (if given). */
+static void sm_put(struct node *nd, uint64_t index, const struct committed *k,
+		   struct committed *table)
+{
+	if (index >= nd->sm_cap) {
+		uint64_t cap = nd->sm_cap ? 2 * nd->sm_cap : 256;
+		while (cap <= index)
+			cap *= 2;
+		nd->sm = realloc(nd->sm, cap * sizeof(*nd->sm));
+		cr_assert(nd->sm);
+		nd->sm_cap = cap;
+	}
+	nd->sm[index] = *k;
+	if (!table)
+		return;
+	cr_assert_lt(index, MAX_INDEX);
+	if (!table[index].set) {
+		table[index] = *k;
+		return;
+	}
+	cr_assert(table[index].term == k->term && table[index].len == k->len &&
+		  memcmp(table[index].data, k->data, k->len) == 0,
+		  "node %u holds a different entry at %lu", nd->id,
+		  (unsigned long)index);
+}
+
+/* The service loads a snapshot through `index`: its state becomes the list. */
+static void sm_load(struct node *nd, const uint8_t *data, uint32_t len,
+		    uint64_t index, struct committed *table)
+{
+	size_t at = 0;
+
+	for (uint64_t i = 1; i <= index; i++) {
+		struct committed k = { .set = true };
+		cr_assert_leq(at + 9, len, "node %u: snapshot too short", nd->id);
+		memcpy(&k.term, data + at, 8);
+		k.len = data[at + 8];
+		cr_assert_leq(k.len, DATA_MAX);
+		cr_assert_leq(at + 9 + k.len, len);
+		memcpy(k.data, data + at + 9, k.len);
+		at += 9 + k.len;
+		sm_put(nd, i, &k, table);
+	}
+	cr_assert_eq(at, len, "node %u: snapshot too long", nd->id);
+	nd->applied = index;
+}
+
+static void sm_free(struct node *nd)
+{
+	free(nd->sm);
+	nd->sm = NULL;
+	nd->sm_cap = 0;
+}
 
 static struct raft_config config(uint32_t id, uint32_t n, uint64_t seed)
 {
@@ -202,11 +384,21 @@ static void node_start(struct node *nd, uint32_t id, uint32_t n, uint64_t seed,
 	struct raft_config cfg = config(id, n, seed);
 
 	nd->id = id;
+	nd->applied = 0;
 	cr_assert_eq(raft_init(&nd->r, &cfg, now), RAFT_OK);
+	if (nd->disk.snap_index) {
+		/* the service loads its snapshot; the core starts from it */
+		sm_load(nd, nd->disk.snap_data, nd->disk.snap_len,
+			nd->disk.snap_index, NULL);
+		cr_assert_eq(raft_restore_snapshot(&nd->r, nd->disk.snap_index,
+						   nd->disk.snap_term,
+						   nd->disk.snap_data,
+						   nd->disk.snap_len), RAFT_OK);
+	}
 	cr_assert_eq(raft_restore(&nd->r, nd->disk.term, nd->disk.vote,
 				  nd->disk.log, nd->disk.n), RAFT_OK);
+	cr_assert_eq(nd->r.last_applied, nd->applied);
 	nd->up = true;
-	nd->applied = 0;
 	nd->commit_seen = 0;
 	nd->role_seen = RAFT_FOLLOWER;
 	nd->pending = 0;
@@ -223,38 +415,58 @@ static void node_ready(struct node *nd, struct raft_ready *rd)
 	nd->role_seen = nd->r.role;
 }
 
-/* Apply (checking order and, given a table, agreement) and advance. */
+/* Load the snapshot, apply (checking order and, given a table, agreement)
+ * and advance. */
 static void node_advance(struct node *nd, struct raft_ready *rd,
 			 struct committed *table)
 {
+	if (rd->snapshot) {
+		cr_assert_gt(rd->snapshot_index, nd->applied,
+			     "node %u: a snapshot at %lu, applied %lu", nd->id,
+			     (unsigned long)rd->snapshot_index, (unsigned long)nd->applied);
+		cr_assert_eq(rd->apply_from, rd->snapshot_index);
+		sm_load(nd, rd->snapshot_data, rd->snapshot_len,
+			rd->snapshot_index, table);
+		nd->loads++;
+	}
 	cr_assert_eq(rd->apply_from, nd->applied, "node %u: apply_from %lu, applied %lu",
 		     nd->id, (unsigned long)rd->apply_from, (unsigned long)nd->applied);
 	for (uint64_t i = rd->apply_from + 1; i <= rd->apply_to; i++) {
 		const struct raft_entry *e = raft_entry_at(&nd->r, i);
+		struct committed k = { .set = true };
+
 		cr_assert(e, "node %u: applying %lu, not in the log", nd->id,
 			  (unsigned long)i);
-		if (table) {
-			struct committed *k = &table[i];
-			cr_assert_lt(i, MAX_INDEX);
-			if (!k->set) {
-				cr_assert_leq(e->len, DATA_MAX);
-				k->set = true;
-				k->term = e->term;
-				k->len = e->len;
-				if (e->len)
-					memcpy(k->data, e->data, e->len);
-			} else {
-				cr_assert(k->term == e->term && k->len == e->len &&
-					  memcmp(k->data, e->data, e->len) == 0,
-					  "node %u applied a different entry at %lu",
-					  nd->id, (unsigned long)i);
-			}
-		}
+		cr_assert_leq(e->len, DATA_MAX);
+		k.term = e->term;
+		k.len = e->len;
+		if (e->len)
+			memcpy(k.data, e->data, e->len);
+		sm_put(nd, i, &k, table);
 		nd->applied = i;
+		nd->log_applies++;
 	}
 	raft_advance(&nd->r, rd);
 	cr_assert(!raft_has_ready(&nd->r));
+	cr_assert_eq(nd->r.last_applied, nd->applied);
 	nd->pending = 0;
+}
+
+/* The service snapshots its state through what it applied: the core
+ * compacts, the disk saves the snapshot and then drops what it stands for. */
+static void node_snapshot(struct node *nd, uint64_t index)
+{
+	uint64_t term = 0;
+	uint32_t len;
+	uint8_t *data = snap_encode(nd->sm, index, &len);
+
+	cr_assert(raft_term_at(&nd->r, index, &term));
+	cr_assert_eq(raft_snapshot(&nd->r, index, data, len), RAFT_OK);
+	cr_assert_eq(nd->r.snapshot_index, index);
+	cr_assert_eq(nd->r.snapshot_term, term);
+	disk_save_snapshot(&nd->disk, index, term, data, len);
+	disk_compact(&nd->disk, index);
+	free(data);
 }
 
 /* ---- the cluster and its network -------------------------------------------- */
@@ -262,6 +474,7 @@ static void node_advance(struct node *nd, struct raft_ready *rd,
 struct pmsg {
 	struct raft_msg m;
 	struct raft_entry *ents;             /* owned copy; m.entries points here */
+	uint8_t *snap;                       /* owned copy; m.snapshot_data points here */
 	raft_time at;
 	uint64_t seq;
 };
@@ -279,9 +492,10 @@ struct cluster {
 	double drop, dup, long_delay;
 	raft_time delay_min, delay_max;
 	bool lazy;                           /* several inputs per ready */
+	uint64_t snap_every;                 /* services snapshot every so many applied entries, 0: never */
 	uint32_t leader_of[MAX_TERM];
 	struct committed committed[MAX_INDEX];
-	uint64_t sent[5][NODES][NODES];      /* by type, from, to */
+	uint64_t sent[RAFT_INSTALL_SNAPSHOT_REPLY + 1][NODES][NODES];  /* by type, from, to */
 	uint64_t granted[NODES][NODES];      /* votes granted, from -> to */
 	uint64_t dropped, delivered, steps;
 };
@@ -315,9 +529,12 @@ static void cl_free(struct cluster *c)
 		if (c->nodes[id].up)
 			raft_close(&c->nodes[id].r);
 		disk_free(&c->nodes[id].disk);
+		sm_free(&c->nodes[id]);
 	}
-	for (size_t i = 0; i < c->nq; i++)
+	for (size_t i = 0; i < c->nq; i++) {
 		free(c->q[i].ents);
+		free(c->q[i].snap);
+	}
 	free(c->q);
 	free(c);
 }
@@ -351,6 +568,14 @@ static void net_enqueue(struct cluster *c, const struct raft_msg *m)
 			}
 		}
 		p.m.entries = p.ents;
+	}
+	p.m.snapshot_data = NULL;
+	if (m->type == RAFT_INSTALL_SNAPSHOT) {
+		p.snap = malloc(m->snapshot_len ? m->snapshot_len : 1);
+		cr_assert(p.snap);
+		if (m->snapshot_len)
+			memcpy(p.snap, m->snapshot_data, m->snapshot_len);
+		p.m.snapshot_data = p.snap;
 	}
 	if (c->nq == c->capq) {
 		c->capq = c->capq ? 2 * c->capq : 256;
@@ -398,6 +623,15 @@ static void check_invariants(struct cluster *c)
 		nd->commit_seen = r->commit_index;
 		cr_assert_leq(r->commit_index, raft_last_index(r));
 		cr_assert_leq(r->last_applied, r->commit_index);
+		/* the base is committed; applied unless a snapshot waits */
+		cr_assert_leq(r->snapshot_index, r->commit_index);
+		cr_assert(r->snapshot_pending ||
+			  r->snapshot_index <= r->last_applied);
+		if (c->snap_every)
+			cr_assert_lt(r->last_applied, r->snapshot_index + c->snap_every,
+				     "node %u: applied %lu, the log still starts after %lu",
+				     id, (unsigned long)r->last_applied,
+				     (unsigned long)r->snapshot_index);
 	}
 }
 
@@ -417,6 +651,9 @@ static void cl_flush(struct cluster *c, uint32_t id)
 	for (size_t i = 0; i < rd.n_msgs; i++)
 		net_send(c, &rd.msgs[i]);
 	node_advance(nd, &rd, c->committed);
+	/* like 6.824's snapshot tests: every snap_every applied entries */
+	if (c->snap_every && nd->applied >= nd->r.snapshot_index + c->snap_every)
+		node_snapshot(nd, nd->applied);
 }
 
 static void cl_flush_all(struct cluster *c)
@@ -492,6 +729,7 @@ static void deliver(struct cluster *c, size_t i)
 		after_input(c, p.m.to);
 	}
 	free(p.ents);
+	free(p.snap);
 }
 
 /* One event, if there is one no later than `until`. */
@@ -686,11 +924,19 @@ static void cl_isolate(struct cluster *c, uint32_t id)
 			c->link[id][b] = c->link[b][id] = false;
 }
 
+/* The same last index, and the same entries where both still hold them
+ * (meeting at the higher base with the same term). */
 static bool logs_equal(const struct raft *a, const struct raft *b)
 {
+	uint64_t base = a->snapshot_index > b->snapshot_index ?
+		a->snapshot_index : b->snapshot_index;
+	uint64_t ta = 0, tb = 0;
+
 	if (raft_last_index(a) != raft_last_index(b))
 		return false;
-	for (uint64_t i = 1; i <= raft_last_index(a); i++)
+	if (!raft_term_at(a, base, &ta) || !raft_term_at(b, base, &tb) || ta != tb)
+		return false;
+	for (uint64_t i = base + 1; i <= raft_last_index(a); i++)
 		if (!entry_eq(raft_entry_at(a, i), raft_entry_at(b, i)))
 			return false;
 	return true;
@@ -709,6 +955,8 @@ Test(raft, names)
 	cr_assert_str_eq(raft_msg_type_name(RAFT_REQUEST_VOTE_REPLY), "RequestVoteReply");
 	cr_assert_str_eq(raft_msg_type_name(RAFT_APPEND_ENTRIES), "AppendEntries");
 	cr_assert_str_eq(raft_msg_type_name(RAFT_APPEND_ENTRIES_REPLY), "AppendEntriesReply");
+	cr_assert_str_eq(raft_msg_type_name(RAFT_INSTALL_SNAPSHOT), "InstallSnapshot");
+	cr_assert_str_eq(raft_msg_type_name(RAFT_INSTALL_SNAPSHOT_REPLY), "InstallSnapshotReply");
 	cr_assert_str_eq(raft_role_name(RAFT_FOLLOWER), "follower");
 	cr_assert_str_eq(raft_role_name(RAFT_CANDIDATE), "candidate");
 	cr_assert_str_eq(raft_role_name(RAFT_LEADER), "leader");
@@ -716,6 +964,8 @@ Test(raft, names)
 	cr_assert(raft_msg_is_reply(RAFT_REQUEST_VOTE_REPLY));
 	cr_assert(!raft_msg_is_reply(RAFT_APPEND_ENTRIES));
 	cr_assert(raft_msg_is_reply(RAFT_APPEND_ENTRIES_REPLY));
+	cr_assert(!raft_msg_is_reply(RAFT_INSTALL_SNAPSHOT));
+	cr_assert(raft_msg_is_reply(RAFT_INSTALL_SNAPSHOT_REPLY));
 }
 
 Test(raft, init_validates_config)
@@ -886,6 +1136,7 @@ static void solo_free(struct node *nd)
 {
 	raft_close(&nd->r);
 	disk_free(&nd->disk);
+	sm_free(nd);
 }
 
 /* Step one message; *rd holds the batch (unadvanced) until solo_done. */
@@ -2146,6 +2397,717 @@ Test(raft, single_node_cluster)
 	cr_assert_eq(rd.apply_to, 3);
 	solo_done(&nd, &rd);
 	solo_free(&nd);
+}
+
+/* ---- log compaction (Figure 13) ----------------------------------------------------- */
+
+/* A snapshot through n of entries "e<i>.<term>", as mk_entries and solo_new
+ * make them; malloc'd. */
+static uint8_t *mk_snapshot(const uint64_t *terms, uint32_t n, uint32_t *len)
+{
+	struct committed k[64];
+	struct raft_entry e[64];
+
+	cr_assert_lt(n, 64);
+	memset(k, 0, sizeof(k));
+	mk_entries(e, terms, n, 1);
+	for (uint32_t i = 0; i < n; i++) {
+		k[i + 1].set = true;
+		k[i + 1].term = e[i].term;
+		k[i + 1].len = e[i].len;
+		memcpy(k[i + 1].data, e[i].data, e[i].len);
+	}
+	return snap_encode(k, n, len);
+}
+
+static struct raft_msg snap_msg(uint32_t from, uint32_t to, uint64_t term,
+				uint64_t index, uint64_t index_term,
+				const uint8_t *data, uint32_t len)
+{
+	return (struct raft_msg){
+		.type = RAFT_INSTALL_SNAPSHOT, .from = from, .to = to,
+		.term = term, .last_included_index = index,
+		.last_included_term = index_term, .snapshot_len = len,
+		.snapshot_data = data,
+	};
+}
+
+static struct raft_msg snap_reply(uint32_t from, uint64_t term, uint64_t index)
+{
+	return (struct raft_msg){
+		.type = RAFT_INSTALL_SNAPSHOT_REPLY, .from = from, .to = 1,
+		.term = term, .last_included_index = index,
+	};
+}
+
+/* A node restarted from a snapshot of the first n_snap terms and a log of
+ * the tail terms after it. */
+static void solo_new_from_snapshot(struct node *nd, uint32_t id, uint32_t n,
+				   uint64_t term, const uint64_t *snap_terms,
+				   uint32_t n_snap, const uint64_t *tail,
+				   uint32_t n_tail)
+{
+	struct raft_entry e[64];
+	uint32_t len;
+	uint8_t *data = mk_snapshot(snap_terms, n_snap, &len);
+
+	memset(nd, 0, sizeof(*nd));
+	nd->disk.term = term;
+	disk_save_snapshot(&nd->disk, n_snap, snap_terms[n_snap - 1], data, len);
+	nd->disk.base = n_snap;
+	mk_entries(e, tail, n_tail, n_snap + 1);
+	for (uint32_t i = 0; i < n_tail; i++)
+		disk_append(&nd->disk, &e[i]);
+	free(data);
+	node_start(nd, id, n, 7 + id, 0);
+}
+
+Test(raft, snapshot_compacts_the_log)
+{
+	static const uint64_t terms[] = { 1, 1, 2, 2, 3, 3 };
+	struct node nd;
+	struct raft_ready rd;
+	struct raft_entry e[4];
+	const struct raft_msg *reply;
+	struct raft_msg m;
+	uint64_t t = 99;
+
+	solo_new(&nd, 1, 3, 3, RAFT_NONE, terms, 6);
+	m = ae(2, 1, 3, 6, 3, 5, NULL, 0);
+	solo_step(&nd, 10, &m, &rd);
+	solo_done(&nd, &rd);
+	cr_assert_eq(nd.r.last_applied, 5);
+
+	/* only what was applied, and data to go with a length */
+	cr_assert_eq(raft_snapshot(&nd.r, 6, "x", 1), RAFT_EINVAL);
+	cr_assert_eq(raft_snapshot(&nd.r, 4, NULL, 3), RAFT_EINVAL);
+	cr_assert_eq(nd.r.snapshot_index, 0);
+	cr_assert_eq(nd.r.log_len, 6);
+
+	node_snapshot(&nd, 4);
+	cr_assert(!raft_has_ready(&nd.r), "a snapshot produces no batch");
+	cr_assert_eq(nd.r.log_len, 2);
+	cr_assert_eq(raft_last_index(&nd.r), 6);
+	cr_assert_eq(raft_last_term(&nd.r), 3);
+	cr_assert(raft_term_at(&nd.r, 4, &t) && t == 2, "the base keeps its term");
+	cr_assert(!raft_term_at(&nd.r, 3, &t), "below the base: unknown");
+	cr_assert(raft_term_at(&nd.r, 0, &t) && t == 0);
+	cr_assert(raft_term_at(&nd.r, 6, &t) && t == 3);
+	cr_assert(!raft_term_at(&nd.r, 7, &t));
+	cr_assert_null(raft_entry_at(&nd.r, 4));
+	cr_assert(entry_is(raft_entry_at(&nd.r, 5), 3, "e5.3"));
+	cr_assert_eq(nd.r.commit_index, 5);
+	cr_assert_eq(nd.r.last_applied, 5);
+
+	/* an older snapshot, or the same one again, changes nothing */
+	const uint8_t *data = nd.r.snapshot_data;
+	cr_assert_eq(raft_snapshot(&nd.r, 3, "old", 3), RAFT_OK);
+	cr_assert_eq(raft_snapshot(&nd.r, 4, "old", 3), RAFT_OK);
+	cr_assert_eq(nd.r.snapshot_data, data);
+	cr_assert_eq(nd.r.snapshot_index, 4);
+	cr_assert(!raft_has_ready(&nd.r));
+
+	/* AppendEntries go on from the base (prev_log_term: the base's) */
+	mk_entries(e, (const uint64_t[]){ 3, 3, 4, 4 }, 4, 5);
+	m = ae(2, 1, 4, 4, 2, 8, e, 4);
+	solo_step(&nd, 20, &m, &rd);
+	reply = only_msg(&rd, RAFT_APPEND_ENTRIES_REPLY);
+	cr_assert(reply->success);
+	cr_assert_eq(reply->match_index, 8);
+	cr_assert_eq(rd.truncate_from, 0);
+	cr_assert_eq(rd.append_from, 7);
+	cr_assert_eq(rd.n_append, 2);
+	cr_assert_eq(rd.apply_from, 5);
+	cr_assert_eq(rd.apply_to, 8);
+	solo_done(&nd, &rd);
+
+	/* a late copy from below the base: what it holds there is committed,
+	 * in the snapshot; the rest matches */
+	mk_entries(e, (const uint64_t[]){ 2, 2, 3, 3 }, 4, 3);
+	m = ae(2, 1, 4, 2, 1, 8, e, 4);
+	solo_step(&nd, 21, &m, &rd);
+	reply = only_msg(&rd, RAFT_APPEND_ENTRIES_REPLY);
+	cr_assert(reply->success);
+	cr_assert_eq(reply->match_index, 6);
+	cr_assert_eq(rd.truncate_from, 0);
+	cr_assert_eq(rd.n_append, 0);
+	cr_assert_eq(raft_last_index(&nd.r), 8);
+	solo_done(&nd, &rd);
+
+	/* the service snapshots while new entries wait to be persisted */
+	mk_entries(e, (const uint64_t[]){ 4, 4 }, 2, 9);
+	m = ae(2, 1, 4, 8, 4, 8, e, 2);
+	raft_step(&nd.r, 30, &m);
+	node_snapshot(&nd, 8);
+	cr_assert_eq(nd.r.log_len, 2);
+	node_ready(&nd, &rd);
+	cr_assert_eq(rd.truncate_from, 0);
+	cr_assert_eq(rd.append_from, 9);
+	cr_assert_eq(rd.n_append, 2);
+	solo_done(&nd, &rd);
+
+	/* an empty log still answers from its base */
+	m = ae(2, 1, 4, 10, 4, 10, NULL, 0);
+	solo_step(&nd, 40, &m, &rd);
+	cr_assert_eq(rd.apply_to, 10);
+	solo_done(&nd, &rd);
+	node_snapshot(&nd, 10);
+	cr_assert_eq(nd.r.log_len, 0);
+	cr_assert_eq(nd.disk.n, 0);
+	cr_assert_eq(raft_last_index(&nd.r), 10);
+	cr_assert_eq(raft_last_term(&nd.r), 4);
+	m = rv(3, 1, 5, 9, 4);
+	solo_step(&nd, 50, &m, &rd);
+	cr_assert(!only_msg(&rd, RAFT_REQUEST_VOTE_REPLY)->vote_granted);
+	solo_done(&nd, &rd);
+	m = rv(3, 1, 5, 10, 4);
+	solo_step(&nd, 51, &m, &rd);
+	cr_assert(only_msg(&rd, RAFT_REQUEST_VOTE_REPLY)->vote_granted);
+	solo_done(&nd, &rd);
+	solo_free(&nd);
+}
+
+Test(raft, snapshot_rebases_queued_appends)
+{
+	static const uint64_t terms[] = { 1, 1, 1, 1, 1, 1 };
+	struct node nd;
+	struct raft_ready rd;
+	struct raft_msg m;
+	uint64_t term, index;
+
+	solo_new(&nd, 1, 3, 1, RAFT_NONE, terms, 6);
+	solo_lead(&nd, 10);
+	term = nd.r.current_term;
+	cr_assert_eq(raft_propose(&nd.r, 11, "p7", 2, &index, NULL), RAFT_OK);
+	node_ready(&nd, &rd);
+	solo_done(&nd, &rd);
+	m = aer(2, term, true, 7, 0, 0);
+	solo_step(&nd, 12, &m, &rd);
+	cr_assert_eq(rd.apply_to, 7);
+	solo_done(&nd, &rd);
+	/* node 3 has nothing: AppendEntries from the start */
+	m = aer(3, term, false, 0, 0, 1);
+	expect_append(&nd, &m, 3, 0, 0, 7);
+
+	/* a heartbeat queues it again, then the service compacts through 5
+	 * before the batch is taken: the message starts at the base */
+	raft_tick(&nd.r, raft_deadline(&nd.r));
+	node_snapshot(&nd, 5);
+	node_ready(&nd, &rd);
+	cr_assert_eq(rd.n_msgs, 2);
+	for (size_t i = 0; i < 2; i++) {
+		const struct raft_msg *out = &rd.msgs[i];
+		cr_assert_eq(out->type, RAFT_APPEND_ENTRIES);
+		if (out->to == 2) {
+			cr_assert_eq(out->prev_log_index, 7);
+			cr_assert_eq(out->n_entries, 0);
+		} else {
+			cr_assert_eq(out->prev_log_index, 5);
+			cr_assert_eq(out->prev_log_term, 1);
+			cr_assert_eq(out->n_entries, 2);
+			cr_assert(entry_is(&out->entries[0], 1, "e6.1"));
+			cr_assert(entry_is(&out->entries[1], term, "p7"));
+		}
+	}
+	solo_done(&nd, &rd);
+	/* the next heartbeat to node 3 (nextIndex 1) carries the snapshot */
+	raft_tick(&nd.r, raft_deadline(&nd.r));
+	node_ready(&nd, &rd);
+	cr_assert_eq(rd.n_msgs, 2);
+	cr_assert_eq(rd.msgs[1].type, RAFT_INSTALL_SNAPSHOT);
+	cr_assert_eq(rd.msgs[1].to, 3);
+	cr_assert_eq(rd.msgs[1].last_included_index, 5);
+	solo_done(&nd, &rd);
+	solo_free(&nd);
+}
+
+Test(raft, leader_sends_snapshot_below_its_base)
+{
+	static const uint64_t snap[] = { 1, 1, 1, 1, 1, 2, 2, 2, 2, 2 };
+	static const uint64_t tail[] = { 3, 3, 3 };
+	struct node nd;
+	struct raft_ready rd;
+	struct raft_msg m;
+	const struct raft_msg *out;
+	uint64_t term, index;
+
+	solo_new_from_snapshot(&nd, 1, 3, 3, snap, 10, tail, 3);
+	solo_lead(&nd, 10);
+	term = nd.r.current_term;
+	cr_assert_eq(nd.r.progress[2].next_index, 14);
+
+	/* node 2's term 2 starts at 7: the leader's ends at its base */
+	m = aer(2, term, false, 0, 2, 7);
+	expect_append(&nd, &m, 2, 10, 2, 3);
+	/* node 2 holds only 2 entries: they are gone from the log, so the
+	 * snapshot goes instead, the whole of it */
+	m = aer(2, term, false, 0, 0, 3);
+	solo_step(&nd, 20, &m, &rd);
+	out = only_msg(&rd, RAFT_INSTALL_SNAPSHOT);
+	cr_assert_eq(out->to, 2);
+	cr_assert_eq(out->term, term);
+	cr_assert_eq(out->last_included_index, 10);
+	cr_assert_eq(out->last_included_term, 2);
+	cr_assert_eq(out->snapshot_len, nd.disk.snap_len);
+	cr_assert_eq(out->snapshot_data, nd.r.snapshot_data);
+	cr_assert_eq(nd.r.progress[2].next_index, 3);
+	solo_done(&nd, &rd);
+
+	/* heartbeats and proposals send it too, until it is acknowledged */
+	raft_tick(&nd.r, raft_deadline(&nd.r));
+	node_ready(&nd, &rd);
+	cr_assert_eq(rd.n_msgs, 2);
+	cr_assert_eq(rd.msgs[0].type, RAFT_INSTALL_SNAPSHOT);
+	cr_assert_eq(rd.msgs[1].type, RAFT_APPEND_ENTRIES);
+	solo_done(&nd, &rd);
+	cr_assert_eq(raft_propose(&nd.r, 30, "p14", 3, &index, NULL), RAFT_OK);
+	cr_assert_eq(index, 14);
+	node_ready(&nd, &rd);
+	cr_assert_eq(rd.n_msgs, 2);
+	cr_assert_eq(rd.msgs[0].type, RAFT_INSTALL_SNAPSHOT);
+	cr_assert_eq(rd.msgs[1].type, RAFT_APPEND_ENTRIES);
+	cr_assert_eq(rd.msgs[1].n_entries, 1);
+	solo_done(&nd, &rd);
+
+	/* the reply: node 2 holds 1..10; the rest follows at once */
+	m = snap_reply(2, term, 10);
+	expect_append(&nd, &m, 2, 10, 2, 4);
+	cr_assert_eq(nd.r.progress[2].match_index, 10);
+	cr_assert_eq(nd.r.progress[2].next_index, 11);
+	/* a duplicate, a stale term, a refusal, nonsense: nothing */
+	step_ignored(&nd, &m);
+	m = snap_reply(2, term - 1, 10);
+	step_ignored(&nd, &m);
+	m = snap_reply(2, term, 0);
+	step_ignored(&nd, &m);
+	m = snap_reply(2, term, 99);
+	step_ignored(&nd, &m);
+	/* and a newer term deposes the leader */
+	m = aer(2, term, true, 14, 0, 0);
+	solo_step(&nd, 40, &m, &rd);
+	cr_assert_eq(rd.apply_from, 10);
+	cr_assert_eq(rd.apply_to, 14);
+	solo_done(&nd, &rd);
+	cr_assert_eq(nd.applied, 14);
+	cr_assert_eq(nd.log_applies, 4);
+
+	/* a leader compacting past a follower's nextIndex (node 3: 14) */
+	node_snapshot(&nd, 14);
+	raft_tick(&nd.r, raft_deadline(&nd.r));
+	node_ready(&nd, &rd);
+	cr_assert_eq(rd.n_msgs, 2);
+	cr_assert_eq(rd.msgs[0].type, RAFT_APPEND_ENTRIES);
+	cr_assert_eq(rd.msgs[0].prev_log_index, 14);
+	cr_assert_eq(rd.msgs[0].prev_log_term, term);
+	cr_assert_eq(rd.msgs[1].type, RAFT_INSTALL_SNAPSHOT);
+	cr_assert_eq(rd.msgs[1].to, 3);
+	cr_assert_eq(rd.msgs[1].last_included_index, 14);
+	cr_assert_eq(rd.msgs[1].last_included_term, term);
+	solo_done(&nd, &rd);
+	m = snap_reply(3, term + 1, 0);
+	solo_step(&nd, 50, &m, &rd);
+	cr_assert_eq(nd.r.role, RAFT_FOLLOWER);
+	solo_done(&nd, &rd);
+	solo_free(&nd);
+}
+
+Test(raft, install_snapshot_discards_a_conflicting_log)
+{
+	static const uint64_t terms[] = { 1, 1, 2, 2, 2 };
+	static const uint64_t snap[] = { 1, 1, 3, 3 };
+	struct node nd;
+	struct raft_ready rd;
+	struct raft_entry e[2];
+	const struct raft_msg *reply;
+	struct raft_msg m;
+	uint32_t len;
+	uint8_t *data = mk_snapshot(snap, 4, &len);
+
+	solo_new(&nd, 1, 3, 2, RAFT_NONE, terms, 5);
+	raft_time deadline = raft_deadline(&nd.r);
+	/* index 4 is of term 2 here, of term 3 in the snapshot */
+	m = snap_msg(2, 1, 3, 4, 3, data, len);
+	solo_step(&nd, 100, &m, &rd);
+	reply = only_msg(&rd, RAFT_INSTALL_SNAPSHOT_REPLY);
+	cr_assert_eq(reply->to, 2);
+	cr_assert_eq(reply->term, 3);
+	cr_assert_eq(reply->last_included_index, 4);
+	cr_assert(rd.meta_changed);
+	cr_assert(rd.snapshot, "handed out with the reply that acknowledges it");
+	cr_assert_eq(rd.snapshot_index, 4);
+	cr_assert_eq(rd.snapshot_term, 3);
+	cr_assert_eq(rd.snapshot_len, len);
+	cr_assert(memcmp(rd.snapshot_data, data, len) == 0);
+	cr_assert_neq(rd.snapshot_data, data, "the core keeps a copy");
+	cr_assert_eq(rd.truncate_from, 5, "the stored index 5 is of another history");
+	cr_assert_eq(rd.n_append, 0);
+	cr_assert_eq(rd.apply_from, 4);
+	cr_assert_eq(rd.apply_to, 4);
+	cr_assert(rd.commit_changed);
+	cr_assert_eq(nd.r.log_len, 0);
+	cr_assert_eq(raft_last_index(&nd.r), 4);
+	cr_assert_eq(raft_last_term(&nd.r), 3);
+	cr_assert_eq(nd.r.commit_index, 4);
+	cr_assert_eq(nd.r.last_applied, 0, "applied once the service has it");
+	cr_assert_eq(nd.r.leader_id, 2);
+	cr_assert_neq(raft_deadline(&nd.r), deadline, "a message from the leader");
+	solo_done(&nd, &rd);
+	cr_assert_eq(nd.r.last_applied, 4);
+	cr_assert_eq(nd.applied, 4);
+	cr_assert_eq(nd.loads, 1);
+	cr_assert_eq(nd.sm[3].term, 3);
+	cr_assert_eq(nd.disk.base, 4);
+	cr_assert_eq(nd.disk.n, 0);
+	cr_assert_eq(nd.disk.truncations, 1);
+
+	/* and the log goes on from it */
+	mk_entries(e, (const uint64_t[]){ 3, 3 }, 2, 5);
+	m = ae(2, 1, 3, 4, 3, 6, e, 2);
+	solo_step(&nd, 110, &m, &rd);
+	cr_assert(only_msg(&rd, RAFT_APPEND_ENTRIES_REPLY)->success);
+	cr_assert_eq(rd.append_from, 5);
+	cr_assert_eq(rd.apply_from, 4);
+	cr_assert_eq(rd.apply_to, 6);
+	solo_done(&nd, &rd);
+	cr_assert_eq(nd.log_applies, 2);
+	solo_free(&nd);
+
+	/* a log shorter than the snapshot: nothing stored to truncate */
+	solo_new(&nd, 1, 3, 2, RAFT_NONE, terms, 2);
+	solo_step(&nd, 100, &m, &rd);          /* (m: AppendEntries at 4) */
+	cr_assert(!only_msg(&rd, RAFT_APPEND_ENTRIES_REPLY)->success);
+	solo_done(&nd, &rd);
+	m = snap_msg(2, 1, 3, 4, 3, data, len);
+	solo_step(&nd, 101, &m, &rd);
+	cr_assert(rd.snapshot);
+	cr_assert_eq(rd.truncate_from, 0);
+	solo_done(&nd, &rd);
+	cr_assert_eq(nd.disk.base, 4);
+	cr_assert_eq(nd.disk.n, 0);
+	solo_free(&nd);
+	free(data);
+}
+
+Test(raft, install_snapshot_keeps_a_matching_suffix)
+{
+	static const uint64_t terms[] = { 1, 1, 2, 2, 3 };
+	static const uint64_t snap[] = { 1, 1, 2 };
+	struct node nd;
+	struct raft_ready rd;
+	struct raft_msg m;
+	uint32_t len;
+	uint8_t *data = mk_snapshot(snap, 3, &len);
+
+	solo_new(&nd, 1, 3, 3, RAFT_NONE, terms, 5);
+	m = snap_msg(2, 1, 3, 3, 2, data, len);
+	solo_step(&nd, 100, &m, &rd);
+	cr_assert_eq(only_msg(&rd, RAFT_INSTALL_SNAPSHOT_REPLY)->last_included_index, 3);
+	cr_assert(rd.snapshot);
+	cr_assert_eq(rd.snapshot_index, 3);
+	cr_assert_eq(rd.truncate_from, 0, "the stored 4 and 5 continue the snapshot");
+	cr_assert_eq(rd.n_append, 0);
+	cr_assert_eq(rd.apply_from, 3);
+	cr_assert_eq(rd.apply_to, 3, "4 and 5 are not known to be committed");
+	cr_assert_eq(nd.r.log_len, 2);
+	cr_assert_null(raft_entry_at(&nd.r, 3));
+	cr_assert(entry_is(raft_entry_at(&nd.r, 4), 2, "e4.2"));
+	cr_assert(entry_is(raft_entry_at(&nd.r, 5), 3, "e5.3"));
+	solo_done(&nd, &rd);
+	cr_assert_eq(nd.disk.base, 3);
+	cr_assert_eq(nd.disk.n, 2);
+	cr_assert_eq(nd.disk.truncations, 0);
+
+	m = ae(2, 1, 3, 5, 3, 5, NULL, 0);
+	solo_step(&nd, 110, &m, &rd);
+	cr_assert_eq(rd.apply_from, 3);
+	cr_assert_eq(rd.apply_to, 5);
+	solo_done(&nd, &rd);
+	cr_assert_eq(nd.log_applies, 2);
+	solo_free(&nd);
+	free(data);
+}
+
+Test(raft, install_snapshot_in_a_held_batch)
+{
+	static const uint64_t terms[] = { 1, 1, 1, 1, 1 };
+	static const uint64_t snap[] = { 1, 1, 1, 2 };
+	struct node nd;
+	struct raft_ready rd;
+	struct raft_entry e[2];
+	struct raft_msg m;
+	uint32_t len;
+	uint8_t *data = mk_snapshot(snap, 4, &len);
+
+	/* 1..5 of term 1 stored; a term-2 leader cuts at 4 and sends 4, 5 */
+	solo_new(&nd, 1, 3, 1, RAFT_NONE, terms, 5);
+	mk_entries(e, (const uint64_t[]){ 2, 2 }, 2, 4);
+	m = ae(2, 1, 2, 3, 1, 0, e, 2);
+	raft_step(&nd.r, 10, &m);
+	/* before that is persisted, its snapshot through 4 arrives */
+	m = snap_msg(2, 1, 2, 4, 2, data, len);
+	raft_step(&nd.r, 11, &m);
+	node_ready(&nd, &rd);                   /* the disk checks the order */
+	cr_assert(rd.snapshot);
+	cr_assert_eq(rd.truncate_from, 5, "the stored 5 of term 1 must go");
+	cr_assert_eq(rd.append_from, 5);
+	cr_assert_eq(rd.n_append, 1);
+	cr_assert_eq(rd.n_msgs, 2);
+	solo_done(&nd, &rd);
+	cr_assert(entry_is(disk_entry(&nd.disk, 5), 2, "e5.2"));
+	solo_free(&nd);
+
+	/* the same, but a snapshot past everything: the whole log goes */
+	solo_new(&nd, 1, 3, 1, RAFT_NONE, terms, 5);
+	mk_entries(e, (const uint64_t[]){ 2, 2 }, 2, 4);
+	m = ae(2, 1, 2, 3, 1, 0, e, 2);
+	raft_step(&nd.r, 10, &m);
+	free(data);
+	data = mk_snapshot((const uint64_t[]){ 1, 1, 1, 2, 2, 2 }, 6, &len);
+	m = snap_msg(2, 1, 2, 6, 2, data, len);
+	raft_step(&nd.r, 11, &m);
+	node_ready(&nd, &rd);
+	cr_assert(rd.snapshot);
+	cr_assert_eq(rd.truncate_from, 7, "(nothing is stored past 6)");
+	cr_assert_eq(rd.n_append, 0);
+	solo_done(&nd, &rd);
+	cr_assert_eq(nd.disk.base, 6);
+	cr_assert_eq(nd.disk.n, 0);
+	solo_free(&nd);
+	free(data);
+}
+
+Test(raft, install_snapshot_stale_or_duplicate)
+{
+	static const uint64_t terms[] = { 1, 1, 1, 1 };
+	struct node nd;
+	struct raft_ready rd;
+	const struct raft_msg *reply;
+	struct raft_msg m;
+	uint32_t len3, len6;
+	uint8_t *data3 = mk_snapshot(terms, 3, &len3);
+	uint8_t *data6 = mk_snapshot((const uint64_t[]){ 1, 1, 1, 1, 2, 2 }, 6, &len6);
+
+	solo_new(&nd, 1, 3, 2, RAFT_NONE, terms, 4);
+	m = ae(2, 1, 2, 4, 1, 4, NULL, 0);
+	solo_step(&nd, 10, &m, &rd);
+	solo_done(&nd, &rd);
+	cr_assert_eq(nd.applied, 4);
+
+	/* through 3, or through 4: committed here already */
+	for (uint64_t index = 3; index <= 4; index++) {
+		m = snap_msg(2, 1, 2, index, 1, data3, len3);
+		solo_step(&nd, 20, &m, &rd);
+		reply = only_msg(&rd, RAFT_INSTALL_SNAPSHOT_REPLY);
+		cr_assert_eq(reply->term, 2);
+		cr_assert_eq(reply->last_included_index, index);
+		cr_assert(!rd.snapshot);
+		cr_assert(!rd.meta_changed);
+		cr_assert_eq(rd.truncate_from, 0);
+		cr_assert_eq(rd.n_append, 0);
+		cr_assert_eq(rd.apply_to, rd.apply_from);
+		solo_done(&nd, &rd);
+		cr_assert_eq(nd.r.snapshot_index, 0);
+		cr_assert_eq(nd.r.log_len, 4);
+		cr_assert_eq(nd.r.commit_index, 4);
+	}
+
+	/* from a stale leader: refused, and it says nothing of this log */
+	raft_time deadline = raft_deadline(&nd.r);
+	m = snap_msg(3, 1, 1, 6, 1, data6, len6);
+	solo_step(&nd, 30, &m, &rd);
+	reply = only_msg(&rd, RAFT_INSTALL_SNAPSHOT_REPLY);
+	cr_assert_eq(reply->to, 3);
+	cr_assert_eq(reply->term, 2);
+	cr_assert_eq(reply->last_included_index, 0);
+	cr_assert(!rd.snapshot);
+	solo_done(&nd, &rd);
+	cr_assert_eq(nd.r.leader_id, 2);
+	cr_assert_eq(raft_deadline(&nd.r), deadline);
+	cr_assert_eq(nd.r.commit_index, 4);
+
+	/* installed once; the duplicate is only answered */
+	m = snap_msg(2, 1, 2, 6, 2, data6, len6);
+	solo_step(&nd, 40, &m, &rd);
+	cr_assert(rd.snapshot);
+	cr_assert_eq(rd.apply_from, 6);
+	solo_done(&nd, &rd);
+	solo_step(&nd, 41, &m, &rd);
+	cr_assert_eq(only_msg(&rd, RAFT_INSTALL_SNAPSHOT_REPLY)->last_included_index, 6);
+	cr_assert(!rd.snapshot);
+	solo_done(&nd, &rd);
+	cr_assert_eq(nd.loads, 1);
+	cr_assert_eq(nd.disk.installs, 1);
+
+	/* nonsense is ignored: a snapshot of nothing, data missing */
+	m = snap_msg(2, 1, 2, 0, 0, NULL, 0);
+	raft_step(&nd.r, 50, &m);
+	m = snap_msg(2, 1, 2, 9, 2, NULL, 5);
+	raft_step(&nd.r, 51, &m);
+	cr_assert(!raft_has_ready(&nd.r));
+	solo_free(&nd);
+	free(data3);
+	free(data6);
+}
+
+Test(raft, restart_from_snapshot_and_tail)
+{
+	static const uint64_t snap[] = { 1, 1, 1, 1, 1, 2, 2, 2, 2, 2 };
+	struct raft r;
+	struct raft_config cfg = config(1, 3, 1);
+	struct raft_entry e[3];
+	uint32_t len;
+	uint8_t *data = mk_snapshot(snap, 10, &len);
+	uint64_t t = 0;
+
+	cr_assert_eq(raft_init(&r, &cfg, 0), RAFT_OK);
+	cr_assert_eq(raft_restore_snapshot(&r, 0, 2, data, len), RAFT_EINVAL);
+	cr_assert_eq(raft_restore_snapshot(&r, 10, 0, data, len), RAFT_EINVAL);
+	cr_assert_eq(raft_restore_snapshot(&r, 10, 2, NULL, len), RAFT_EINVAL);
+	cr_assert_eq(raft_restore_snapshot(&r, 10, 2, data, len), RAFT_OK);
+	cr_assert_eq(raft_restore_snapshot(&r, 12, 2, data, len), RAFT_EINVAL);
+	cr_assert_neq(r.snapshot_data, data, "data is copied");
+	cr_assert_eq(r.commit_index, 10);
+	cr_assert_eq(r.last_applied, 10);
+	/* the tail starts at 11, no older than the snapshot's term */
+	mk_entries(e, (const uint64_t[]){ 1, 3, 3 }, 3, 11);
+	cr_assert_eq(raft_restore(&r, 3, 0, e, 3), RAFT_EINVAL);
+	cr_assert_eq(raft_restore(&r, 1, 0, NULL, 0), RAFT_EINVAL);
+	mk_entries(e, (const uint64_t[]){ 2, 3, 3 }, 3, 11);
+	cr_assert_eq(raft_restore(&r, 3, 0, e, 3), RAFT_OK);
+	cr_assert_eq(raft_last_index(&r), 13);
+	cr_assert_eq(raft_last_term(&r), 3);
+	cr_assert(raft_term_at(&r, 10, &t) && t == 2);
+	cr_assert(entry_is(raft_entry_at(&r, 11), 2, "e11.2"));
+	cr_assert(!raft_has_ready(&r), "restored state is already durable");
+	cr_assert_eq(raft_restore_snapshot(&r, 10, 2, data, len), RAFT_EINVAL);
+	raft_close(&r);
+	free(data);
+
+	/* a restarted follower: commit and apply go on from the snapshot */
+	struct node nd;
+	struct raft_ready rd;
+	struct raft_msg m;
+	solo_new_from_snapshot(&nd, 1, 3, 3, snap, 10, (const uint64_t[]){ 2, 3, 3 }, 3);
+	cr_assert_eq(nd.applied, 10);
+	cr_assert_eq(nd.sm[10].term, 2);
+	cr_assert_eq(raft_last_index(&nd.r), 13);
+	m = ae(2, 1, 3, 13, 3, 12, NULL, 0);
+	solo_step(&nd, 10, &m, &rd);
+	cr_assert_eq(rd.apply_from, 10);
+	cr_assert_eq(rd.apply_to, 12);
+	solo_done(&nd, &rd);
+	node_snapshot(&nd, 12);
+	solo_free(&nd);
+}
+
+/* ---- compaction in a cluster -------------------------------------------------------- */
+
+static uint64_t snapshots_sent_to(struct cluster *c, uint32_t to)
+{
+	uint64_t n = 0;
+
+	for (uint32_t id = 1; id <= c->n; id++)
+		n += c->sent[RAFT_INSTALL_SNAPSHOT][id][to];
+	return n;
+}
+
+static uint64_t propose_n(struct cluster *c, uint32_t l, int n, const char *what)
+{
+	uint64_t index = 0;
+
+	for (int i = 0; i < n; i++) {
+		char s[24];
+		snprintf(s, sizeof(s), "%s%d", what, i);
+		index = cl_propose(c, l, s);
+		cr_assert(index);
+		cl_run_for(c, 3);
+	}
+	return index;
+}
+
+Test(raft, install_snapshot_catches_up_a_crashed_follower)
+{
+	struct cluster *c = cl_new(3, 101);
+	uint32_t l, f;
+	uint64_t index;
+
+	c->snap_every = 10;
+	l = cl_wait_leader(c, 5000);
+	cr_assert(l);
+	f = l % 3 + 1;
+	index = propose_n(c, l, 5, "a");
+	cr_assert(cl_wait_applied(c, index, 3, 1000));
+	cl_crash(c, f);
+	index = propose_n(c, l, 50, "b");
+	cr_assert_eq(index, 55);
+	cr_assert(cl_wait_applied(c, index, 2, 2000));
+	cr_assert_eq(R(c, l)->snapshot_index, 50);
+	cr_assert_eq(R(c, l)->log_len, 5);
+
+	/* f comes back with 1..5: the leader has only 51.. (and has been
+	 * sending its snapshot, on every heartbeat and proposal, since it
+	 * compacted past 5; one sent just before the restart may land) */
+	uint64_t applies0 = c->nodes[f].log_applies;
+	cl_restart(c, f);
+	cr_assert_eq(raft_last_index(R(c, f)), 5);
+	cr_assert(cl_wait_applied(c, index, 3, 2000));
+	cr_assert_gt(c->sent[RAFT_INSTALL_SNAPSHOT][l][f], 0);
+	cr_assert_eq(c->nodes[f].loads, 1);
+	cr_assert_geq(R(c, f)->snapshot_index, 50);
+	cr_assert_eq(c->nodes[f].log_applies - applies0, 5, "51..55 from the log");
+	cr_assert_eq(c->nodes[f].disk.truncations, 0, "1..5 continued the snapshot");
+
+	/* and it goes on from the log */
+	index = propose_n(c, l, 12, "c");
+	cr_assert(cl_wait_applied(c, index, 3, 2000));
+	cr_assert_eq(c->nodes[f].loads, 1);
+	cr_assert(logs_equal(R(c, f), R(c, l)));
+	cr_assert_eq(cl_leader(c), l);
+	/* a restart from its snapshot and tail */
+	cl_crash(c, f);
+	cl_restart(c, f);
+	cr_assert_geq(c->nodes[f].applied, 60);
+	index = propose_n(c, l, 1, "d");
+	cr_assert(cl_wait_applied(c, index, 3, 2000));
+	cl_free(c);
+}
+
+Test(raft, install_snapshot_replaces_a_deposed_leaders_log)
+{
+	struct cluster *c = cl_new(3, 102);
+	uint32_t l1, l2;
+	uint64_t base, index;
+
+	c->snap_every = 10;
+	l1 = cl_wait_leader(c, 5000);
+	cr_assert(l1);
+	base = propose_n(c, l1, 3, "base");
+	cr_assert(cl_wait_applied(c, base, 3, 1000));
+	/* cut off, the old leader takes forty it cannot commit */
+	cl_isolate(c, l1);
+	for (int i = 0; i < 40; i++)
+		cr_assert(cl_propose(c, l1, "old"));
+	cl_run_for(c, 1000);
+	l2 = cl_leader(c);
+	cr_assert(l2 && l2 != l1);
+	index = propose_n(c, l2, 30, "new");
+	cr_assert_eq(index, base + 30);
+	cr_assert(cl_wait_applied(c, index, 2, 2000));
+	cr_assert_eq(R(c, l2)->snapshot_index, 30);
+
+	/* its entry at 30 is of its old term: its whole log goes, and the
+	 * stored entries past 30 are truncated */
+	cl_heal(c);
+	cr_assert(cl_wait_applied(c, index, 3, 3000));
+	cr_assert_geq(snapshots_sent_to(c, l1), 1);
+	cr_assert_eq(c->nodes[l1].loads, 1);
+	cr_assert_eq(c->nodes[l1].disk.truncations, 1);
+	cr_assert_eq(c->nodes[l1].disk.base, 30);
+	for (uint64_t i = base + 1; i <= base + 30; i++)
+		cr_assert(memcmp(c->committed[i].data, "new", 3) == 0);
+	cl_run_for(c, 300);
+	cr_assert(logs_equal(R(c, l1), R(c, l2)));
+	cl_free(c);
 }
 
 /* ---- everything at once ----------------------------------------------------------------

@@ -7,6 +7,10 @@
  * a bad disk would do it (cut the log mid-record, append garbage, flip a
  * byte) and recovery must keep exactly the valid prefix, say what it cut,
  * and leave the file cut on disk so that the next load is clean.
+ * Snapshots and compaction are tested the same way: a crash between
+ * store_save_snapshot and store_compact is a snapshot saved and a store
+ * closed without compacting; a damaged snapshot must be an error naming
+ * the file, never a silent loss.
  */
 #include <criterion/criterion.h>
 
@@ -726,4 +730,698 @@ Test(store, errors_name_the_path)
 		chmod(dir, 0755);
 		store_close(&s);
 	}
+}
+
+/* ---- snapshots and compaction ------------------------------------------- */
+
+/* Entry `index` of a state whose entries start at st->first_index. */
+static void check_at(const struct store_state *st, uint64_t index,
+		     uint64_t term, int gen)
+{
+	uint8_t buf[64];
+	uint32_t len = payload(index, gen, buf, sizeof buf);
+	cr_assert_geq(index, st->first_index, "entry %llu",
+		      (unsigned long long)index);
+	cr_assert_lt(index - st->first_index, st->n_entries, "entry %llu",
+		     (unsigned long long)index);
+	const struct raft_entry *e = &st->entries[index - st->first_index];
+	cr_assert_eq(e->term, term, "entry %llu", (unsigned long long)index);
+	cr_assert_eq(e->len, len, "entry %llu", (unsigned long long)index);
+	cr_assert_not_null(e->data);
+	if (len)
+		cr_assert_arr_eq(e->data, buf, len);
+}
+
+/* The size of records [from, to] made by append_range(.., gen). */
+static uint64_t range_bytes(uint64_t from, uint64_t to, int gen)
+{
+	uint8_t buf[64];
+	uint64_t total = 0;
+	for (uint64_t i = from; i <= to; i++)
+		total += REC_HEADER + payload(i, gen, buf, sizeof buf);
+	return total;
+}
+
+static bool exists(const char *name)
+{
+	char p[256];
+	path_of(p, sizeof p, name);
+	return access(p, F_OK) == 0;
+}
+
+/* The index in the log file's first record header. */
+static uint64_t first_record_index(void)
+{
+	size_t n;
+	uint8_t *b = read_file(STORE_LOG, &n);
+	cr_assert_geq(n, REC_HEADER);
+	uint64_t index = le(b + 16, 8);
+	free(b);
+	return index;
+}
+
+static const char snap_a[] = "the state machine through index 6";
+
+/* A store holding meta (term 3), a log of n records (term 1, gen 0) and,
+ * with snap_index > 0, a snapshot of snap_a at (snap_index, snap_term),
+ * compacted or not. */
+static void make_snapshotted(uint64_t n, uint64_t snap_index,
+			     uint64_t snap_term, bool compact)
+{
+	struct store s;
+	struct store_state st;
+	open_load(&s, &st);
+	store_state_free(&st);
+	cr_assert_eq(store_save_meta(&s, 3, 1), 0, "%s", s.errmsg);
+	append_range(&s, 1, n, 1, 0);
+	cr_assert_eq(store_sync(&s), 0, "%s", s.errmsg);
+	if (snap_index) {
+		cr_assert_eq(store_save_snapshot(&s, snap_index, snap_term,
+						 snap_a, sizeof snap_a), 0,
+			     "%s", s.errmsg);
+		if (compact)
+			cr_assert_eq(store_compact(&s, snap_index), 0, "%s",
+				     s.errmsg);
+	}
+	store_close(&s);
+}
+
+Test(store, snapshot_round_trips)
+{
+	struct store s;
+	struct store_state st;
+	open_load(&s, &st);
+	store_state_free(&st);
+	cr_assert_eq(store_snapshot_size(&s), 0);
+	cr_assert_eq(store_save_snapshot(&s, 0, 1, "x", 1), -1);
+	cr_assert_not_null(strstr(s.errmsg, "/snapshot: "), "%s", s.errmsg);
+	cr_assert_eq(store_save_snapshot(&s, 6, 2, snap_a, sizeof snap_a), 0,
+		     "%s", s.errmsg);
+	cr_assert_eq(store_snapshot_size(&s), 28 + sizeof snap_a);
+	cr_assert_eq(store_raft_size(&s), 0, "a snapshot is not Raft state");
+	cr_assert(!exists("snapshot.tmp"), "snapshot.tmp is renamed away");
+	store_close(&s);
+
+	open_load(&s, &st);
+	cr_assert(!st.fresh, "a snapshot alone is not a fresh node");
+	cr_assert(!st.log_discarded);
+	cr_assert_eq(st.snapshot_index, 6);
+	cr_assert_eq(st.snapshot_term, 2);
+	cr_assert_eq(st.snapshot_len, sizeof snap_a);
+	cr_assert_arr_eq(st.snapshot_data, snap_a, sizeof snap_a);
+	cr_assert_eq(st.first_index, 7);
+	cr_assert_eq(s.first_index, 7);
+	cr_assert_eq(st.n_entries, 0);
+	cr_assert_eq(store_snapshot_size(&s), 28 + sizeof snap_a);
+	store_state_free(&st);
+	cr_assert_null(st.snapshot_data);
+	/* the log goes on after the snapshot */
+	cr_assert_eq(store_append(&s, 6, 1, "x", 1), -1);
+	append_range(&s, 7, 9, 2, 0);
+	/* a newer snapshot, empty this time, replaces it */
+	cr_assert_eq(store_save_snapshot(&s, 8, 2, NULL, 0), 0, "%s", s.errmsg);
+	cr_assert_eq(store_snapshot_size(&s), 28);
+	store_close(&s);
+
+	open_load(&s, &st);
+	cr_assert_eq(st.snapshot_index, 8);
+	cr_assert_eq(st.snapshot_len, 0);
+	cr_assert_not_null(st.snapshot_data);
+	cr_assert_eq(st.first_index, 9);
+	cr_assert_eq(st.n_entries, 1);
+	check_at(&st, 9, 2, 0);
+	store_state_free(&st);
+	store_close(&s);
+
+	/* the layout is the documented one */
+	cr_assert_eq(store_open(&s, dir), 0);
+	cr_assert_eq(store_save_snapshot(&s, 0x0102030405060708ULL, 9, "abc", 3),
+		     0);
+	store_close(&s);
+	size_t n;
+	uint8_t *b = read_file(STORE_SNAPSHOT, &n);
+	cr_assert_eq(n, 28 + 3);
+	cr_assert_arr_eq(b, "TSS1", 4);
+	cr_assert_eq(le(b + 8, 8), 0x0102030405060708ULL);
+	cr_assert_eq(le(b + 16, 8), 9);
+	cr_assert_eq(le(b + 24, 4), 3);
+	cr_assert_arr_eq(b + 28, "abc", 3);
+	uLong c = crc32(0L, Z_NULL, 0);
+	c = crc32(c, b + 8, 20 + 3);
+	cr_assert_eq(le(b + 4, 4), c);
+	free(b);
+}
+
+Test(store, big_snapshot_round_trips)
+{
+	uint32_t len = (3u << 20) + 7;
+	uint8_t *data = malloc(len);
+	cr_assert(data);
+	for (uint32_t i = 0; i < len; i++)
+		data[i] = (uint8_t)(i * 7 + 3);
+	struct store s;
+	struct store_state st;
+	cr_assert_eq(store_open(&s, dir), 0);
+	cr_assert_eq(store_save_snapshot(&s, 100, 4, data, len), 0, "%s",
+		     s.errmsg);
+	store_close(&s);
+	open_load(&s, &st);
+	cr_assert_eq(st.snapshot_len, len);
+	cr_assert_eq(memcmp(st.snapshot_data, data, len), 0);
+	cr_assert_eq(st.first_index, 101);
+	store_state_free(&st);
+	store_close(&s);
+	free(data);
+}
+
+Test(store, compact_then_append_then_reload)
+{
+	struct store s;
+	struct store_state st;
+	open_load(&s, &st);
+	store_state_free(&st);
+	append_range(&s, 1, 20, 1, 0);
+	cr_assert_eq(store_sync(&s), 0);
+
+	/* compaction goes no further than the saved snapshot */
+	cr_assert_eq(store_compact(&s, 10), -1);
+	char want[512];
+	snprintf(want, sizeof want, "%s/log: compact through index 10, past "
+		 "the saved snapshot (index 0)", dir);
+	cr_assert_str_eq(s.errmsg, want);
+	cr_assert_eq(s.n_records, 20);
+
+	cr_assert_eq(store_save_snapshot(&s, 10, 1, snap_a, sizeof snap_a), 0);
+	cr_assert_eq(store_compact(&s, 10), 0, "%s", s.errmsg);
+	cr_assert_eq(s.first_index, 11);
+	cr_assert_eq(s.n_records, 10);
+	cr_assert_eq(s.end, range_bytes(11, 20, 0));
+	cr_assert_eq(s.offsets[0], 0);
+	for (uint64_t i = 1; i < 10; i++)
+		cr_assert_eq(s.offsets[i], range_bytes(11, 10 + i, 0));
+	cr_assert_eq((uint64_t)file_size(STORE_LOG), range_bytes(11, 20, 0));
+	cr_assert_eq(first_record_index(), 11);
+	cr_assert(!exists("log.tmp"), "log.tmp is renamed away");
+	/* again, or for less: nothing to do */
+	cr_assert_eq(store_compact(&s, 10), 0);
+	cr_assert_eq(store_compact(&s, 3), 0);
+	cr_assert_eq(s.n_records, 10);
+
+	/* appends go on at the next index, into the new file */
+	cr_assert_eq(store_append(&s, 20, 1, "x", 1), -1);
+	append_range(&s, 21, 25, 2, 1);
+	cr_assert_eq(store_sync(&s), 0, "%s", s.errmsg);
+	store_close(&s);
+
+	open_load(&s, &st);
+	cr_assert(!st.torn, "%s", st.torn_why);
+	cr_assert(!st.log_discarded);
+	cr_assert_eq(st.snapshot_index, 10);
+	cr_assert_eq(st.first_index, 11);
+	cr_assert_eq(s.first_index, 11);
+	cr_assert_eq(st.n_entries, 15);
+	for (uint64_t i = 11; i <= 20; i++)
+		check_at(&st, i, 1, 0);
+	for (uint64_t i = 21; i <= 25; i++)
+		check_at(&st, i, 2, 1);
+	store_state_free(&st);
+
+	/* a second compaction after a load */
+	cr_assert_eq(store_save_snapshot(&s, 22, 2, snap_a, sizeof snap_a), 0);
+	cr_assert_eq(store_compact(&s, 22), 0, "%s", s.errmsg);
+	cr_assert_eq(s.first_index, 23);
+	append_range(&s, 26, 26, 2, 1);
+	cr_assert_eq(store_sync(&s), 0);
+	store_close(&s);
+	open_load(&s, &st);
+	cr_assert_eq(st.first_index, 23);
+	cr_assert_eq(st.n_entries, 4);
+	for (uint64_t i = 23; i <= 26; i++)
+		check_at(&st, i, 2, 1);
+	store_state_free(&st);
+	store_close(&s);
+}
+
+Test(store, compact_past_the_end)
+{
+	/* an installed snapshot beyond the log: the log empties and goes on
+	 * right after the snapshot */
+	struct store s;
+	struct store_state st;
+	open_load(&s, &st);
+	store_state_free(&st);
+	append_range(&s, 1, 5, 1, 0);
+	cr_assert_eq(store_save_snapshot(&s, 9, 3, snap_a, sizeof snap_a), 0);
+	cr_assert_eq(store_compact(&s, 9), 0, "%s", s.errmsg);
+	cr_assert_eq(s.n_records, 0);
+	cr_assert_eq(s.end, 0);
+	cr_assert_eq(s.first_index, 10);
+	cr_assert_eq(file_size(STORE_LOG), 0);
+	cr_assert_eq(store_append(&s, 9, 3, "x", 1), -1);
+	char want[512];
+	snprintf(want, sizeof want, "%s/log: append of index 9, expected 10",
+		 dir);
+	cr_assert_str_eq(s.errmsg, want);
+	append_range(&s, 10, 12, 3, 0);
+	cr_assert_eq(store_sync(&s), 0);
+	store_close(&s);
+
+	open_load(&s, &st);
+	cr_assert(!st.log_discarded);
+	cr_assert_eq(st.first_index, 10);
+	cr_assert_eq(st.n_entries, 3);
+	for (uint64_t i = 10; i <= 12; i++)
+		check_at(&st, i, 3, 0);
+	store_state_free(&st);
+
+	/* exactly through the last index, then on an empty log */
+	cr_assert_eq(store_save_snapshot(&s, 12, 3, snap_a, sizeof snap_a), 0);
+	cr_assert_eq(store_compact(&s, 12), 0, "%s", s.errmsg);
+	cr_assert_eq(s.n_records, 0);
+	cr_assert_eq(s.first_index, 13);
+	cr_assert_eq(file_size(STORE_LOG), 0);
+	cr_assert_eq(store_save_snapshot(&s, 40, 5, snap_a, sizeof snap_a), 0);
+	cr_assert_eq(store_compact(&s, 40), 0, "%s", s.errmsg);
+	cr_assert_eq(s.first_index, 41);
+	append_range(&s, 41, 41, 5, 0);
+	cr_assert_eq(store_sync(&s), 0);
+	store_close(&s);
+
+	open_load(&s, &st);
+	cr_assert(!st.log_discarded);
+	cr_assert_eq(st.snapshot_index, 40);
+	cr_assert_eq(st.first_index, 41);
+	cr_assert_eq(st.n_entries, 1);
+	check_at(&st, 41, 5, 0);
+	store_state_free(&st);
+	store_close(&s);
+}
+
+Test(store, truncate_after_compact)
+{
+	struct store s;
+	struct store_state st;
+	make_snapshotted(10, 4, 1, true);
+	open_load(&s, &st);
+	cr_assert_eq(st.first_index, 5);
+	store_state_free(&st);
+
+	/* a conflicting suffix inside the compacted log */
+	cr_assert_eq(store_truncate(&s, 8), 0, "%s", s.errmsg);
+	cr_assert_eq(s.n_records, 3);
+	cr_assert_eq(s.end, range_bytes(5, 7, 0));
+	cr_assert_eq((uint64_t)file_size(STORE_LOG), range_bytes(5, 7, 0));
+	append_range(&s, 8, 9, 2, 1);
+	cr_assert_eq(store_sync(&s), 0);
+	store_close(&s);
+	open_load(&s, &st);
+	cr_assert_eq(st.n_entries, 5);
+	for (uint64_t i = 5; i <= 7; i++)
+		check_at(&st, i, 1, 0);
+	for (uint64_t i = 8; i <= 9; i++)
+		check_at(&st, i, 2, 1);
+	store_state_free(&st);
+
+	/* from the first index, or before it: all of the log */
+	cr_assert_eq(store_truncate(&s, 5), 0, "%s", s.errmsg);
+	cr_assert_eq(s.n_records, 0);
+	cr_assert_eq(s.first_index, 5);
+	cr_assert_eq(file_size(STORE_LOG), 0);
+	append_range(&s, 5, 6, 3, 2);
+	cr_assert_eq(store_truncate(&s, 2), 0, "%s", s.errmsg);
+	cr_assert_eq(s.n_records, 0);
+	cr_assert_eq(s.end, 0);
+	cr_assert_eq(store_truncate(&s, 0), -1);
+	append_range(&s, 5, 7, 3, 2);
+	cr_assert_eq(store_sync(&s), 0);
+	store_close(&s);
+
+	open_load(&s, &st);
+	cr_assert(!st.torn);
+	cr_assert(!st.log_discarded);
+	cr_assert_eq(st.first_index, 5);
+	cr_assert_eq(st.n_entries, 3);
+	for (uint64_t i = 5; i <= 7; i++)
+		check_at(&st, i, 3, 2);
+	store_state_free(&st);
+	store_close(&s);
+}
+
+Test(store, crash_between_save_and_compact)
+{
+	/* the snapshot is saved, the log still holds its prefix */
+	make_snapshotted(10, 6, 1, false);
+	cr_assert_eq((uint64_t)file_size(STORE_LOG), log_bytes(10, 0));
+	struct store s;
+	struct store_state st;
+	open_load(&s, &st);
+	cr_assert(!st.log_discarded);
+	cr_assert(!st.torn);
+	cr_assert_eq(st.term, 3);
+	cr_assert_eq(st.snapshot_index, 6);
+	cr_assert_eq(st.first_index, 7);
+	cr_assert_eq(st.n_entries, 4);
+	for (uint64_t i = 7; i <= 10; i++)
+		check_at(&st, i, 1, 0);
+	/* the interrupted compaction is finished */
+	cr_assert_eq(s.first_index, 7);
+	cr_assert_eq(s.n_records, 4);
+	cr_assert_eq((uint64_t)file_size(STORE_LOG), range_bytes(7, 10, 0));
+	cr_assert_eq(first_record_index(), 7);
+	store_state_free(&st);
+	append_range(&s, 11, 11, 1, 0);
+	store_close(&s);
+
+	open_load(&s, &st);
+	cr_assert_eq(st.first_index, 7);
+	cr_assert_eq(st.n_entries, 5);
+	for (uint64_t i = 7; i <= 11; i++)
+		check_at(&st, i, 1, 0);
+	store_state_free(&st);
+	store_close(&s);
+}
+
+Test(store, crash_between_save_and_compact_at_the_last_index)
+{
+	make_snapshotted(10, 10, 1, false);
+	struct store s;
+	struct store_state st;
+	open_load(&s, &st);
+	cr_assert(!st.log_discarded);
+	cr_assert_eq(st.first_index, 11);
+	cr_assert_eq(st.n_entries, 0);
+	cr_assert_null(st.entries);
+	cr_assert_eq(file_size(STORE_LOG), 0);
+	store_state_free(&st);
+	append_range(&s, 11, 12, 2, 0);
+	store_close(&s);
+	open_load(&s, &st);
+	cr_assert_eq(st.n_entries, 2);
+	check_at(&st, 12, 2, 0);
+	store_state_free(&st);
+	store_close(&s);
+}
+
+/* Load once: the log is discarded and the snapshot kept; then again:
+ * a clean, empty log that goes on after the snapshot. */
+static void expect_discarded(uint64_t snap_index)
+{
+	struct store s;
+	struct store_state st;
+	open_load(&s, &st);
+	cr_assert(st.log_discarded, "the log does not continue the snapshot");
+	cr_assert(!st.fresh);
+	cr_assert_eq(st.term, 3, "meta is kept");
+	cr_assert_eq(st.snapshot_index, snap_index);
+	cr_assert_eq(st.first_index, snap_index + 1);
+	cr_assert_eq(st.n_entries, 0);
+	cr_assert_null(st.entries);
+	cr_assert_eq(s.n_records, 0);
+	cr_assert_eq(file_size(STORE_LOG), 0, "dropped on disk too");
+	cr_assert_eq(store_raft_size(&s), 24);
+	store_state_free(&st);
+	append_range(&s, snap_index + 1, snap_index + 2, 4, 1);
+	store_close(&s);
+
+	open_load(&s, &st);
+	cr_assert(!st.log_discarded);
+	cr_assert_eq(st.first_index, snap_index + 1);
+	cr_assert_eq(st.n_entries, 2);
+	check_at(&st, snap_index + 2, 4, 1);
+	store_state_free(&st);
+	store_close(&s);
+}
+
+Test(store, snapshot_term_mismatch_discards_the_log)
+{
+	/* the entry at the snapshot's index has another term */
+	make_snapshotted(10, 6, 2, false);
+	expect_discarded(6);
+}
+
+Test(store, log_below_the_snapshot_is_discarded)
+{
+	/* the log ends before the snapshot's index */
+	make_snapshotted(3, 8, 1, false);
+	expect_discarded(8);
+}
+
+Test(store, log_with_a_gap_after_the_snapshot_is_discarded)
+{
+	/* compacted through 10, then an older snapshot (5) replaced it: the
+	 * log starts at 11, not 6 */
+	make_snapshotted(15, 10, 1, true);
+	struct store s;
+	cr_assert_eq(store_open(&s, dir), 0);
+	cr_assert_eq(store_save_snapshot(&s, 5, 1, snap_a, sizeof snap_a), 0);
+	store_close(&s);
+	expect_discarded(5);
+}
+
+static void expect_snapshot_error(const char *want)
+{
+	struct store s;
+	struct store_state st;
+	char msg[512];
+	off_t log_size = file_size(STORE_LOG);
+	cr_assert_eq(store_open(&s, dir), 0);
+	cr_assert_eq(store_load(&s, &st), -1, "a damaged snapshot must not load");
+	snprintf(msg, sizeof msg, "%s/snapshot: damaged (%s", dir, want);
+	cr_assert_eq(strncmp(s.errmsg, msg, strlen(msg)), 0,
+		     "errmsg \"%s\", expected \"%s...\"", s.errmsg, msg);
+	cr_assert_eq(st.n_entries, 0);
+	cr_assert_null(st.snapshot_data);
+	store_state_free(&st);
+	store_close(&s);
+	cr_assert_eq(file_size(STORE_LOG), log_size, "the log is not touched");
+}
+
+Test(store, damaged_snapshot_is_an_error)
+{
+	make_snapshotted(10, 6, 1, false);
+	size_t n;
+	uint8_t *good = read_file(STORE_SNAPSHOT, &n);
+	for (size_t at = 0; at < n; at++) {
+		write_file(STORE_SNAPSHOT, good, n);
+		flip_byte(STORE_SNAPSHOT, at);
+		expect_snapshot_error(at < 4 ? "bad magic"
+				      : at >= 24 && at < 28 ? "size"
+				      : "bad CRC");
+	}
+	/* cut short anywhere, or too long */
+	for (size_t cut = 0; cut < n; cut++) {
+		write_file(STORE_SNAPSHOT, good, n);
+		cut_file(STORE_SNAPSHOT, (off_t)cut);
+		char want[64];
+		if (cut < 28)
+			snprintf(want, sizeof want, "size %zu bytes, shorter "
+				 "than its 28-byte header", cut);
+		else
+			snprintf(want, sizeof want, "size %zu bytes, its "
+				 "header says %zu", cut, n);
+		expect_snapshot_error(want);
+	}
+	write_file(STORE_SNAPSHOT, good, n);
+	append_bytes(STORE_SNAPSHOT, "x", 1);
+	expect_snapshot_error("size");
+	/* a well-formed snapshot of some other version: its CRC is right */
+	uint8_t *other = malloc(n);
+	cr_assert(other);
+	memcpy(other, good, n);
+	memcpy(other, "TSS2", 4);
+	write_file(STORE_SNAPSHOT, other, n);
+	expect_snapshot_error("bad magic");
+	free(other);
+
+	/* and the good one still loads, with the log untouched */
+	write_file(STORE_SNAPSHOT, good, n);
+	free(good);
+	struct store s;
+	struct store_state st;
+	open_load(&s, &st);
+	cr_assert_eq(st.snapshot_index, 6);
+	cr_assert_eq(st.n_entries, 4);
+	for (uint64_t i = 7; i <= 10; i++)
+		check_at(&st, i, 1, 0);
+	store_state_free(&st);
+	store_close(&s);
+}
+
+Test(store, leftover_tmp_files_are_ignored)
+{
+	make_snapshotted(8, 5, 1, true);
+	static const char junk[] = "half a snapshot from a crash";
+	write_file("snapshot.tmp", junk, sizeof junk);
+	write_file("log.tmp", junk, sizeof junk);
+	struct store s;
+	struct store_state st;
+	open_load(&s, &st);
+	cr_assert_eq(st.snapshot_index, 5);
+	cr_assert_arr_eq(st.snapshot_data, snap_a, sizeof snap_a);
+	cr_assert_eq(st.n_entries, 3);
+	for (uint64_t i = 6; i <= 8; i++)
+		check_at(&st, i, 1, 0);
+	cr_assert(!exists("snapshot.tmp"), "removed by the load");
+	cr_assert(!exists("log.tmp"), "removed by the load");
+	store_state_free(&st);
+	store_close(&s);
+}
+
+Test(store, leftover_snapshot_tmp_alone_is_no_snapshot)
+{
+	struct store s;
+	struct store_state st;
+	cr_assert_eq(store_open(&s, dir), 0);
+	store_close(&s);
+	write_file("snapshot.tmp", "TSS1", 4);
+	open_load(&s, &st);
+	cr_assert(st.fresh);
+	cr_assert_eq(st.snapshot_index, 0);
+	cr_assert_null(st.snapshot_data);
+	cr_assert_eq(st.first_index, 1);
+	cr_assert(!exists("snapshot.tmp"));
+	store_state_free(&st);
+	store_close(&s);
+}
+
+Test(store, raft_size_shrinks_after_compaction)
+{
+	struct store s;
+	struct store_state st;
+	make_snapshotted(50, 0, 0, false);
+	cr_assert_eq(store_open(&s, dir), 0);
+	cr_assert_eq(store_raft_size(&s), 24 + log_bytes(50, 0),
+		     "known from the files before a load");
+	cr_assert_eq(store_snapshot_size(&s), 0);
+	cr_assert_eq(store_load(&s, &st), 0);
+	store_state_free(&st);
+	uint64_t before = store_raft_size(&s);
+	cr_assert_eq(before, 24 + log_bytes(50, 0));
+
+	cr_assert_eq(store_save_snapshot(&s, 40, 1, snap_a, sizeof snap_a), 0);
+	cr_assert_eq(store_raft_size(&s), before, "saving alone frees nothing");
+	cr_assert_eq(store_snapshot_size(&s), 28 + sizeof snap_a);
+	cr_assert_eq(store_compact(&s, 40), 0, "%s", s.errmsg);
+	uint64_t after = store_raft_size(&s);
+	cr_assert_lt(after, before);
+	cr_assert_eq(after, 24 + range_bytes(41, 50, 0));
+	/* appends and truncations count */
+	append_range(&s, 51, 51, 1, 0);
+	cr_assert_eq(store_raft_size(&s), after + range_bytes(51, 51, 0));
+	cr_assert_eq(store_truncate(&s, 51), 0);
+	cr_assert_eq(store_raft_size(&s), after);
+	store_close(&s);
+
+	open_load(&s, &st);
+	cr_assert_eq(store_raft_size(&s), after);
+	cr_assert_eq(store_snapshot_size(&s), 28 + sizeof snap_a);
+	cr_assert_eq((uint64_t)file_size(STORE_SNAPSHOT), 28 + sizeof snap_a);
+	store_state_free(&st);
+	store_close(&s);
+}
+
+Test(store, compacted_log_without_snapshot_is_an_error)
+{
+	make_snapshotted(10, 5, 1, true);
+	char p[256], want[512];
+	path_of(p, sizeof p, STORE_SNAPSHOT);
+	cr_assert_eq(unlink(p), 0);
+	struct store s;
+	struct store_state st;
+	cr_assert_eq(store_open(&s, dir), 0);
+	cr_assert_eq(store_load(&s, &st), -1);
+	snprintf(want, sizeof want, "%s/log: starts at index 6 but there is no "
+		 "snapshot", dir);
+	cr_assert_eq(strncmp(s.errmsg, want, strlen(want)), 0,
+		     "errmsg \"%s\", expected \"%s...\"", s.errmsg, want);
+	cr_assert_eq(st.n_entries, 0);
+	store_state_free(&st);
+	store_close(&s);
+	cr_assert_eq((uint64_t)file_size(STORE_LOG), range_bytes(6, 10, 0),
+		     "the log is left as it was");
+}
+
+Test(store, torn_tail_after_compaction)
+{
+	make_snapshotted(9, 5, 1, true);
+	uint64_t total = range_bytes(6, 9, 0);
+	uint8_t buf[64];
+	uint32_t len = payload(9, 0, buf, sizeof buf);
+	cr_assert_gt(len, 0);
+	cut_file(STORE_LOG, (off_t)(total - 1));
+	struct store s;
+	struct store_state st;
+	open_load(&s, &st);
+	cr_assert(st.torn);
+	cr_assert_eq(st.torn_record, 3);
+	cr_assert_eq(st.torn_bytes, REC_HEADER + len - 1);
+	cr_assert(!st.log_discarded);
+	cr_assert_eq(st.first_index, 6);
+	cr_assert_eq(st.n_entries, 3);
+	for (uint64_t i = 6; i <= 8; i++)
+		check_at(&st, i, 1, 0);
+	cr_assert_eq((uint64_t)file_size(STORE_LOG), range_bytes(6, 8, 0));
+	store_state_free(&st);
+	append_range(&s, 9, 9, 2, 0);
+	store_close(&s);
+	open_load(&s, &st);
+	cr_assert(!st.torn);
+	cr_assert_eq(st.n_entries, 4);
+	check_at(&st, 9, 2, 0);
+	store_state_free(&st);
+	store_close(&s);
+}
+
+Test(store, failed_snapshot_or_compaction_changes_nothing)
+{
+	/* a directory where the temp file must go makes the open fail */
+	make_snapshotted(10, 4, 1, true);
+	struct store s;
+	struct store_state st;
+	char p[256], want[512];
+	open_load(&s, &st);
+	store_state_free(&st);
+	path_of(p, sizeof p, "snapshot.tmp");
+	cr_assert_eq(mkdir(p, 0755), 0);
+	path_of(p, sizeof p, "log.tmp");
+	cr_assert_eq(mkdir(p, 0755), 0);
+
+	cr_assert_eq(store_save_snapshot(&s, 8, 1, "new", 3), -1);
+	snprintf(want, sizeof want, "%s/snapshot.tmp: open: Is a directory",
+		 dir);
+	cr_assert_str_eq(s.errmsg, want);
+	cr_assert_eq(store_snapshot_size(&s), 28 + sizeof snap_a);
+	/* the old snapshot is still the limit of compaction */
+	cr_assert_eq(store_compact(&s, 8), -1);
+	cr_assert_not_null(strstr(s.errmsg, "past the saved snapshot (index 4)"),
+			   "%s", s.errmsg);
+
+	/* now the snapshot is saved but compaction itself fails */
+	path_of(p, sizeof p, "snapshot.tmp");
+	cr_assert_eq(rmdir(p), 0);
+	cr_assert_eq(store_save_snapshot(&s, 8, 1, "new", 3), 0, "%s", s.errmsg);
+	uint64_t size = store_raft_size(&s);
+	cr_assert_eq(store_compact(&s, 8), -1);
+	snprintf(want, sizeof want, "%s/log.tmp: open: Is a directory", dir);
+	cr_assert_str_eq(s.errmsg, want);
+	cr_assert_eq(s.first_index, 5);
+	cr_assert_eq(s.n_records, 6);
+	cr_assert_eq(store_raft_size(&s), size);
+	cr_assert_eq((uint64_t)file_size(STORE_LOG), range_bytes(5, 10, 0));
+	/* the store goes on as before */
+	append_range(&s, 11, 11, 1, 0);
+	cr_assert_eq(store_sync(&s), 0);
+	path_of(p, sizeof p, "log.tmp");
+	cr_assert_eq(rmdir(p), 0);
+	store_close(&s);
+
+	/* the load finishes the compaction that failed */
+	open_load(&s, &st);
+	cr_assert_eq(st.snapshot_index, 8);
+	cr_assert_eq(st.first_index, 9);
+	cr_assert_eq(st.n_entries, 3);
+	for (uint64_t i = 9; i <= 11; i++)
+		check_at(&st, i, 1, 0);
+	store_state_free(&st);
+	store_close(&s);
 }

@@ -1,0 +1,188 @@
+/*
+ * hub_int.h — the hub's insides, shared by hub.c (router, clock, supervisor,
+ * mirror) and hub_kv.c (key/value clients and their history).  Nothing
+ * outside src/hub includes it; hub__ names are internal, as libuv's uv__.
+ */
+#ifndef TERMSCOPE_HUB_INT_H
+#define TERMSCOPE_HUB_INT_H
+
+#include <jansson.h>
+
+#include "../core/clerk.h"
+#include "../core/lincheck.h"
+#include "hub.h"
+
+#define WATCHDOG_MS 30000        /* wall ms a node may take to answer one input */
+#define HELLO_MS 10000           /* wall ms a new connection has to say HELLO */
+
+enum hev_kind { HEV_WAKE, HEV_DELIVER, HEV_TIMER, HEV_INPUT, HEV_CLIENT };
+
+struct hub_input {                       /* a lever or a proposal for one node */
+	enum wire_type type;
+	uint64_t req, arg;
+	uint32_t len;
+	uint8_t *data;
+};
+
+struct hev {
+	uint64_t t, seq;
+	enum hev_kind kind;
+	uint32_t node;
+	uint64_t aux;                        /* WAKE: wake_seq; TIMER: id; CLIENT: wake_seq */
+	struct hub_msg *msg;                 /* DELIVER */
+	struct hub_input *in;                /* INPUT */
+};
+
+struct hub_conn {
+	uv_tcp_t tcp;
+	struct hub *hub;
+	struct wire_reader rd;
+	uint32_t node;                       /* 0 until HELLO */
+	uint32_t incarnation;
+	bool closing;
+	uint64_t opened;                     /* wall ms */
+	struct hub_conn *next;
+};
+
+struct hub_proc {
+	uv_process_t proc;
+	struct hub *hub;
+	uint32_t node, incarnation;
+	bool killed;                         /* by us: a crash, not a failure */
+	bool exited;
+};
+
+struct probe {
+	uv_tcp_t tcp;
+	uv_connect_t connect;
+	uv_write_t write;
+	uv_shutdown_t shutdown;
+	struct hub *hub;
+	uint8_t *bytes;
+	size_t len;
+	hub_probe_cb cb;
+	void *ud;
+	bool reported;
+};
+
+struct hub {
+	uv_loop_t *loop;
+	struct hub_config cfg;
+	char kind[16];
+	char *exe, *dir;
+	uv_tcp_t server;
+	uv_timer_t watchdog;
+	int port;
+	int handles;                         /* open libuv handles; freed at 0 */
+	bool stopping;
+	bool started;                        /* every node has come up once */
+	uint8_t token[WIRE_TOKEN_LEN];
+	char token_hex[2 * WIRE_TOKEN_LEN + 1];
+	struct rng rng;                      /* the network's randomness */
+	struct net_model net;
+	struct hub_node nodes[HUB_MAX_NODES + 1];
+	struct hub_conn *conns;
+	/* time */
+	uint64_t now, seq;
+	enum hub_pace pace;
+	double speed;
+	bool frozen;
+	uint64_t base_virt, base_wall;
+	/* events */
+	struct hev *heap;
+	size_t n_heap, cap_heap;
+	uint64_t next_timer, next_msg_id;
+	/* a node at work */
+	uint32_t busy;
+	uint64_t busy_since;
+	/* held events of paused nodes */
+	struct hev *held;
+	size_t n_held, cap_held;
+	/* messages */
+	struct hub_msg inflight;             /* list head */
+	uint64_t rpc_count, rpc_bytes, drops;
+	uint64_t link_drops[HUB_MAX_NODES + 1][HUB_MAX_NODES + 1];
+	/* invariants */
+	uint32_t *leader_of_term;
+	uint64_t n_terms;
+	struct hub_entry *applied;           /* first command applied at each index, by anyone */
+	uint64_t applied_cap;
+	char violation[HUB_ERRMSG];
+	/* probes */
+	char last_reject[256];
+	struct probe *probe;
+	char errmsg[HUB_ERRMSG];
+	struct raft_entry *scratch;
+	size_t scratch_cap;
+	/* key/value clients (hub_kv.c) */
+	struct hub_client *clients;          /* clients[k - 1] is client k */
+	uint32_t n_clients, cap_clients;
+	struct lincheck_history history;
+	struct hub_opinfo *opinfo;           /* beside history.ops */
+	size_t cap_opinfo;
+	uint64_t client_msgs;
+};
+
+
+/* One key/value client: a clerk (src/core/clerk) living in the controller,
+ * an endpoint of the network like a node. */
+struct hub_client {
+	struct clerk clerk;
+	uint32_t reach;                      /* bit i: may exchange messages with node i */
+	bool local_reads;
+	uint64_t wake_seq;                   /* stale-timer check, as for nodes */
+	uint64_t token;                      /* the user's tag of the operation in flight */
+	size_t op;                           /* its place in the history */
+	uint64_t done, started;              /* operations completed / started */
+};
+
+struct hub_opinfo {                          /* what lincheck_op does not hold */
+	uint32_t attempts, server;
+	enum kv_err err;
+	bool local;
+};
+
+static inline void ev_int(json_t *o, const char *k, int64_t v)
+{
+	json_object_set_new(o, k, json_integer(v));
+}
+
+static inline void ev_str(json_t *o, const char *k, const char *v)
+{
+	json_object_set_new(o, k, json_string(v));
+}
+
+
+void hub__emit(struct hub *h, json_t *ev);
+json_t *hub__ev_new(struct hub *h, const char *name);
+void hub__violation(struct hub *h, const char *fmt, ...);
+void hub__set_err(struct hub *h, const char *fmt, ...);
+void hub__kick(struct hub *h);
+void hub__progress(struct hub *h);
+int hub__heap_push(struct hub *h, struct hev e);
+void hub__record_drop(struct hub *h, uint64_t id, uint32_t from, uint32_t to, const char *why);
+struct hub_msg *hub__msg_launch(struct hub *h, uint64_t id, uint32_t from, uint32_t to, uint8_t type,
+				const uint8_t *bytes, uint32_t len, uint64_t deliver_at, bool dup);
+void hub__send(struct hub *h, uint64_t id, uint32_t from, uint32_t to, uint8_t type, bool is_reply,
+	       const uint8_t *bytes, uint32_t len);
+void hub__msg_unlink(struct hub_msg *m);
+void hub__msg_free(struct hub_msg *m);
+
+/* hub_kv.c */
+/* Why a message between a client and a node cannot travel now, or NULL. */
+const char *hub__client_blocked(const struct hub *h, uint32_t from, uint32_t to);
+/* A node sent a key/value reply (already checked): route it. */
+void hub__route_kv(struct hub *h, const uint8_t *bytes, uint32_t len, uint8_t type,
+		   uint32_t from, uint32_t to);
+/* A message reached a client. */
+void hub__client_deliver(struct hub *h, struct hub_msg *m);
+/* A client's retry timer. */
+void hub__client_wake(struct hub *h, uint32_t k);
+bool hub__client_stale(const struct hub *h, const struct hev *e);
+/* The mirror of a node's table. */
+int hub__kv_set(struct hub *h, struct hub_node *n, const uint8_t *key, uint32_t klen,
+		const uint8_t *value, uint32_t vlen, uint64_t version);
+void hub__kv_reset(struct hub_node *n);
+void hub__kv_free(struct hub *h);
+
+#endif

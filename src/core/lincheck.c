@@ -1388,7 +1388,17 @@ static void say_key(struct text *t, const char *key)
 }
 
 /* get(x) -> "1" v2 by client 2 [call 120, return 135] */
-static void say_op(struct text *t, const struct lincheck_op *op)
+static void say_time(struct text *t, const struct lincheck_history *h, uint64_t v)
+{
+	uint32_t u = h->units_per_ms > 1 ? h->units_per_ms : 1;
+	if (u == 1)
+		say(t, "%" PRIu64, v);
+	else
+		say(t, "%" PRIu64 ".%0*" PRIu64, v / u, u >= 1000 ? 3 : u >= 100 ? 2 : 1,
+		    (v % u) * (u >= 1000 ? 1000 : u >= 100 ? 100 : 10) / u);
+}
+
+static void say_op(struct text *t, const struct lincheck_history *h, const struct lincheck_op *op)
 {
 	bool pending = op->ret == LINCHECK_PENDING;
 	say(t, "%s(", lincheck_kind_name(op->kind));
@@ -1408,11 +1418,15 @@ static void say_op(struct text *t, const struct lincheck_op *op)
 	}
 	if (op->kind == LINCHECK_VPUT && !pending)
 		say(t, " -> %s", lincheck_reply_name(op->reply));
-	say(t, " by client %" PRIu32 " [call %" PRIu64 ", ", op->client, op->call);
-	if (pending)
-		say(t, "never returned]");
-	else
-		say(t, "return %" PRIu64 "]", op->ret);
+	say(t, " by client %" PRIu32 " [call ", op->client);
+	say_time(t, h, op->call);
+	if (pending) {
+		say(t, ", never returned]");
+	} else {
+		say(t, ", return ");
+		say_time(t, h, op->ret);
+		say(t, "]");
+	}
 }
 
 #define SHOW_CORE 8
@@ -1436,7 +1450,7 @@ static void explain_illegal(struct text *t, const struct lincheck_result *r,
 				lead = r->core[i];
 	if (lead != LINCHECK_NONE) {
 		say(t, "  ");
-		say_op(t, &h->ops[lead]);
+		say_op(t, h, &h->ops[lead]);
 		say(t, "\n");
 	}
 	/* one sentence: "cannot be explained" or a list, then its conditions */
@@ -1454,14 +1468,15 @@ static void explain_illegal(struct text *t, const struct lincheck_result *r,
 				break;
 			}
 			say(t, "  ");
-			say_op(t, &h->ops[r->core[i]]);
+			say_op(t, h, &h->ops[r->core[i]]);
 			say(t, "\n");
 			shown++;
 		}
 	}
 	if (r->n_context) {
-		say(t, "%safter the %zu operations that returned before %" PRIu64 ", which leave ",
-		    open ? ",\n" : "", r->n_context, r->since);
+		say(t, "%safter the %zu operations that returned before ", open ? ",\n" : "", r->n_context);
+		say_time(t, h, r->since);
+		say(t, ", which leave ");
 		if (r->n_context_states == 1) {
 			say_key(t, r->key);
 			say(t, " = ");
@@ -1491,7 +1506,7 @@ static void explain_illegal(struct text *t, const struct lincheck_result *r,
 		say(t, "  ... %zu earlier\n", from);
 	for (size_t i = from; i < r->n_prefix; i++) {
 		say(t, "  ");
-		say_op(t, &h->ops[r->prefix[i]]);
+		say_op(t, h, &h->ops[r->prefix[i]]);
 		say(t, "\n");
 	}
 }

@@ -1574,6 +1574,7 @@ int hub_heal(struct hub *h)
 		return -1;
 	}
 	net_heal(&h->net);
+	hub__clients_reach_all(h);       /* a confined client too: everything is reachable */
 	ev_net(h, "heal");
 	hub__progress(h);
 	return 0;
@@ -2104,6 +2105,7 @@ struct hub *hub_new(uv_loop_t *loop, const struct hub_config *cfg, char *err, si
 	h->dir = strdup(cfg->dir);
 	h->inflight.prev = h->inflight.next = &h->inflight;
 	lincheck_history_init(&h->history);
+	h->history.units_per_ms = 1000;
 	h->pace = cfg->pace;
 	h->speed = cfg->speed > 0 ? cfg->speed : 1.0;
 	rng_seed(&h->rng, rng_mix(cfg->seed, 0x6e6574776f726bULL));   /* "network" */

@@ -121,6 +121,7 @@ struct hub {
 	struct hub_opinfo *opinfo;           /* beside history.ops */
 	size_t cap_opinfo;
 	uint64_t client_msgs;
+	uint64_t op_ms, op_sub;              /* op_time(): the ms and the order within it */
 };
 
 
@@ -179,6 +180,8 @@ void hub__client_deliver(struct hub *h, struct hub_msg *m);
 /* A client's retry timer. */
 void hub__client_wake(struct hub *h, uint32_t k);
 bool hub__client_stale(const struct hub *h, const struct hev *e);
+/* Heal: every client may reach every node again. */
+void hub__clients_reach_all(struct hub *h);
 /* The mirror of a node's table. */
 int hub__kv_set(struct hub *h, struct hub_node *n, const uint8_t *key, uint32_t klen,
 		const uint8_t *value, uint32_t vlen, uint64_t version);

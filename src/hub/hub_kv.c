@@ -118,6 +118,23 @@ bool hub__client_stale(const struct hub *h, const struct hev *e)
 	return e->node < 1 || e->node > h->n_clients || h->clients[e->node - 1].wake_seq != e->aux;
 }
 
+/* The history's clock: virtual ms in thousandths, so that a call made in
+ * the millisecond another operation returned still comes after it (the
+ * hub runs one thing at a time, so the order within a millisecond is
+ * real).  The events file and the screen show milliseconds. */
+#define OP_UNITS 1000
+
+static uint64_t op_time(struct hub *h)
+{
+	if (h->op_ms != h->now) {
+		h->op_ms = h->now;
+		h->op_sub = 0;
+	}
+	if (h->op_sub < OP_UNITS - 1)
+		h->op_sub++;
+	return h->now * OP_UNITS + h->op_sub;
+}
+
 static enum lincheck_kind lin_kind(enum kv_op op)
 {
 	switch (op) {
@@ -160,7 +177,7 @@ static void finish(struct hub *h, uint32_t k, const struct clerk_result *res)
 	}
 	/* a value with a NUL cannot be compared as a string: the history keeps
 	 * what precedes it, which is what a text-minded user typed anyway */
-	lincheck_finish(&h->history, c->op, h->now, value ? value : "", res->version, lin_reply(res->err));
+	lincheck_finish(&h->history, c->op, op_time(h), value ? value : "", res->version, lin_reply(res->err));
 	struct hub_opinfo *x = &h->opinfo[c->op];
 	x->attempts = res->attempts;
 	x->server = res->server;
@@ -179,7 +196,7 @@ static void finish(struct hub *h, uint32_t k, const struct clerk_result *res)
 	}
 	ev_int(ev, "attempts", res->attempts);
 	ev_int(ev, "server", res->server);
-	ev_int(ev, "latency", (int64_t)(h->now - op->call));
+	ev_int(ev, "latency", (int64_t)(h->now - op->call / OP_UNITS));
 	hub__emit(h, ev);
 	free(value);
 	if (h->cfg.hooks.client_done)
@@ -301,6 +318,12 @@ int hub_client_set_reach(struct hub *h, uint32_t k, uint32_t reach)
 	return 0;
 }
 
+void hub__clients_reach_all(struct hub *h)
+{
+	for (uint32_t k = 1; k <= h->n_clients; k++)
+		h->clients[k - 1].reach = all_nodes(h);
+}
+
 static int opinfo_reserve(struct hub *h, size_t need)
 {
 	if (need <= h->cap_opinfo)
@@ -349,7 +372,7 @@ int hub_client_op(struct hub *h, uint32_t k, const struct kv_request *req, uint6
 		.key = key,
 		.value = value,
 		.version = req->version,
-		.call = h->now,
+		.call = op_time(h),
 		.ret = LINCHECK_PENDING,
 	};
 	size_t at = 0;
@@ -396,7 +419,7 @@ int hub_client_view(const struct hub *h, uint32_t k, struct hub_client_view *v)
 	v->reach = c->reach;
 	v->local_reads = c->local_reads;
 	v->busy = c->clerk.busy;
-	v->since = c->clerk.busy ? h->history.ops[c->op].call : 0;
+	v->since = c->clerk.busy ? h->history.ops[c->op].call / OP_UNITS : 0;
 	v->done = c->done;
 	v->started = c->started;
 	v->leader = c->clerk.leader;
@@ -465,11 +488,14 @@ int hub_history_export(struct hub *h, const char *path)
 			ev_str(o, "value", op->value);
 		if (op->kind == LINCHECK_VPUT)
 			ev_int(o, "version", (int64_t)op->version);
-		ev_int(o, "call", (int64_t)op->call);
+		/* ms, and the exact order (thousandths of a ms) the check uses */
+		ev_int(o, "call", (int64_t)(op->call / OP_UNITS));
+		ev_int(o, "call_order", (int64_t)op->call);
 		if (op->ret == LINCHECK_PENDING) {
 			json_object_set_new(o, "ret", json_null());
 		} else {
-			ev_int(o, "ret", (int64_t)op->ret);
+			ev_int(o, "ret", (int64_t)(op->ret / OP_UNITS));
+			ev_int(o, "ret_order", (int64_t)op->ret);
 			ev_str(o, "err", kv_err_name(x->err));
 			if (op->kind == LINCHECK_GET) {
 				ev_str(o, "out", op->out_value ? op->out_value : "");

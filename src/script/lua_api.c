@@ -636,9 +636,10 @@ static int l_history(lua_State *L)
 			lua_pushstring(L, op->value), lua_setfield(L, -2, "value");
 		if (op->kind == LINCHECK_VPUT)
 			set_int(L, "version", (lua_Integer)op->version);
-		set_int(L, "call", (lua_Integer)op->call);
+		uint64_t u = hist->units_per_ms > 1 ? hist->units_per_ms : 1;
+		set_int(L, "call", (lua_Integer)(op->call / u));
 		if (op->ret != LINCHECK_PENDING) {
-			set_int(L, "ret", (lua_Integer)op->ret);
+			set_int(L, "ret", (lua_Integer)(op->ret / u));
 			lua_pushstring(L, kv_err_name(x.err));
 			lua_setfield(L, -2, "err");
 			if (op->kind == LINCHECK_GET) {

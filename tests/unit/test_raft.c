@@ -2682,7 +2682,7 @@ Test(raft, leader_sends_snapshot_below_its_base)
 	step_ignored(&nd, &m);
 	m = snap_reply(2, term, 99);
 	step_ignored(&nd, &m);
-	/* and a newer term deposes the leader */
+	/* node 2 acknowledges 11..14: committed with the new entry */
 	m = aer(2, term, true, 14, 0, 0);
 	solo_step(&nd, 40, &m, &rd);
 	cr_assert_eq(rd.apply_from, 10);
@@ -2704,6 +2704,7 @@ Test(raft, leader_sends_snapshot_below_its_base)
 	cr_assert_eq(rd.msgs[1].last_included_index, 14);
 	cr_assert_eq(rd.msgs[1].last_included_term, term);
 	solo_done(&nd, &rd);
+	/* a reply of a newer term (a refusal) deposes the leader */
 	m = snap_reply(3, term + 1, 0);
 	solo_step(&nd, 50, &m, &rd);
 	cr_assert_eq(nd.r.role, RAFT_FOLLOWER);
@@ -2872,6 +2873,43 @@ Test(raft, install_snapshot_in_a_held_batch)
 	solo_done(&nd, &rd);
 	cr_assert_eq(nd.disk.base, 6);
 	cr_assert_eq(nd.disk.n, 0);
+	solo_free(&nd);
+	free(data);
+}
+
+Test(raft, deposed_leader_queued_appends_and_a_snapshot)
+{
+	static const uint64_t terms[] = { 1, 1, 1 };
+	struct node nd;
+	struct raft_ready rd;
+	struct raft_msg m;
+	uint32_t len;
+	uint8_t *data = mk_snapshot((const uint64_t[]){ 1, 1, 1, 3, 3 }, 5, &len);
+
+	solo_new(&nd, 1, 3, 1, 1, terms, 3);
+	solo_lead(&nd, 5);
+	/* two proposals queue AppendEntries carrying 4 and 5 of term 2 ... */
+	cr_assert_eq(raft_propose(&nd.r, 6, "p4", 2, NULL, NULL), RAFT_OK);
+	cr_assert_eq(raft_propose(&nd.r, 7, "p5", 2, NULL, NULL), RAFT_OK);
+	/* ... then, before the batch is taken, a term-3 leader's snapshot
+	 * through 5 (of term 3) replaces the whole log */
+	m = snap_msg(3, 1, 3, 5, 3, data, len);
+	raft_step(&nd.r, 8, &m);
+	cr_assert_eq(nd.r.role, RAFT_FOLLOWER);
+	node_ready(&nd, &rd);
+	cr_assert(rd.snapshot);
+	cr_assert_eq(rd.truncate_from, 0, "1..3 stored, all in the snapshot");
+	cr_assert_eq(rd.n_append, 0, "4 and 5 of term 2 never reach the disk");
+	cr_assert_eq(rd.n_msgs, 5);
+	for (size_t i = 0; i < 4; i++) {
+		cr_assert_eq(rd.msgs[i].type, RAFT_APPEND_ENTRIES);
+		cr_assert_eq(rd.msgs[i].n_entries, 0, "entries that are gone");
+	}
+	cr_assert_eq(rd.msgs[4].type, RAFT_INSTALL_SNAPSHOT_REPLY);
+	cr_assert_eq(rd.msgs[4].last_included_index, 5);
+	solo_done(&nd, &rd);
+	cr_assert_eq(nd.applied, 5);
+	cr_assert(raft_entry_at(&nd.r, 5) == NULL && raft_last_term(&nd.r) == 3);
 	solo_free(&nd);
 	free(data);
 }
@@ -3117,11 +3155,21 @@ Test(raft, install_snapshot_replaces_a_deposed_leaders_log)
  * several inputs, proposals to whichever node believes it leads (stale
  * leaders in a minority too, so logs diverge).  The harness checks its
  * invariants at every step; at the end the network heals and every node
- * must apply one last command.
+ * must apply one last command.  With snap_every, every service snapshots
+ * every so many applied entries (6.824's snapshot tests): lagging and
+ * restarted nodes catch up through InstallSnapshot, and the logs (in
+ * memory and on disk) stay short.
  */
-static uint64_t churn(uint32_t n, uint64_t first_seed, uint64_t seeds)
+struct churn_stats {
+	uint64_t truncations;                /* persisted, over all nodes */
+	uint64_t installs;                   /* snapshots installed from a leader */
+	uint64_t snapshots_sent;
+};
+
+static struct churn_stats churn(uint32_t n, uint64_t first_seed, uint64_t seeds,
+				uint64_t snap_every)
 {
-	uint64_t truncations = 0;
+	struct churn_stats st = { 0 };
 
 	for (uint64_t seed = first_seed; seed < first_seed + seeds; seed++) {
 		struct cluster *c = cl_new(n, 1000 * n + seed);
@@ -3129,6 +3177,7 @@ static uint64_t churn(uint32_t n, uint64_t first_seed, uint64_t seeds)
 		int proposed = 0;
 		uint64_t index = 0;
 
+		c->snap_every = snap_every;
 		rng_seed(&dice, rng_mix(seed, n));
 		c->drop = 0.1;
 		c->dup = 0.05;
@@ -3187,24 +3236,54 @@ static uint64_t churn(uint32_t n, uint64_t first_seed, uint64_t seeds)
 			     n, (unsigned long)seed, (unsigned long)index);
 		for (uint32_t id = 2; id <= n; id++)
 			cr_assert(logs_equal(R(c, 1), R(c, id)));
-		for (uint32_t id = 1; id <= n; id++)
-			truncations += c->nodes[id].disk.truncations;
+		for (uint32_t id = 1; id <= n; id++) {
+			struct node *nd = &c->nodes[id];
+			st.truncations += nd->disk.truncations;
+			st.installs += nd->disk.installs;
+			for (uint32_t from = 1; from <= n; from++)
+				st.snapshots_sent += c->sent[RAFT_INSTALL_SNAPSHOT][from][id];
+			if (!snap_every)
+				continue;
+			/* all applied: only the tail since the last snapshot is left */
+			cr_assert_lt(nd->r.log_len, snap_every,
+				     "n=%u seed %lu: node %u holds %lu entries", n,
+				     (unsigned long)seed, id, (unsigned long)nd->r.log_len);
+			cr_assert_lt(nd->disk.n, snap_every);
+		}
 		cl_free(c);
 	}
-	return truncations;
+	return st;
 }
 
 Test(raft, churn_3)
 {
-	cr_assert_gt(churn(3, 1, 60), 30, "logs hardly ever diverged");
+	cr_assert_gt(churn(3, 1, 60, 0).truncations, 30, "logs hardly ever diverged");
 }
 
 Test(raft, churn_5)
 {
-	cr_assert_gt(churn(5, 1, 60), 30, "logs hardly ever diverged");
+	cr_assert_gt(churn(5, 1, 60, 0).truncations, 30, "logs hardly ever diverged");
 }
 
 Test(raft, churn_7)
 {
-	cr_assert_gt(churn(7, 1, 30), 15, "logs hardly ever diverged");
+	cr_assert_gt(churn(7, 1, 30, 0).truncations, 15, "logs hardly ever diverged");
+}
+
+Test(raft, churn_snapshots_3)
+{
+	struct churn_stats st = churn(3, 101, 40, 10);
+
+	cr_assert_gt(st.installs, 40, "only %lu snapshots installed",
+		     (unsigned long)st.installs);
+	cr_assert_gt(st.truncations, 20, "logs hardly ever diverged");
+}
+
+Test(raft, churn_snapshots_5)
+{
+	struct churn_stats st = churn(5, 101, 40, 10);
+
+	cr_assert_gt(st.installs, 40, "only %lu snapshots installed",
+		     (unsigned long)st.installs);
+	cr_assert_gt(st.truncations, 20, "logs hardly ever diverged");
 }

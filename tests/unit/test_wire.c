@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/core/kv.h"
 #include "../../src/core/rng.h"
 #include "../../src/wire/wire.h"
 
@@ -53,6 +54,11 @@ static void assert_msg_eq(const struct raft_msg *a, const struct raft_msg *b)
 	cr_assert_eq(a->match_index, b->match_index);
 	cr_assert_eq(a->conflict_term, b->conflict_term);
 	cr_assert_eq(a->conflict_index, b->conflict_index);
+	cr_assert_eq(a->last_included_index, b->last_included_index);
+	cr_assert_eq(a->last_included_term, b->last_included_term);
+	cr_assert_eq(a->snapshot_len, b->snapshot_len);
+	if (a->snapshot_len)
+		cr_assert_arr_eq(a->snapshot_data, b->snapshot_data, a->snapshot_len);
 }
 
 static struct raft_entry many[300];
@@ -63,6 +69,7 @@ static size_t sample_msgs(struct raft_msg *out)
 {
 	static struct raft_entry one[1];
 	static uint8_t x[] = "x=1";
+	static const uint8_t snap[] = "kv snapshot: \0\1\2 a=1 b=22";
 	size_t n = 0;
 
 	one[0] = (struct raft_entry){ .term = 3, .len = 3, .data = x };
@@ -96,6 +103,18 @@ static size_t sample_msgs(struct raft_msg *out)
 	out[n++] = (struct raft_msg){ .type = RAFT_APPEND_ENTRIES_REPLY,
 		.from = 2, .to = 1, .term = 4, .success = false,
 		.conflict_term = 2, .conflict_index = 6 };
+	out[n++] = (struct raft_msg){ .type = RAFT_INSTALL_SNAPSHOT,
+		.from = 1, .to = 4, .term = 7, .last_included_index = 120,
+		.last_included_term = 6, .snapshot_len = sizeof snap - 1,
+		.snapshot_data = snap };
+	out[n++] = (struct raft_msg){ .type = RAFT_INSTALL_SNAPSHOT,
+		.from = 9, .to = 1, .term = UINT64_MAX,
+		.last_included_index = UINT64_MAX, .last_included_term = 1,
+		.snapshot_len = 0, .snapshot_data = NULL };   /* an empty snapshot */
+	out[n++] = (struct raft_msg){ .type = RAFT_INSTALL_SNAPSHOT_REPLY,
+		.from = 4, .to = 1, .term = 7, .last_included_index = 120 };
+	out[n++] = (struct raft_msg){ .type = RAFT_INSTALL_SNAPSHOT_REPLY,
+		.from = 4, .to = 1, .term = 8 };   /* refused: stale term, index 0 */
 	return n;
 }
 
@@ -324,6 +343,12 @@ Test(wire, raft_messages_round_trip)
 			cr_assert(m.entries[j].data >= b.data &&
 				  m.entries[j].data + m.entries[j].len <=
 				  b.data + b.len);
+		/* and so does a snapshot */
+		if (m.type == RAFT_INSTALL_SNAPSHOT)
+			cr_assert(m.snapshot_data != NULL &&
+				  m.snapshot_data >= b.data &&
+				  m.snapshot_data + m.snapshot_len <= b.data + b.len,
+				  "message %zu: snapshot outside the input", i);
 		/* re-encoding gives the same bytes */
 		struct wbuf b2;
 		wbuf_init(&b2);
@@ -402,7 +427,9 @@ Test(wire, bad_types_ids_and_booleans_are_refused)
 	struct raft_msg aer = { .type = RAFT_APPEND_ENTRIES_REPLY, .from = 2,
 				.to = 1, .term = 1, .success = true };
 	expect_refused(&rv, 0, 0, "unknown raft message type");
-	expect_refused(&rv, 0, 5, "unknown raft message type");
+	expect_refused(&rv, 0, RAFT_INSTALL_SNAPSHOT_REPLY + 1, "unknown raft message type");
+	expect_refused(&rv, 0, WIRE_MSG_KV_REQUEST, "unknown raft message type");
+	expect_refused(&rv, 0, WIRE_MSG_KV_REPLY, "unknown raft message type");
 	expect_refused(&rv, 0, 0xff, "unknown raft message type");
 	expect_refused(&rv, 1, 0, "node id out of range");            /* from 0 */
 	expect_refused(&rv, 1, RAFT_MAX_NODES + 1, "node id out of range");
@@ -500,6 +527,525 @@ Test(wire, scratch_is_reused_and_grown)
 	}
 	cr_assert_eq(cap, 300);
 	free(scratch);
+}
+
+/* ---- InstallSnapshot ---------------------------------------------------- */
+
+Test(wire, install_snapshot_layout)
+{
+	static const uint8_t data[] = { 0xde, 0xad, 0xbe };
+	struct raft_msg m = { .type = RAFT_INSTALL_SNAPSHOT, .from = 1, .to = 3,
+			      .term = 2, .last_included_index = 0x0102,
+			      .last_included_term = 0x0a, .snapshot_len = 3,
+			      .snapshot_data = data };
+	struct raft_msg rep = { .type = RAFT_INSTALL_SNAPSHOT_REPLY, .from = 3,
+				.to = 1, .term = 2, .last_included_index = 0x0102 };
+	struct wbuf b;
+	wbuf_init(&b);
+	wire_put_raft_msg(&b, &m);
+	wire_put_raft_msg(&b, &rep);
+	static const uint8_t want[] = {
+		5, 1, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0,
+		0x02, 0x01, 0, 0, 0, 0, 0, 0,   /* last_included_index */
+		0x0a, 0, 0, 0, 0, 0, 0, 0,      /* last_included_term */
+		3, 0, 0, 0, 0xde, 0xad, 0xbe,   /* bytes data */
+		6, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0,
+		0x02, 0x01, 0, 0, 0, 0, 0, 0,   /* last_included_index */
+	};
+	cr_assert_eq(b.len, sizeof want);
+	cr_assert_arr_eq(b.data, want, sizeof want);
+	wbuf_free(&b);
+}
+
+Test(wire, install_snapshot_of_index_0_is_refused)
+{
+	static const uint8_t data[] = "state";
+	struct raft_msg m = { .type = RAFT_INSTALL_SNAPSHOT, .from = 1, .to = 2,
+			      .term = 3, .last_included_index = 0,
+			      .last_included_term = 0, .snapshot_len = 5,
+			      .snapshot_data = data };
+	struct wbuf b;
+	struct raft_msg out;
+	const char *err;
+	wbuf_init(&b);
+	wire_put_raft_msg(&b, &m);
+	cr_assert_eq(decode_copy(b.data, b.len, &out, &err), -1);
+	cr_assert_str_eq(err, "snapshot of index 0");
+
+	/* empty, and index 0 with a term: the same */
+	m.snapshot_len = 0;
+	m.snapshot_data = NULL;
+	m.last_included_term = 4;
+	wbuf_reset(&b);
+	wire_put_raft_msg(&b, &m);
+	cr_assert_eq(decode_copy(b.data, b.len, &out, &err), -1);
+	cr_assert_str_eq(err, "snapshot of index 0");
+
+	/* cut short, the first failure is what is reported */
+	cr_assert_eq(decode_copy(b.data, b.len - 1, &out, &err), -1);
+	cr_assert_str_eq(err, "truncated u32");
+
+	/* index 1 is the smallest snapshot there is */
+	m.last_included_index = 1;
+	wbuf_reset(&b);
+	wire_put_raft_msg(&b, &m);
+	cr_assert_eq(decode_copy(b.data, b.len, &out, &err), 0, "%s", err);
+	cr_assert_eq(out.last_included_index, 1);
+	cr_assert_eq(out.last_included_term, 4);
+	cr_assert_eq(out.snapshot_len, 0);
+
+	/* a reply of index 0 (a refusal for a stale term) is fine */
+	struct raft_msg rep = { .type = RAFT_INSTALL_SNAPSHOT_REPLY, .from = 2,
+				.to = 1, .term = 9 };
+	wbuf_reset(&b);
+	wire_put_raft_msg(&b, &rep);
+	cr_assert_eq(decode_copy(b.data, b.len, &out, &err), 0, "%s", err);
+	assert_msg_eq(&out, &rep);
+	wbuf_free(&b);
+}
+
+/* A 1 MiB snapshot in a SEND frame, through the reader in 64 KiB feeds. */
+Test(wire, install_snapshot_of_1_mib_round_trips)
+{
+	enum { SNAP = 1 << 20 };
+	uint8_t *data = malloc(SNAP);
+	cr_assert(data);
+	for (size_t i = 0; i < SNAP; i++)
+		data[i] = (uint8_t)(i * 131 + (i >> 11));
+	struct raft_msg m = { .type = RAFT_INSTALL_SNAPSHOT, .from = 2, .to = 5,
+			      .term = 41, .last_included_index = 100000,
+			      .last_included_term = 40, .snapshot_len = SNAP,
+			      .snapshot_data = data };
+	struct wbuf b;
+	wbuf_init(&b);
+	size_t at = wire_frame_begin(&b, WIRE_SEND);
+	wire_put_raft_msg(&b, &m);
+	wire_frame_end(&b, at);
+	cr_assert(!b.failed);
+	/* header 5, type/from/to/term 17, index/term 16, length 4 */
+	cr_assert_eq(b.len, (size_t)WIRE_HEADER + 17 + 16 + 4 + SNAP);
+
+	struct wire_reader wr;
+	struct wire_frame f;
+	const char *why = NULL;
+	int got = 0;
+	wire_reader_init(&wr);
+	for (size_t off = 0; off < b.len; off += 65536) {
+		size_t n = b.len - off < 65536 ? b.len - off : 65536;
+		cr_assert_eq(wire_reader_feed(&wr, b.data + off, n), 0);
+		int rc;
+		while ((rc = wire_reader_next(&wr, &f, &why)) == 1) {
+			cr_assert_eq(f.type, WIRE_SEND);
+			struct rbuf r;
+			struct raft_msg out;
+			struct raft_entry *scratch = NULL;
+			size_t cap = 0;
+			rbuf_init(&r, f.payload, f.len);
+			cr_assert_eq(wire_get_raft_msg(&r, &out, &scratch, &cap), 0, "%s", r.err);
+			cr_assert(rbuf_done(&r));
+			assert_msg_eq(&out, &m);
+			cr_assert(out.snapshot_data >= f.payload &&
+				  out.snapshot_data + out.snapshot_len <= f.payload + f.len);
+			cr_assert_null(scratch, "no entries, no scratch");
+			struct wbuf b2;
+			wbuf_init(&b2);
+			wire_put_raft_msg(&b2, &out);
+			cr_assert_eq(b2.len, f.len);
+			cr_assert_arr_eq(b2.data, f.payload, f.len);
+			wbuf_free(&b2);
+			got++;
+		}
+		cr_assert_eq(rc, 0, "%s", why);
+	}
+	cr_assert_eq(got, 1);
+	wire_reader_free(&wr);
+
+	/* cuts: every one in the fixed part, and a few in the data */
+	const uint8_t *msg = b.data + WIRE_HEADER;
+	size_t len = b.len - WIRE_HEADER;
+	size_t cuts[64];
+	size_t n_cuts = 0;
+	for (size_t c = 0; c <= 37; c++)
+		cuts[n_cuts++] = c;
+	cuts[n_cuts++] = 38;
+	cuts[n_cuts++] = len / 2;
+	cuts[n_cuts++] = len - 1;
+	for (size_t k = 0; k < n_cuts; k++) {
+		struct raft_msg out;
+		const char *err;
+		cr_assert_eq(decode_copy(msg, cuts[k], &out, &err), -1, "cut at %zu", cuts[k]);
+		cr_assert_not_null(err);
+	}
+	/* a length one byte longer than the data that follows */
+	uint8_t *copy = dup_bytes(msg, len);
+	wire_put_le(copy + 37 - 4, SNAP + 1, 4);
+	struct rbuf r;
+	struct raft_msg out;
+	rbuf_init(&r, copy, len);
+	cr_assert_eq(wire_get_raft_msg(&r, &out, NULL, NULL), -1);
+	cr_assert_str_eq(r.err, "truncated bytes");
+	free(copy);
+	free(data);
+	wbuf_free(&b);
+}
+
+Test(wire, message_types_and_names)
+{
+	static const char *const raft_names[] = {
+		NULL, "RequestVote", "RequestVoteReply", "AppendEntries",
+		"AppendEntriesReply", "InstallSnapshot", "InstallSnapshotReply",
+	};
+	for (int t = 0; t < 256; t++) {
+		bool raft = t >= RAFT_REQUEST_VOTE && t <= RAFT_INSTALL_SNAPSHOT_REPLY;
+		cr_assert_eq(wire_msg_is_raft((uint8_t)t), raft, "type %d", t);
+		const char *want = raft ? raft_names[t]
+			: t == WIRE_MSG_KV_REQUEST ? "KvRequest"
+			: t == WIRE_MSG_KV_REPLY ? "KvReply" : "?";
+		cr_assert_str_eq(wire_msg_name((uint8_t)t), want, "type %d", t);
+	}
+}
+
+/* ---- key/value messages ------------------------------------------------- */
+
+/* wire_get_kv_msg over bytes [0, n) copied into an exactly-sized
+ * allocation; the whole input must be one message.  Returns the body's
+ * offset in the input, or -1 with *err set. */
+static long kv_get_copy(const uint8_t *p, size_t n, uint8_t *type,
+			uint32_t *from, uint32_t *to, uint32_t *len,
+			const char **err)
+{
+	uint8_t *copy = dup_bytes(p, n);
+	struct rbuf r;
+	rbuf_init(&r, copy, n);
+	const uint8_t *body = wire_get_kv_msg(&r, type, from, to, len);
+	long off = -1;
+	if (body) {
+		cr_assert_not_null(body);
+		cr_assert(body >= copy && body + *len <= copy + n,
+			  "the body lies outside the input");
+		cr_assert_null(r.err);
+		if (rbuf_done(&r))
+			off = body - copy;
+	} else {
+		cr_assert_not_null(r.err, "refused without a reason");
+	}
+	*err = r.err;
+	free(copy);
+	return off;
+}
+
+static void sample_kv_request(struct wbuf *b, uint32_t from, uint32_t to,
+			      uint8_t **body, size_t *len)
+{
+	static const uint8_t key[] = "account/7";
+	static const uint8_t value[] = "+15";
+	struct kv_request req = { .client = from, .seq = 12, .op = KV_APPEND,
+				  .key = key, .key_len = 9, .value = value,
+				  .value_len = 3 };
+	cr_assert_eq(kv_encode_request(&req, body, len), 0);
+	wire_put_kv_msg(b, WIRE_MSG_KV_REQUEST, from, to, *body, *len);
+	cr_assert(!b->failed);
+}
+
+static void sample_kv_reply(struct wbuf *b, uint32_t from, uint32_t to,
+			    uint8_t **body, size_t *len)
+{
+	static const uint8_t value[] = "balance=115";
+	struct kv_reply rep = { .client = to, .seq = 12, .err = KV_OK,
+				.value = value, .value_len = 11, .version = 3 };
+	cr_assert_eq(kv_encode_reply(&rep, body, len), 0);
+	wire_put_kv_msg(b, WIRE_MSG_KV_REPLY, from, to, *body, *len);
+	cr_assert(!b->failed);
+}
+
+Test(wire, kv_request_round_trips)
+{
+	struct wbuf b;
+	uint8_t *body;
+	size_t blen;
+	uint32_t client = WIRE_CLIENT_BASE + 1;
+	wbuf_init(&b);
+	sample_kv_request(&b, client, 3, &body, &blen);
+
+	/* u8 type, u32 from, u32 to, u32 length, the kv encoding */
+	cr_assert_eq(b.len, 13 + blen);
+	cr_assert_eq(b.data[0], WIRE_MSG_KV_REQUEST);
+	cr_assert_eq(wire_get_le(b.data + 1, 4), client);
+	cr_assert_eq(wire_get_le(b.data + 5, 4), 3);
+	cr_assert_eq(wire_get_le(b.data + 9, 4), blen);
+	cr_assert_arr_eq(b.data + 13, body, blen);
+
+	uint8_t type = 0;
+	uint32_t from = 0, to = 0, len = 0;
+	cr_assert_eq(wire_peek_msg(b.data, b.len, &type, &from, &to), 0);
+	cr_assert_eq(type, WIRE_MSG_KV_REQUEST);
+	cr_assert_eq(from, client);
+	cr_assert_eq(to, 3);
+	cr_assert(!wire_msg_is_raft(type));
+
+	const char *err;
+	type = 0;
+	from = to = 0;
+	cr_assert_eq(kv_get_copy(b.data, b.len, &type, &from, &to, &len, &err), 13, "%s", err);
+	cr_assert_eq(type, WIRE_MSG_KV_REQUEST);
+	cr_assert_eq(from, client);
+	cr_assert_eq(to, 3);
+	cr_assert_eq(len, blen);
+
+	/* the body points into the input and is the kv encoding */
+	struct rbuf r;
+	rbuf_init(&r, b.data, b.len);
+	const uint8_t *p = wire_get_kv_msg(&r, &type, &from, &to, &len);
+	cr_assert_eq(p, b.data + 13);
+	cr_assert(rbuf_done(&r));
+	struct kv_request req;
+	const char *why;
+	cr_assert_eq(kv_decode_request(p, len, &req, &why), 0, "%s", why);
+	cr_assert_eq(req.client, client);
+	cr_assert_eq(req.seq, 12);
+	cr_assert_eq(req.op, KV_APPEND);
+	cr_assert(req.key_len == 9 && memcmp(req.key, "account/7", 9) == 0);
+	cr_assert(req.value_len == 3 && memcmp(req.value, "+15", 3) == 0);
+
+	/* re-encoding gives the same bytes */
+	struct wbuf b2;
+	wbuf_init(&b2);
+	wire_put_kv_msg(&b2, type, from, to, p, len);
+	cr_assert_eq(b2.len, b.len);
+	cr_assert_arr_eq(b2.data, b.data, b.len);
+	wbuf_free(&b2);
+	free(body);
+	wbuf_free(&b);
+}
+
+Test(wire, kv_reply_round_trips)
+{
+	/* the highest node to the highest client, and an empty value */
+	uint32_t client = WIRE_CLIENT_BASE + WIRE_MAX_CLIENTS;
+	for (int empty = 0; empty <= 1; empty++) {
+		struct kv_reply rep = { .client = client, .seq = UINT64_MAX,
+					.err = empty ? KV_ERR_WRONG_LEADER : KV_ERR_VERSION,
+					.value = (const uint8_t *)"v",
+					.value_len = empty ? 0 : 1,
+					.version = 77, .leader_hint = empty ? 4 : 0 };
+		uint8_t *body;
+		size_t blen;
+		cr_assert_eq(kv_encode_reply(&rep, &body, &blen), 0);
+		struct wbuf b;
+		wbuf_init(&b);
+		wire_put_kv_msg(&b, WIRE_MSG_KV_REPLY, RAFT_MAX_NODES, client, body, blen);
+		uint8_t type;
+		uint32_t from, to, len;
+		cr_assert_eq(wire_peek_msg(b.data, b.len, &type, &from, &to), 0);
+		cr_assert_eq(type, WIRE_MSG_KV_REPLY);
+		cr_assert_eq(from, RAFT_MAX_NODES);
+		cr_assert_eq(to, client);
+
+		struct rbuf r;
+		rbuf_init(&r, b.data, b.len);
+		const uint8_t *p = wire_get_kv_msg(&r, &type, &from, &to, &len);
+		cr_assert_not_null(p, "%s", r.err);
+		cr_assert(rbuf_done(&r));
+		cr_assert_eq(type, WIRE_MSG_KV_REPLY);
+		cr_assert_eq(from, RAFT_MAX_NODES);
+		cr_assert_eq(to, client);
+		cr_assert_eq(len, blen);
+		struct kv_reply out;
+		const char *why;
+		cr_assert_eq(kv_decode_reply(p, len, &out, &why), 0, "%s", why);
+		cr_assert_eq(out.client, client);
+		cr_assert_eq(out.seq, UINT64_MAX);
+		cr_assert_eq(out.err, rep.err);
+		cr_assert_eq(out.value_len, rep.value_len);
+		if (out.value_len)
+			cr_assert_eq(out.value[0], 'v');
+		cr_assert_eq(out.version, 77);
+		cr_assert_eq(out.leader_hint, rep.leader_hint);
+		free(body);
+		wbuf_free(&b);
+	}
+
+	/* the envelope does not look inside: an empty body passes it (the
+	 * kv decoder is what refuses that) */
+	struct wbuf b;
+	wbuf_init(&b);
+	wire_put_kv_msg(&b, WIRE_MSG_KV_REPLY, 1, WIRE_CLIENT_BASE + 1, NULL, 0);
+	cr_assert_eq(b.len, 13);
+	uint8_t type;
+	uint32_t from, to, len;
+	const char *err;
+	cr_assert_eq(kv_get_copy(b.data, b.len, &type, &from, &to, &len, &err), 13, "%s", err);
+	cr_assert_eq(len, 0);
+	wbuf_free(&b);
+}
+
+Test(wire, kv_messages_the_wrong_way_round_are_refused)
+{
+	const uint32_t c1 = WIRE_CLIENT_BASE + 1;
+	const uint32_t cmax = WIRE_CLIENT_BASE + WIRE_MAX_CLIENTS;
+	static const char *const range = "endpoint id out of range";
+	static const char *const not_kv = "not a key/value message";
+	const struct {
+		uint8_t type;
+		uint32_t from, to;
+		const char *want;                /* NULL: accepted */
+	} cases[] = {
+		{ WIRE_MSG_KV_REQUEST, c1, 1, NULL },
+		{ WIRE_MSG_KV_REQUEST, cmax, RAFT_MAX_NODES, NULL },
+		{ WIRE_MSG_KV_REQUEST, 2, 3, range },                 /* sender is a node */
+		{ WIRE_MSG_KV_REQUEST, 2, c1, range },                /* node to client */
+		{ WIRE_MSG_KV_REQUEST, c1, c1 + 1, range },           /* client to client */
+		{ WIRE_MSG_KV_REQUEST, WIRE_CLIENT_BASE, 1, range },  /* client 0 */
+		{ WIRE_MSG_KV_REQUEST, cmax + 1, 1, range },          /* beyond the max */
+		{ WIRE_MSG_KV_REQUEST, 0, 1, range },
+		{ WIRE_MSG_KV_REQUEST, UINT32_MAX, 1, range },
+		{ WIRE_MSG_KV_REQUEST, c1, 0, range },
+		{ WIRE_MSG_KV_REQUEST, c1, RAFT_MAX_NODES + 1, range },
+		{ WIRE_MSG_KV_REPLY, 1, c1, NULL },
+		{ WIRE_MSG_KV_REPLY, RAFT_MAX_NODES, cmax, NULL },
+		{ WIRE_MSG_KV_REPLY, 1, 2, range },                   /* a reply to a node */
+		{ WIRE_MSG_KV_REPLY, c1, 1, range },                  /* client to node */
+		{ WIRE_MSG_KV_REPLY, c1, c1, range },
+		{ WIRE_MSG_KV_REPLY, 1, WIRE_CLIENT_BASE, range },    /* client 0 */
+		{ WIRE_MSG_KV_REPLY, 1, cmax + 1, range },
+		{ WIRE_MSG_KV_REPLY, 1, UINT32_MAX, range },
+		{ WIRE_MSG_KV_REPLY, 0, c1, range },
+		{ WIRE_MSG_KV_REPLY, RAFT_MAX_NODES + 1, c1, range },
+		{ RAFT_REQUEST_VOTE, c1, 1, not_kv },
+		{ RAFT_INSTALL_SNAPSHOT_REPLY, 1, c1, not_kv },
+		{ 0, c1, 1, not_kv },
+		{ WIRE_MSG_KV_REPLY + 1, 1, c1, not_kv },
+		{ 0xff, c1, 1, not_kv },
+	};
+	static const uint8_t body[] = { 1, 2, 3, 4, 5 };
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct wbuf b;
+		wbuf_init(&b);
+		/* by hand: wire_put_kv_msg asserts a kv type */
+		wbuf_u8(&b, cases[i].type);
+		wbuf_u32(&b, cases[i].from);
+		wbuf_u32(&b, cases[i].to);
+		wbuf_bytes(&b, body, sizeof body);
+		uint8_t type;
+		uint32_t from, to, len;
+		const char *err;
+		long off = kv_get_copy(b.data, b.len, &type, &from, &to, &len, &err);
+		if (cases[i].want) {
+			cr_assert_eq(off, -1, "case %zu accepted", i);
+			cr_assert_str_eq(err, cases[i].want, "case %zu", i);
+		} else {
+			cr_assert_eq(off, 13, "case %zu: %s", i, err);
+			cr_assert_eq(len, sizeof body);
+		}
+		/* what the header says is all the same */
+		cr_assert_eq(type, cases[i].type);
+		cr_assert_eq(from, cases[i].from);
+		cr_assert_eq(to, cases[i].to);
+		wbuf_free(&b);
+	}
+}
+
+Test(wire, peek_reads_only_the_header)
+{
+	struct wbuf b;
+	uint8_t *body;
+	size_t blen;
+	wbuf_init(&b);
+	sample_kv_request(&b, WIRE_CLIENT_BASE + 42, 2, &body, &blen);
+	free(body);
+	/* short headers are refused, each in its own exact allocation */
+	for (size_t cut = 0; cut < 9; cut++) {
+		uint8_t *copy = dup_bytes(b.data, cut);
+		uint8_t type;
+		uint32_t from, to;
+		cr_assert_eq(wire_peek_msg(copy, cut, &type, &from, &to), -1, "cut %zu", cut);
+		free(copy);
+	}
+	/* nine bytes are enough: the rest is not looked at */
+	uint8_t *copy = dup_bytes(b.data, 9);
+	uint8_t type;
+	uint32_t from, to;
+	cr_assert_eq(wire_peek_msg(copy, 9, &type, &from, &to), 0);
+	cr_assert_eq(type, WIRE_MSG_KV_REQUEST);
+	cr_assert_eq(from, WIRE_CLIENT_BASE + 42);
+	cr_assert_eq(to, 2);
+	/* every type: known message types only */
+	for (int t = 0; t < 256; t++) {
+		copy[0] = (uint8_t)t;
+		bool known = wire_msg_is_raft((uint8_t)t) || t == WIRE_MSG_KV_REQUEST ||
+			     t == WIRE_MSG_KV_REPLY;
+		cr_assert_eq(wire_peek_msg(copy, 9, &type, &from, &to), known ? 0 : -1,
+			     "type %d", t);
+	}
+	free(copy);
+
+	/* and a raft message peeks the same way */
+	struct raft_msg m = { .type = RAFT_INSTALL_SNAPSHOT, .from = 3, .to = 7,
+			      .term = 1, .last_included_index = 5 };
+	wbuf_reset(&b);
+	wire_put_raft_msg(&b, &m);
+	cr_assert_eq(wire_peek_msg(b.data, b.len, &type, &from, &to), 0);
+	cr_assert_eq(type, RAFT_INSTALL_SNAPSHOT);
+	cr_assert_eq(from, 3);
+	cr_assert_eq(to, 7);
+	wbuf_free(&b);
+}
+
+Test(wire, every_truncated_kv_message_fails_in_bounds)
+{
+	for (int which = 0; which < 2; which++) {
+		struct wbuf b;
+		uint8_t *body;
+		size_t blen;
+		wbuf_init(&b);
+		if (which == 0)
+			sample_kv_request(&b, WIRE_CLIENT_BASE + 5, 1, &body, &blen);
+		else
+			sample_kv_reply(&b, 1, WIRE_CLIENT_BASE + 5, &body, &blen);
+		uint8_t type;
+		uint32_t from, to, len;
+		const char *err;
+		for (size_t cut = 0; cut < b.len; cut++) {
+			cr_assert_eq(kv_get_copy(b.data, cut, &type, &from, &to, &len, &err), -1,
+				     "message %d cut at %zu decoded", which, cut);
+			cr_assert_str_eq(err, cut < 1 ? "truncated u8"
+					 : cut < 13 ? "truncated u32" : "truncated bytes",
+					 "message %d cut at %zu", which, cut);
+		}
+		/* a length that claims more than is there */
+		uint8_t *copy = dup_bytes(b.data, b.len);
+		wire_put_le(copy + 9, blen + 1, 4);
+		cr_assert_eq(kv_get_copy(copy, b.len, &type, &from, &to, &len, &err), -1);
+		cr_assert_str_eq(err, "truncated bytes");
+		wire_put_le(copy + 9, UINT32_MAX, 4);
+		cr_assert_eq(kv_get_copy(copy, b.len, &type, &from, &to, &len, &err), -1);
+		cr_assert_str_eq(err, "truncated bytes");
+		free(copy);
+		/* one byte too many is the caller's trailing bytes */
+		wbuf_u8(&b, 0);
+		cr_assert_eq(kv_get_copy(b.data, b.len, &type, &from, &to, &len, &err), -1);
+		cr_assert_str_eq(err, "trailing bytes");
+
+		/* a well-framed envelope whose kv body is cut short: the kv
+		 * decoder refuses every prefix, in bounds */
+		for (size_t cut = 0; cut < blen; cut++) {
+			uint8_t *pb = dup_bytes(body, cut);
+			const char *why = NULL;
+			int rc;
+			if (which == 0) {
+				struct kv_request req;
+				rc = kv_decode_request(pb, cut, &req, &why);
+			} else {
+				struct kv_reply rep;
+				rc = kv_decode_reply(pb, cut, &rep, &why);
+			}
+			cr_assert_eq(rc, -1, "body %d cut at %zu decoded", which, cut);
+			cr_assert_not_null(why);
+			free(pb);
+		}
+		free(body);
+		wbuf_free(&b);
+	}
 }
 
 /* ---- state -------------------------------------------------------------- */

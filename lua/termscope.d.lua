@@ -7,8 +7,13 @@
 ts = {}
 
 ---@class ts.ClusterOptions
----@field kind? "raft"    # the kind of node (more kinds come with later versions)
----@field nodes? integer  # 1-9, default 5
+---@field kind? "raft"|"kv"|"kvsrv" # a replicated log; the KV service on Raft; one KV server
+---@field nodes? integer  # 1-9, default 5 (kvsrv: 1)
+---@field maxraftstate? integer # kv: snapshot when the persisted Raft state reaches this many bytes
+---@field snapshot? integer     # raft: snapshot every this many applied entries (the 3D tests use 10)
+---@field dedup? boolean        # kv kinds: servers keep a duplicate table (default true)
+---@field reads? "log"|"local"  # kv: gets through the log (linearizable) or from any replica's state
+---@field retry? integer        # kv kinds: ms a clerk waits for an answer before trying another server
 ---@field seed? integer   # default: the run's --seed
 ---@field heartbeat? integer # ms between a leader's heartbeats, default 100
 ---@field election? integer  # ms: election timeouts are uniform in [election, 2*election), default 300
@@ -32,6 +37,12 @@ ts = {}
 ---@field applied integer
 ---@field log_len integer
 ---@field snapshot_index integer
+---@field snapshot_term integer
+---@field raft_bytes integer     # persisted Raft state (meta + log), 6.824's RaftStateSize
+---@field snapshot_bytes integer
+---@field snapshots integer      # snapshots taken or installed this run
+---@field kv_keys integer        # kv kinds: keys held
+---@field dup_bytes integer      # kv kinds: memory of the duplicate table
 ---@field incarnation integer
 ---@field pid integer
 ---@field election_deadline? integer # virtual ms
@@ -39,7 +50,67 @@ ts = {}
 ---@field match_index? integer[]     # on a leader
 ---@field msgs_in integer
 ---@field msgs_out integer
----@field log ts.LogEntry[]
+---@field log ts.LogEntry[]  # indexed by log index; entries in the snapshot are absent
+
+---@class ts.ClientOptions
+---@field reach? integer[]    # the nodes it may talk to (default: all; c:heal() restores all)
+---@field reads? "log"|"local"
+
+---@class ts.ClientView
+---@field id integer
+---@field reach integer[]
+---@field reads "log"|"local"
+---@field busy boolean
+---@field since? number       # busy: virtual seconds at the call
+---@field done integer
+---@field started integer
+---@field leader integer      # the server it tries first
+
+---@class ts.Op
+---@field client integer
+---@field op "get"|"put"|"append"|"vput"
+---@field key string
+---@field value? string
+---@field version? integer    # vput: the expected version
+---@field call integer        # virtual ms
+---@field ret? integer        # virtual ms; nil while it has not returned
+---@field err? string         # "OK", "ErrNoKey", "ErrVersion", "ErrMaybe"
+---@field out? string         # get: the value read
+---@field out_version? integer
+---@field attempts? integer
+---@field server? integer     # who answered
+---@field local boolean
+
+---A clerk of a kv or kvsrv cluster.  Every call waits for the answer.
+---@class ts.Client
+---@field id integer
+local Client = {}
+---@param key string
+---@return string value
+---@return integer version   # "" and 0 for a missing key
+function Client:get(key) end
+---Unconditional put (returns true), or conditional at `version`.
+---@param key string
+---@param value string
+---@param version? integer
+---@return boolean ok
+---@return? "ErrVersion"|"ErrNoKey"|"ErrMaybe" err
+function Client:put(key, value, version) end
+---@param key string
+---@param value string
+---@return boolean
+function Client:append(key, value) end
+---@param nodes? integer[]
+function Client:reach(nodes) end
+---@return ts.ClientView
+function Client:view() end
+
+---A lock built only on versioned put and get (lua/kvlock.lua).
+---@param client ts.Client
+---@param key string
+---@param id? string
+---@return table lock  # :acquire(), :release()
+function ts.lock(client, key, id) end
 
 ---@class ts.NetOptions
 ---@field unreliable? boolean  # start from the 6.824 lab network
@@ -199,3 +270,27 @@ function Cluster:seed() end
 ---@return string?
 function Cluster:violation() end
 function Cluster:stop() end
+---@param opts? ts.ClientOptions
+---@return ts.Client
+function Cluster:client(opts) end
+---@return ts.ClientView[]
+function Cluster:clients() end
+---Check the clients' history; `text` explains a failure (the operations that cannot be ordered).
+---@param budget? integer  # search steps before answering "unknown"
+---@return boolean ok
+---@return string text
+---@return "ok"|"illegal"|"unknown"|"error" verdict
+function Cluster:check_linearizable(budget) end
+---@return ts.Op[]
+function Cluster:history() end
+---Write the history as JSON lines.
+---@param path string
+function Cluster:export_history(path) end
+---Node i's table as it last reported it.
+---@param i integer
+---@return table<string, {value: string, version: integer}>
+function Cluster:table(i) end
+---@return "raft"|"kv"|"kvsrv"
+function Cluster:kind() end
+---@return integer  # client <-> server messages so far
+function Cluster:client_msgs() end

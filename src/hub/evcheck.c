@@ -4,7 +4,8 @@
  * Works from the recorded events alone, like a model checker's verifier:
  * "role" events give the leaders of each term, "apply" events the commands
  * applied, "spawn" events start a node's apply sequence afresh (a restarted
- * node re-applies from index 1).  Several clusters in one file are told
+ * node re-applies from index 1, or from after its snapshot: a "snapshot"
+ * event moves the sequence past the entries it holds).  Several clusters in one file are told
  * apart by their "hub" events.
  */
 #include "evcheck.h"
@@ -183,6 +184,12 @@ int evcheck_file(const char *path, FILE *out)
 			int64_t node = geti(o, "node", &ok);
 			if (ok && node >= 1 && node <= MAXN)
 				c.next_apply[node] = 1;
+		} else if (strcmp(ev, "snapshot") == 0) {
+			/* what a snapshot holds counts as applied: later applies follow it */
+			int64_t node = geti(o, "node", &ok), index = geti(o, "index", &ok);
+			if (ok && node >= 1 && node <= MAXN && index >= 1 &&
+			    c.next_apply[node] < (uint64_t)index + 1)
+				c.next_apply[node] = (uint64_t)index + 1;
 		} else if (strcmp(ev, "apply") == 0) {
 			int64_t node = geti(o, "node", &ok), index = geti(o, "index", &ok);
 			const char *data = json_string_value(json_object_get(o, "data"));

@@ -39,6 +39,15 @@ struct lesson_view {
 	int select;
 };
 
+/* The last linearizability check, as ts._dash.check keeps it (K, or
+ * c:check_linearizable() at the prompt). */
+struct check_view {
+	bool have;
+	char verdict[16];                    /* "ok", "illegal", "unknown", "error" */
+	char text[4096];                     /* lincheck_explain's words */
+	uint64_t n_ops, n_done;              /* the history it saw: operations, those returned */
+};
+
 struct menu_entry {
 	int number;
 	char title[96];
@@ -64,6 +73,12 @@ struct tui_view {
 	bool menu;                           /* the lesson menu is open */
 	struct menu_entry entries[MENU_MAX];
 	int n_entries;
+	/* the key/value service (kinds kv and kvsrv) */
+	bool kv;                             /* the cluster on screen is one */
+	bool kv_switch;                      /* the screen is too small for both views: v switches */
+	bool kv_view;                        /* ... and the key/value view is the one shown */
+	uint32_t kv_client;                  /* the request line's client */
+	struct check_view check;
 };
 
 struct panel;
@@ -92,6 +107,7 @@ extern const struct panel_ops panel_help_ops;
 extern const struct panel_ops panel_keys_ops;
 extern const struct panel_ops panel_lesson_ops;
 extern const struct panel_ops panel_menu_ops;
+extern const struct panel_ops panel_kv_ops;
 
 /* colour pairs */
 enum {
@@ -113,7 +129,11 @@ void ui_bar(WINDOW *w, const struct tui_view *v, int width, double f, int attr);
 /* printf into the window at (y, x), clipped to max columns. */
 void ui_print(WINDOW *w, int y, int x, int max, const char *fmt, ...);
 /* One event as a short line of text (for the events and detail panels). */
-void ui_event_text(json_t *ev, char *buf, size_t len);
+void ui_event_text(const struct tui_view *v, json_t *ev, char *buf, size_t len);
+/* An endpoint's name: "n3" for a node, "c1" for client 1. */
+const char *ui_endpoint(uint32_t id, char *buf, size_t len);
+/* Bytes as text for a narrow cell: printable ASCII kept, the rest as '?'. */
+void ui_bytes(char *buf, size_t len, const uint8_t *p, size_t n);
 bool ui_event_passes(json_t *ev, const struct tui_view *v);
 /* Word-wrap text into the window from row y, columns [x, x+w); returns the
  * next free row (never past `last`).  With win NULL it only counts. */

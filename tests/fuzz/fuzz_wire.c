@@ -6,8 +6,11 @@
  * with a hash of the input (so one input always splits the same way, and a
  * corpus file is a plain stream of frames anyone can hexdump), and every
  * frame the reader yields is decoded with the decoder for its type.  When a
- * raft message or a state decodes cleanly it is encoded again and must give
- * back exactly the bytes it came from: the encoding is canonical.
+ * raft message, a key/value message (its envelope and the kv request or
+ * reply inside) or a state decodes cleanly it is encoded again and must give
+ * back exactly the bytes it came from: the encodings are canonical.  Each
+ * message is offered to both message decoders: at most one may take it, the
+ * one its peeked type names.
  *
  * It must never crash, leak or read out of bounds; a malformed frame ends
  * the stream the way it ends a connection.  Built with clang's
@@ -17,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/core/kv.h"
 #include "../../src/wire/wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -32,42 +36,158 @@ static void touch(const uint8_t *p, uint32_t n)
 	sink += h;
 }
 
-/* A payload that holds exactly one raft message (after `skip` bytes of
- * other fields) must re-encode to the same bytes. */
-static void check_msg_canonical(const struct wire_frame *f, size_t skip,
-				const struct raft_msg *m)
+/* p[0, n) lies inside [lo, lo + len). */
+static bool inside(const uint8_t *p, size_t n, const uint8_t *lo, size_t len)
 {
-	struct wbuf b;
-	wbuf_init(&b);
-	wire_put_raft_msg(&b, m);
-	if (!b.failed &&
-	    (b.len != f->len - skip || memcmp(b.data, f->payload + skip, b.len)))
-		abort();
-	wbuf_free(&b);
+	return p >= lo && n <= len && (size_t)(p - lo) <= len - n;
 }
 
-static void decode_msg(const struct wire_frame *f, struct rbuf *r,
-		       struct raft_entry **scratch, size_t *cap)
+/* A payload that holds exactly one message (after `skip` bytes of other
+ * fields) must re-encode to the same bytes. */
+static void check_canonical(const struct wire_frame *f, size_t skip,
+			    const struct wbuf *b)
+{
+	if (!b->failed &&
+	    (b->len != f->len - skip || memcmp(b->data, f->payload + skip, b->len)))
+		abort();
+}
+
+/* Returns true when the message decoded and was the whole payload. */
+static bool decode_raft_msg(const struct wire_frame *f, struct rbuf *r,
+			    struct raft_entry **scratch, size_t *cap)
 {
 	struct raft_msg m;
 	size_t skip = r->pos;
-	if (wire_get_raft_msg(r, &m, scratch, cap) < 0)
-		return;
-	if (m.type < RAFT_REQUEST_VOTE || m.type > RAFT_APPEND_ENTRIES_REPLY ||
+	if (wire_get_raft_msg(r, &m, scratch, cap) < 0) {
+		if (!r->err)
+			abort();
+		return false;
+	}
+	if (!wire_msg_is_raft((uint8_t)m.type) ||
+	    m.type < RAFT_REQUEST_VOTE || m.type > RAFT_INSTALL_SNAPSHOT_REPLY ||
 	    m.from < 1 || m.from > RAFT_MAX_NODES ||
 	    m.to < 1 || m.to > RAFT_MAX_NODES)
 		abort();
 	for (uint32_t i = 0; i < m.n_entries; i++) {
 		const struct raft_entry *e = &m.entries[i];
 		/* entries point into the payload */
-		if (e->data < f->payload ||
-		    e->data + e->len > f->payload + f->len)
+		if (!inside(e->data, e->len, f->payload, f->len))
 			abort();
 		touch(e->data, e->len);
 		sink += e->term;
 	}
-	if (rbuf_done(r))
-		check_msg_canonical(f, skip, &m);
+	if (m.type == RAFT_INSTALL_SNAPSHOT) {
+		/* a snapshot stands for at least one entry, and its bytes
+		 * point into the payload */
+		if (m.last_included_index == 0 || m.snapshot_data == NULL ||
+		    !inside(m.snapshot_data, m.snapshot_len, f->payload, f->len))
+			abort();
+		touch(m.snapshot_data, m.snapshot_len);
+	} else if (m.snapshot_len != 0 || m.snapshot_data != NULL) {
+		abort();
+	}
+	sink += m.last_included_index + m.last_included_term;
+	if (!rbuf_done(r))
+		return false;
+	struct wbuf b;
+	wbuf_init(&b);
+	wire_put_raft_msg(&b, &m);
+	check_canonical(f, skip, &b);
+	wbuf_free(&b);
+	return true;
+}
+
+/* The kv body of a request or reply: decoded, its strings inside it, and
+ * encoded again to the same bytes. */
+static void decode_kv_body(uint8_t type, const uint8_t *body, uint32_t len)
+{
+	const char *why = NULL;
+	uint8_t *out = NULL;
+	size_t out_len = 0;
+	if (type == WIRE_MSG_KV_REQUEST) {
+		struct kv_request req;
+		if (kv_decode_request(body, len, &req, &why) < 0) {
+			if (!why || !why[0])
+				abort();
+			return;
+		}
+		if (why || (req.local && req.op != KV_GET) ||
+		    req.key_len > KV_MAX_KEY || req.value_len > KV_MAX_VALUE ||
+		    (req.key_len && !inside(req.key, req.key_len, body, len)) ||
+		    (req.value_len && !inside(req.value, req.value_len, body, len)))
+			abort();
+		if (kv_encode_request(&req, &out, &out_len) < 0)
+			abort();                /* decode took it: encode must too */
+	} else {
+		struct kv_reply rep;
+		if (kv_decode_reply(body, len, &rep, &why) < 0) {
+			if (!why || !why[0])
+				abort();
+			return;
+		}
+		if (why || rep.err == KV_ERR_MAYBE ||
+		    (rep.value_len && !inside(rep.value, rep.value_len, body, len)))
+			abort();
+		if (kv_encode_reply(&rep, &out, &out_len) < 0)
+			abort();
+	}
+	if (out_len != len || memcmp(out, body, len))
+		abort();
+	free(out);
+}
+
+/* Returns true when the message decoded and was the whole payload. */
+static bool decode_kv_msg(const struct wire_frame *f, struct rbuf *r)
+{
+	uint8_t type;
+	uint32_t from, to, len;
+	size_t skip = r->pos;
+	const uint8_t *body = wire_get_kv_msg(r, &type, &from, &to, &len);
+	if (!body) {
+		if (!r->err)
+			abort();
+		return false;
+	}
+	uint32_t client = type == WIRE_MSG_KV_REQUEST ? from : to;
+	uint32_t server = type == WIRE_MSG_KV_REQUEST ? to : from;
+	if ((type != WIRE_MSG_KV_REQUEST && type != WIRE_MSG_KV_REPLY) ||
+	    wire_msg_is_raft(type) || !wire_is_client(client) ||
+	    server < 1 || server > RAFT_MAX_NODES ||
+	    !inside(body, len, f->payload, f->len))
+		abort();
+	if (!rbuf_done(r))
+		return false;
+	struct wbuf b;
+	wbuf_init(&b);
+	wire_put_kv_msg(&b, type, from, to, body, len);
+	check_canonical(f, skip, &b);
+	wbuf_free(&b);
+	decode_kv_body(type, body, len);
+	return true;
+}
+
+/* The rest of r is one message, raft or key/value: peek names which, and
+ * only that decoder may take it. */
+static void decode_msg(const struct wire_frame *f, struct rbuf *r,
+		       struct raft_entry **scratch, size_t *cap)
+{
+	uint8_t type = 0;
+	uint32_t from = 0, to = 0;
+	bool peeked = !r->err &&
+		wire_peek_msg(r->p + r->pos, r->len - r->pos, &type, &from, &to) == 0;
+	if (peeked && !wire_msg_name(type)[0])
+		abort();
+	struct rbuf r2 = *r;
+	bool raft = decode_raft_msg(f, r, scratch, cap);
+	bool kv = decode_kv_msg(f, &r2);
+	if (raft && kv)
+		abort();
+	if ((raft || kv) && !peeked)
+		abort();
+	if (raft && !wire_msg_is_raft(type))
+		abort();
+	if (kv && type != WIRE_MSG_KV_REQUEST && type != WIRE_MSG_KV_REPLY)
+		abort();
 }
 
 static void decode_state(const struct wire_frame *f, struct rbuf *r)
@@ -155,6 +275,19 @@ static void decode_frame(const struct wire_frame *f,
 	case WIRE_SET_TIMER:
 		sink += rbuf_u64(&r);
 		sink += rbuf_u64(&r);
+		break;
+	case WIRE_SNAPSHOT:
+		sink += rbuf_u64(&r);           /* index */
+		sink += rbuf_u64(&r);           /* term */
+		sink += rbuf_u64(&r);           /* bytes */
+		sink += rbuf_u8(&r);            /* how */
+		break;
+	case WIRE_KV_SET:
+		decode_bytes(&r);               /* key */
+		decode_bytes(&r);               /* value */
+		sink += rbuf_u64(&r);           /* version */
+		break;
+	case WIRE_KV_RESET:
 		break;
 	case WIRE_DELIVER:
 		sink += rbuf_u64(&r);

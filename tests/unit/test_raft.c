@@ -672,6 +672,11 @@ static void after_input(struct cluster *c, uint32_t id)
 		/* hold the batch for a few inputs, as a slow disk would */
 		nd->pending++;
 		if (nd->pending < 4 && rng_range(&c->rng, 0, 2) == 0) {
+			/* the service may snapshot between any two inputs,
+			 * a batch held or not */
+			if (c->snap_every && nd->applied > nd->r.snapshot_index &&
+			    rng_range(&c->rng, 0, 4) == 0)
+				node_snapshot(nd, nd->applied);
 			check_invariants(c);
 			return;
 		}
@@ -3272,7 +3277,7 @@ Test(raft, churn_7)
 
 Test(raft, churn_snapshots_3)
 {
-	struct churn_stats st = churn(3, 101, 40, 10);
+	struct churn_stats st = churn(3, 101, 60, 10);
 
 	cr_assert_gt(st.installs, 40, "only %lu snapshots installed",
 		     (unsigned long)st.installs);
@@ -3281,7 +3286,7 @@ Test(raft, churn_snapshots_3)
 
 Test(raft, churn_snapshots_5)
 {
-	struct churn_stats st = churn(5, 101, 40, 10);
+	struct churn_stats st = churn(5, 101, 60, 10);
 
 	cr_assert_gt(st.installs, 40, "only %lu snapshots installed",
 		     (unsigned long)st.installs);

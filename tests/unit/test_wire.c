@@ -148,6 +148,7 @@ static size_t build_stream(struct wbuf *b, struct expect *ex)
 	static const uint8_t types[] = {
 		WIRE_HELLO, WIRE_SEND, WIRE_PROPOSED, WIRE_STATE, WIRE_APPEND,
 		WIRE_TRUNCATE, WIRE_APPLY, WIRE_NOTE, WIRE_DONE, WIRE_FATAL,
+		WIRE_SNAPSHOT, WIRE_KV_SET, WIRE_KV_RESET,
 		WIRE_TICK, WIRE_DELIVER, WIRE_PROPOSE, WIRE_TIMEOUT_NOW,
 		WIRE_SET_TIMER,
 	};
@@ -681,9 +682,12 @@ Test(wire, install_snapshot_of_1_mib_round_trips)
 	wire_put_le(copy + 37 - 4, SNAP + 1, 4);
 	struct rbuf r;
 	struct raft_msg out;
+	struct raft_entry *scratch = NULL;
+	size_t cap = 0;
 	rbuf_init(&r, copy, len);
-	cr_assert_eq(wire_get_raft_msg(&r, &out, NULL, NULL), -1);
+	cr_assert_eq(wire_get_raft_msg(&r, &out, &scratch, &cap), -1);
 	cr_assert_str_eq(r.err, "truncated bytes");
+	free(scratch);
 	free(copy);
 	free(data);
 	wbuf_free(&b);
@@ -720,7 +724,6 @@ static long kv_get_copy(const uint8_t *p, size_t n, uint8_t *type,
 	const uint8_t *body = wire_get_kv_msg(&r, type, from, to, len);
 	long off = -1;
 	if (body) {
-		cr_assert_not_null(body);
 		cr_assert(body >= copy && body + *len <= copy + n,
 			  "the body lies outside the input");
 		cr_assert_null(r.err);
@@ -1060,8 +1063,13 @@ static void sample_leader_state(struct wire_state *s)
 	s->commit = 100;
 	s->applied = 99;
 	s->last_index = 104;
-	s->snapshot_index = 0;
+	s->snapshot_index = 40;
 	s->election_deadline = RAFT_NO_DEADLINE;
+	s->snapshot_term = 9;
+	s->raft_bytes = 123456;
+	s->snapshot_bytes = 7890;
+	s->kv_keys = 33;
+	s->kv_dup_bytes = 480;
 	s->n_peers = 5;
 	for (int i = 1; i <= 5; i++) {
 		s->next_index[i] = 100 + (uint64_t)i;
@@ -1071,7 +1079,7 @@ static void sample_leader_state(struct wire_state *s)
 
 Test(wire, state_round_trips)
 {
-	struct wire_state in[3];
+	struct wire_state in[4];
 	sample_leader_state(&in[0]);
 	memset(&in[1], 0, sizeof in[1]);
 	in[1].role = RAFT_FOLLOWER;
@@ -1081,17 +1089,34 @@ Test(wire, state_round_trips)
 	in[2].n_peers = RAFT_MAX_NODES;
 	for (int i = 1; i <= RAFT_MAX_NODES; i++)
 		in[2].next_index[i] = in[2].match_index[i] = UINT64_MAX - (uint64_t)i;
-	for (int k = 0; k < 3; k++) {
+	/* a follower after InstallSnapshot, the new fields at their extremes */
+	memset(&in[3], 0, sizeof in[3]);
+	in[3].role = RAFT_CANDIDATE;
+	in[3].term = 8;
+	in[3].voted_for = RAFT_MAX_NODES;
+	in[3].commit = in[3].applied = in[3].last_index = UINT64_MAX;
+	in[3].snapshot_index = UINT64_MAX;
+	in[3].snapshot_term = UINT64_MAX;
+	in[3].raft_bytes = UINT64_MAX - 1;
+	in[3].snapshot_bytes = (uint64_t)1 << 40;
+	in[3].kv_keys = 0x0102030405060708ULL;
+	in[3].kv_dup_bytes = UINT64_MAX;
+	for (int k = 0; k < 4; k++) {
 		struct wbuf b;
 		wbuf_init(&b);
 		wire_put_state(&b, &in[k]);
-		cr_assert_eq(b.len, 61 + 16 * (size_t)in[k].n_peers);
+		cr_assert_eq(b.len, 101 + 16 * (size_t)in[k].n_peers);
 		struct rbuf r;
 		struct wire_state out;
 		rbuf_init(&r, b.data, b.len);
 		cr_assert_eq(wire_get_state(&r, &out), 0, "%s", r.err);
 		cr_assert(rbuf_done(&r));
 		cr_assert_eq(memcmp(&out, &in[k], sizeof out), 0);
+		cr_assert_eq(out.snapshot_term, in[k].snapshot_term);
+		cr_assert_eq(out.raft_bytes, in[k].raft_bytes);
+		cr_assert_eq(out.snapshot_bytes, in[k].snapshot_bytes);
+		cr_assert_eq(out.kv_keys, in[k].kv_keys);
+		cr_assert_eq(out.kv_dup_bytes, in[k].kv_dup_bytes);
 
 		/* every proper prefix fails, in bounds */
 		for (size_t cut = 0; cut < b.len; cut++) {
@@ -1103,6 +1128,36 @@ Test(wire, state_round_trips)
 		}
 		wbuf_free(&b);
 	}
+}
+
+/* Where each field of the state sits: the hub and any other reader of the
+ * port depend on it. */
+Test(wire, state_layout)
+{
+	struct wire_state s;
+	sample_leader_state(&s);
+	struct wbuf b;
+	wbuf_init(&b);
+	wire_put_state(&b, &s);
+	cr_assert_eq(b.data[0], RAFT_LEADER);
+	cr_assert_eq(wire_get_le(b.data + 1, 8), 12);          /* term */
+	cr_assert_eq(wire_get_le(b.data + 9, 4), 3);           /* voted_for */
+	cr_assert_eq(wire_get_le(b.data + 13, 4), 3);          /* leader */
+	cr_assert_eq(wire_get_le(b.data + 17, 8), 100);        /* commit */
+	cr_assert_eq(wire_get_le(b.data + 25, 8), 99);         /* applied */
+	cr_assert_eq(wire_get_le(b.data + 33, 8), 104);        /* last_index */
+	cr_assert_eq(wire_get_le(b.data + 41, 8), 40);         /* snapshot_index */
+	cr_assert_eq(wire_get_le(b.data + 49, 8), RAFT_NO_DEADLINE);
+	cr_assert_eq(wire_get_le(b.data + 57, 8), 9);          /* snapshot_term */
+	cr_assert_eq(wire_get_le(b.data + 65, 8), 123456);     /* raft_bytes */
+	cr_assert_eq(wire_get_le(b.data + 73, 8), 7890);       /* snapshot_bytes */
+	cr_assert_eq(wire_get_le(b.data + 81, 8), 33);         /* kv_keys */
+	cr_assert_eq(wire_get_le(b.data + 89, 8), 480);        /* kv_dup_bytes */
+	cr_assert_eq(wire_get_le(b.data + 97, 4), 5);          /* n_peers */
+	cr_assert_eq(wire_get_le(b.data + 101, 8), 101);       /* next_index[1] */
+	cr_assert_eq(wire_get_le(b.data + 109, 8), 91);        /* match_index[1] */
+	cr_assert_eq(b.len, 101 + 5 * 16);
+	wbuf_free(&b);
 }
 
 Test(wire, bad_state_is_refused)
@@ -1122,7 +1177,7 @@ Test(wire, bad_state_is_refused)
 
 	wbuf_reset(&b);
 	wire_put_state(&b, &s);
-	b.data[57] = RAFT_MAX_NODES + 1;        /* n_peers */
+	b.data[97] = RAFT_MAX_NODES + 1;        /* n_peers */
 	rbuf_init(&r, b.data, b.len);
 	cr_assert_eq(wire_get_state(&r, &out), -1);
 	cr_assert_str_eq(r.err, "too many peers");
@@ -1150,6 +1205,9 @@ Test(wire, type_names)
 	cr_assert_str_eq(wire_type_name(WIRE_NOTE), "NOTE");
 	cr_assert_str_eq(wire_type_name(WIRE_DONE), "DONE");
 	cr_assert_str_eq(wire_type_name(WIRE_FATAL), "FATAL");
+	cr_assert_str_eq(wire_type_name(WIRE_SNAPSHOT), "SNAPSHOT");
+	cr_assert_str_eq(wire_type_name(WIRE_KV_SET), "KV_SET");
+	cr_assert_str_eq(wire_type_name(WIRE_KV_RESET), "KV_RESET");
 	cr_assert_str_eq(wire_type_name(WIRE_TICK), "TICK");
 	cr_assert_str_eq(wire_type_name(WIRE_DELIVER), "DELIVER");
 	cr_assert_str_eq(wire_type_name(WIRE_PROPOSE), "PROPOSE");
@@ -1162,7 +1220,7 @@ Test(wire, type_names)
 		else
 			cr_assert_str_eq(wire_type_name((uint8_t)t), "?");
 	}
-	cr_assert_eq(known, 15);
+	cr_assert_eq(known, 18);
 }
 
 Test(wire, frame_header_layout)
@@ -1186,7 +1244,8 @@ Test(wire, frame_header_layout)
 }
 
 /* Encode one frame of every type with its documented payload, decode each
- * with the matching decoder. */
+ * with the matching decoder.  SEND and DELIVER carry each kind of message:
+ * raft (AppendEntries, InstallSnapshot and their replies) and key/value. */
 Test(wire, every_frame_type_round_trips)
 {
 	struct raft_msg msgs[16];
@@ -1196,6 +1255,20 @@ Test(wire, every_frame_type_round_trips)
 	uint8_t token[WIRE_TOKEN_LEN];
 	for (int i = 0; i < WIRE_TOKEN_LEN; i++)
 		token[i] = (uint8_t)(0xa0 + i);
+	cr_assert_gt(nm, 10);
+	static const uint8_t binkey[] = { 'k', 0, 0xff };
+
+	/* the messages SEND and DELIVER carry, in order */
+	uint8_t *kv_rep, *kv_req;
+	size_t kv_rep_len, kv_req_len;
+	struct wbuf kvs;
+	wbuf_init(&kvs);
+	sample_kv_reply(&kvs, 3, WIRE_CLIENT_BASE + 9, &kv_rep, &kv_rep_len);
+	wbuf_reset(&kvs);
+	sample_kv_request(&kvs, WIRE_CLIENT_BASE + 9, 3, &kv_req, &kv_req_len);
+	wbuf_free(&kvs);
+	const struct raft_msg *sends[] = { &msgs[5], NULL, &msgs[8], &msgs[11] };
+	const struct raft_msg *delivers[] = { &msgs[7], NULL, &msgs[9], &msgs[10] };
 
 	struct wbuf b;
 	size_t at;
@@ -1207,9 +1280,15 @@ Test(wire, every_frame_type_round_trips)
 	wbuf_u32(&b, 2);
 	wbuf_u32(&b, 4242);
 	wire_frame_end(&b, at);
-	at = wire_frame_begin(&b, WIRE_SEND);
-	wire_put_raft_msg(&b, &msgs[5]);
-	wire_frame_end(&b, at);
+	for (size_t i = 0; i < 4; i++) {
+		at = wire_frame_begin(&b, WIRE_SEND);
+		if (sends[i])
+			wire_put_raft_msg(&b, sends[i]);
+		else
+			wire_put_kv_msg(&b, WIRE_MSG_KV_REPLY, 3, WIRE_CLIENT_BASE + 9,
+					kv_rep, kv_rep_len);
+		wire_frame_end(&b, at);
+	}
 	at = wire_frame_begin(&b, WIRE_PROPOSED);
 	wbuf_u64(&b, 17);
 	wbuf_u64(&b, 8);
@@ -1243,27 +1322,45 @@ Test(wire, every_frame_type_round_trips)
 	at = wire_frame_begin(&b, WIRE_FATAL);
 	wbuf_str(&b, "cannot open data dir");
 	wire_frame_end(&b, at);
+	at = wire_frame_begin(&b, WIRE_SNAPSHOT);
+	wbuf_u64(&b, 120);
+	wbuf_u64(&b, 6);
+	wbuf_u64(&b, 4096);
+	wbuf_u8(&b, WIRE_SNAP_INSTALLED);
+	wire_frame_end(&b, at);
+	at = wire_frame_begin(&b, WIRE_KV_RESET);
+	wire_frame_end(&b, at);
+	at = wire_frame_begin(&b, WIRE_KV_SET);
+	wbuf_bytes(&b, binkey, sizeof binkey);
+	wbuf_bytes(&b, "", 0);
+	wbuf_u64(&b, UINT64_MAX);
+	wire_frame_end(&b, at);
 	at = wire_frame_begin(&b, WIRE_TICK);
 	wbuf_u64(&b, 1000);
 	wire_frame_end(&b, at);
-	at = wire_frame_begin(&b, WIRE_DELIVER);
-	wbuf_u64(&b, 1001);
-	wire_put_raft_msg(&b, &msgs[7]);
-	wire_frame_end(&b, at);
+	for (size_t i = 0; i < 4; i++) {
+		at = wire_frame_begin(&b, WIRE_DELIVER);
+		wbuf_u64(&b, 1001 + i);
+		if (delivers[i])
+			wire_put_raft_msg(&b, delivers[i]);
+		else
+			wire_put_kv_msg(&b, WIRE_MSG_KV_REQUEST, WIRE_CLIENT_BASE + 9, 3,
+					kv_req, kv_req_len);
+		wire_frame_end(&b, at);
+	}
 	at = wire_frame_begin(&b, WIRE_PROPOSE);
-	wbuf_u64(&b, 1002);
+	wbuf_u64(&b, 1005);
 	wbuf_u64(&b, 18);
 	wbuf_bytes(&b, "y=2", 3);
 	wire_frame_end(&b, at);
 	at = wire_frame_begin(&b, WIRE_TIMEOUT_NOW);
-	wbuf_u64(&b, 1003);
+	wbuf_u64(&b, 1006);
 	wire_frame_end(&b, at);
 	at = wire_frame_begin(&b, WIRE_SET_TIMER);
-	wbuf_u64(&b, 1004);
+	wbuf_u64(&b, 1007);
 	wbuf_u64(&b, 1500);
 	wire_frame_end(&b, at);
 	cr_assert(!b.failed);
-	cr_assert_gt(nm, 7);
 
 	struct wire_reader wr;
 	struct wire_frame f;
@@ -1272,7 +1369,8 @@ Test(wire, every_frame_type_round_trips)
 	size_t cap = 0;
 	wire_reader_init(&wr);
 	cr_assert_eq(wire_reader_feed(&wr, b.data, b.len), 0);
-	int seen = 0;
+	int seen = 0, n_send = 0, n_deliver = 0;
+	bool types_seen[256] = { false };
 	int rc;
 	while ((rc = wire_reader_next(&wr, &f, &why)) == 1) {
 		struct rbuf r;
@@ -1281,6 +1379,7 @@ Test(wire, every_frame_type_round_trips)
 		uint32_t n;
 		const uint8_t *p;
 		uint8_t tok[WIRE_TOKEN_LEN];
+		const struct raft_msg *want = NULL;
 		rbuf_init(&r, f.payload, f.len);
 		switch (f.type) {
 		case WIRE_HELLO:
@@ -1292,8 +1391,36 @@ Test(wire, every_frame_type_round_trips)
 			cr_assert_eq(rbuf_u32(&r), 4242);
 			break;
 		case WIRE_SEND:
-			cr_assert_eq(wire_get_raft_msg(&r, &m, &scratch, &cap), 0);
-			assert_msg_eq(&m, &msgs[5]);
+		case WIRE_DELIVER:
+			if (f.type == WIRE_DELIVER) {
+				cr_assert_eq(rbuf_u64(&r), 1001 + (uint64_t)n_deliver);
+				want = delivers[n_deliver++];
+			} else {
+				want = sends[n_send++];
+			}
+			uint8_t type;
+			uint32_t from, to;
+			cr_assert_eq(wire_peek_msg(r.p + r.pos, r.len - r.pos, &type, &from, &to), 0);
+			cr_assert_eq(wire_msg_is_raft(type), want != NULL);
+			if (want) {
+				cr_assert_eq(type, want->type);
+				cr_assert_eq(from, want->from);
+				cr_assert_eq(to, want->to);
+				cr_assert_eq(wire_get_raft_msg(&r, &m, &scratch, &cap), 0, "%s", r.err);
+				assert_msg_eq(&m, want);
+				break;
+			}
+			p = wire_get_kv_msg(&r, &type, &from, &to, &n);
+			cr_assert_not_null(p, "%s", r.err);
+			if (f.type == WIRE_SEND) {
+				cr_assert_eq(type, WIRE_MSG_KV_REPLY);
+				cr_assert(from == 3 && to == WIRE_CLIENT_BASE + 9);
+				cr_assert(n == kv_rep_len && memcmp(p, kv_rep, n) == 0);
+			} else {
+				cr_assert_eq(type, WIRE_MSG_KV_REQUEST);
+				cr_assert(from == WIRE_CLIENT_BASE + 9 && to == 3);
+				cr_assert(n == kv_req_len && memcmp(p, kv_req, n) == 0);
+			}
 			break;
 		case WIRE_PROPOSED:
 			cr_assert_eq(rbuf_u64(&r), 17);
@@ -1334,33 +1461,52 @@ Test(wire, every_frame_type_round_trips)
 			p = rbuf_bytes(&r, &n);
 			cr_assert(p && n == 20);
 			break;
+		case WIRE_SNAPSHOT:
+			cr_assert_eq(f.len, 25);
+			cr_assert_eq(rbuf_u64(&r), 120);
+			cr_assert_eq(rbuf_u64(&r), 6);
+			cr_assert_eq(rbuf_u64(&r), 4096);
+			cr_assert_eq(rbuf_u8(&r), WIRE_SNAP_INSTALLED);
+			break;
+		case WIRE_KV_SET:
+			p = rbuf_bytes(&r, &n);
+			cr_assert(p && n == sizeof binkey && memcmp(p, binkey, n) == 0);
+			p = rbuf_bytes(&r, &n);
+			cr_assert(p && n == 0);
+			cr_assert_eq(rbuf_u64(&r), UINT64_MAX);
+			break;
+		case WIRE_KV_RESET:
+			cr_assert_eq(f.len, 0);
+			break;
 		case WIRE_TICK:
 			cr_assert_eq(rbuf_u64(&r), 1000);
 			break;
-		case WIRE_DELIVER:
-			cr_assert_eq(rbuf_u64(&r), 1001);
-			cr_assert_eq(wire_get_raft_msg(&r, &m, &scratch, &cap), 0);
-			assert_msg_eq(&m, &msgs[7]);
-			break;
 		case WIRE_PROPOSE:
-			cr_assert_eq(rbuf_u64(&r), 1002);
+			cr_assert_eq(rbuf_u64(&r), 1005);
 			cr_assert_eq(rbuf_u64(&r), 18);
 			p = rbuf_bytes(&r, &n);
 			cr_assert(p && n == 3 && memcmp(p, "y=2", 3) == 0);
 			break;
 		case WIRE_TIMEOUT_NOW:
-			cr_assert_eq(rbuf_u64(&r), 1003);
+			cr_assert_eq(rbuf_u64(&r), 1006);
 			break;
 		case WIRE_SET_TIMER:
-			cr_assert_eq(rbuf_u64(&r), 1004);
+			cr_assert_eq(rbuf_u64(&r), 1007);
 			cr_assert_eq(rbuf_u64(&r), 1500);
 			break;
 		}
 		cr_assert(rbuf_done(&r), "%s: %s", wire_type_name(f.type), r.err);
+		types_seen[f.type] = true;
 		seen++;
 	}
 	cr_assert_eq(rc, 0);
-	cr_assert_eq(seen, 15);
+	cr_assert_eq(seen, 18 + 3 + 3);
+	cr_assert_eq(n_send, 4);
+	cr_assert_eq(n_deliver, 4);
+	for (int t = 0; t < 256; t++)
+		cr_assert_eq(types_seen[t], wire_type_known((uint8_t)t), "frame type %d", t);
+	free(kv_rep);
+	free(kv_req);
 	free(scratch);
 	wire_reader_free(&wr);
 	wbuf_free(&b);
@@ -1587,7 +1733,7 @@ Test(wire, oversize_frame_is_refused_at_the_header)
 
 Test(wire, unknown_frame_type_is_refused_at_the_header)
 {
-	static const uint8_t bad[] = { 0, 11, 19, 25, 255 };
+	static const uint8_t bad[] = { 0, WIRE_KV_RESET + 1, 19, 25, 255 };
 	for (size_t i = 0; i < sizeof bad; i++) {
 		uint8_t h[WIRE_HEADER] = { 8, 0, 0, 0, bad[i] };
 		struct wire_reader wr;

@@ -148,14 +148,117 @@ bool ui_event_passes(json_t *ev, const struct tui_view *v)
 		if (!v->selected)
 			return true;
 		int64_t id = (int64_t)v->selected;
-		return jint(ev, "node") == id || jint(ev, "from") == id || jint(ev, "to") == id;
+		return jint(ev, "node") == id || jint(ev, "from") == id || jint(ev, "to") == id ||
+		       jint(ev, "server") == id;
 	}
 	default:
 		return true;
 	}
 }
 
-void ui_event_text(json_t *ev, char *buf, size_t len)
+const char *ui_endpoint(uint32_t id, char *buf, size_t len)
+{
+	if (wire_is_client(id))
+		snprintf(buf, len, "c%u", id - WIRE_CLIENT_BASE);
+	else
+		snprintf(buf, len, "n%u", id);
+	return buf;
+}
+
+void ui_bytes(char *buf, size_t len, const uint8_t *p, size_t n)
+{
+	if (!len)
+		return;
+	size_t o = 0;
+	for (size_t i = 0; i < n && o + 1 < len; i++)
+		buf[o++] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '?';
+	buf[o] = 0;
+}
+
+/* A JSON string field as printable text, cut to fit max bytes. */
+static const char *jtext(json_t *ev, const char *k, char *buf, size_t len)
+{
+	const char *s = jstr(ev, k);
+	ui_bytes(buf, len, (const uint8_t *)s, strlen(s));
+	return buf;
+}
+
+static const char *lat_text(int64_t ms, char *buf, size_t len)
+{
+	if (ms < 1000)
+		snprintf(buf, len, "%" PRId64 "ms", ms);
+	else
+		snprintf(buf, len, "%.1fs", (double)ms / 1000.0);
+	return buf;
+}
+
+/* A client operation in brief: "put x=1", "append x+=2", "get x",
+ * "put x=9 if v1". */
+static void op_brief(char *buf, size_t len, const char *op, const char *key, const char *value, bool has_value,
+		     int64_t version)
+{
+	if (!strcmp(op, "get"))
+		snprintf(buf, len, "get %s", key);
+	else if (!strcmp(op, "append"))
+		snprintf(buf, len, "append %s+=%s", key, has_value ? value : "?");
+	else if (!strcmp(op, "vput"))
+		snprintf(buf, len, "put %s=%s if v%" PRId64, key, has_value ? value : "?", version);
+	else
+		snprintf(buf, len, "%s %s=%s", op, key, has_value ? value : "?");
+}
+
+/* "op" records: the call says what was asked; the return (which names only
+ * the operation's number) takes the key and input from the history. */
+static void op_text(const struct tui_view *v, json_t *ev, char *o, size_t room)
+{
+	int64_t k = jint(ev, "client"), n = jint(ev, "n");
+	char key[48], value[48], what[160], out[64] = "";
+	bool call = !strcmp(jstr(ev, "phase"), "call");
+	const char *op = jstr(ev, "op");
+	if (call) {
+		op_brief(what, sizeof what, op, jtext(ev, "key", key, sizeof key), jtext(ev, "value", value, sizeof value),
+			 json_object_get(ev, "value") != NULL, jint(ev, "version"));
+		snprintf(o, room, "c%" PRId64 " %s%s %s", k, what, json_is_true(json_object_get(ev, "local")) ? " (local)" : "",
+			 v->utf8 ? "…" : "...");
+		return;
+	}
+	const struct lincheck_history *hist = v->hub ? hub_history(v->hub) : NULL;
+	const struct lincheck_op *hop = NULL;
+	if (hist && n >= 1 && (size_t)n <= hist->n && hist->ops[n - 1].client == (uint32_t)k)
+		hop = &hist->ops[n - 1];
+	if (hop) {
+		ui_bytes(key, sizeof key, (const uint8_t *)hop->key, strlen(hop->key));
+		if (hop->value)
+			ui_bytes(value, sizeof value, (const uint8_t *)hop->value, strlen(hop->value));
+		op_brief(what, sizeof what, op, key, value, hop->value != NULL, (int64_t)hop->version);
+	} else {
+		snprintf(what, sizeof what, "%s #%" PRId64, op, n);
+	}
+	if (json_object_get(ev, "value"))
+		snprintf(out, sizeof out, " \"%s\" v%" PRId64, jtext(ev, "value", value, sizeof value), jint(ev, "version"));
+	char lat[24], tries[24] = "";
+	if (jint(ev, "attempts") > 1)
+		snprintf(tries, sizeof tries, ", %" PRId64 " tries", jint(ev, "attempts"));
+	snprintf(o, room, "c%" PRId64 " %s %s%s %s in %s (n%" PRId64 "%s)", k, what, v->utf8 ? "→" : "->", out,
+		 jstr(ev, "err"), lat_text(jint(ev, "latency"), lat, sizeof lat), jint(ev, "server"), tries);
+}
+
+/* A list of node ids (a JSON array) as "{1,2}". */
+static void id_list(json_t *arr, char *buf, size_t len)
+{
+	size_t o = (size_t)snprintf(buf, len, "{");
+	size_t i;
+	json_t *x;
+	json_array_foreach(arr, i, x) {
+		if (o >= len)
+			break;
+		o += (size_t)snprintf(buf + o, len - o, "%s%" PRId64, i ? "," : "", (int64_t)json_integer_value(x));
+	}
+	if (o < len)
+		snprintf(buf + o, len - o, "}");
+}
+
+void ui_event_text(const struct tui_view *v, json_t *ev, char *buf, size_t len)
 {
 	const char *name = jstr(ev, "ev");
 	double t = (double)jint(ev, "t") / 1000.0;
@@ -165,6 +268,7 @@ void ui_event_text(json_t *ev, char *buf, size_t len)
 		return;
 	char *o = buf + n;
 	size_t room = len - (size_t)n;
+	char a[16], b[16], tmp[96];
 	if (!strcmp(name, "role"))
 		snprintf(o, room, "n%" PRId64 " becomes %s in term %" PRId64, node, jstr(ev, "role"), jint(ev, "term"));
 	else if (!strcmp(name, "term"))
@@ -179,7 +283,18 @@ void ui_event_text(json_t *ev, char *buf, size_t len)
 		snprintf(o, room, "n%" PRId64 " commits up to index %" PRId64, node, jint(ev, "index"));
 	else if (!strcmp(name, "apply"))
 		snprintf(o, room, "n%" PRId64 " applies %" PRId64 ": %s", node, jint(ev, "index"), jstr(ev, "data"));
-	else if (!strcmp(name, "send")) {
+	else if (!strcmp(name, "send") && !strncmp(jstr(ev, "type"), "Kv", 2)) {
+		/* a client's request or a server's answer */
+		ui_endpoint((uint32_t)jint(ev, "from"), a, sizeof a);
+		ui_endpoint((uint32_t)jint(ev, "to"), b, sizeof b);
+		char what[96] = "";
+		if (json_object_get(ev, "op"))
+			snprintf(what, sizeof what, " %s %s%s", jstr(ev, "op"), jtext(ev, "key", tmp, sizeof tmp),
+				 json_is_true(json_object_get(ev, "local")) ? " (local read)" : "");
+		else if (json_object_get(ev, "err"))
+			snprintf(what, sizeof what, " %s", jstr(ev, "err"));
+		snprintf(o, room, "#%" PRId64 " %s%s%s %s%s", jint(ev, "id"), a, v->utf8 ? "→" : "->", b, jstr(ev, "type"), what);
+	} else if (!strcmp(name, "send")) {
 		char what[96] = "";
 		json_t *ok = json_object_get(ev, "ok"), *granted = json_object_get(ev, "granted");
 		if (granted)
@@ -194,8 +309,9 @@ void ui_event_text(json_t *ev, char *buf, size_t len)
 		else if (json_object_get(ev, "entries") && jint(ev, "entries") > 0)
 			snprintf(what, sizeof what, " %" PRId64 " entr%s after %" PRId64, jint(ev, "entries"),
 				 jint(ev, "entries") == 1 ? "y" : "ies", jint(ev, "prev"));
-		snprintf(o, room, "#%" PRId64 " %s n%" PRId64 "->n%" PRId64 " t%" PRId64 "%s", jint(ev, "id"), jstr(ev, "type"),
-			 jint(ev, "from"), jint(ev, "to"), jint(ev, "term"), what);
+		snprintf(o, room, "#%" PRId64 " %s %s->%s t%" PRId64 "%s", jint(ev, "id"), jstr(ev, "type"),
+			 ui_endpoint((uint32_t)jint(ev, "from"), a, sizeof a), ui_endpoint((uint32_t)jint(ev, "to"), b, sizeof b),
+			 jint(ev, "term"), what);
 	}
 	else if (!strcmp(name, "deliver") || !strcmp(name, "dup") || !strcmp(name, "hurry"))
 		snprintf(o, room, "#%" PRId64 " %s", jint(ev, "id"),
@@ -208,16 +324,35 @@ void ui_event_text(json_t *ev, char *buf, size_t len)
 		free(s);
 	} else if (!strcmp(name, "cut"))
 		snprintf(o, room, "link n%" PRId64 "->n%" PRId64 " cut", jint(ev, "from"), jint(ev, "to"));
-	else if (!strcmp(name, "note") || !strcmp(name, "error"))
-		snprintf(o, room, "%s%s%s", node ? "n" : "", node ? "" : "", jstr(ev, "text"));
-	else if (node)
+	else if (!strcmp(name, "op"))
+		op_text(v, ev, o, room);
+	else if (!strcmp(name, "client")) {
+		id_list(json_object_get(ev, "reach"), tmp, sizeof tmp);
+		snprintf(o, room, "client c%" PRId64 " joins: reaches %s, reads %s", jint(ev, "client"), tmp, jstr(ev, "reads"));
+	} else if (!strcmp(name, "reach")) {
+		id_list(json_object_get(ev, "nodes"), tmp, sizeof tmp);
+		snprintf(o, room, "c%" PRId64 " now reaches %s", jint(ev, "client"), tmp);
+	} else if (!strcmp(name, "snapshot"))
+		snprintf(o, room, "n%" PRId64 " snapshot at %" PRId64 " (%s, %" PRId64 " B)", node, jint(ev, "index"),
+			 jstr(ev, "how"), jint(ev, "bytes"));
+	else if (!strcmp(name, "check")) {
+		const char *verdict = jstr(ev, "verdict");
+		if (!strcmp(verdict, "ok"))
+			snprintf(o, room, "check: linearizable (%" PRId64 " ops)", jint(ev, "ops"));
+		else if (!strcmp(verdict, "illegal"))
+			snprintf(o, room, "check: NOT linearizable: key %s (%" PRId64 " ops)", jtext(ev, "key", tmp, sizeof tmp),
+				 jint(ev, "ops"));
+		else
+			snprintf(o, room, "check: %s (%" PRId64 " ops)", verdict, jint(ev, "ops"));
+	} else if (!strcmp(name, "note") || !strcmp(name, "error")) {
+		if (node)
+			snprintf(o, room, "n%" PRId64 ": %s", node, jstr(ev, "text"));
+		else
+			snprintf(o, room, "%s", jstr(ev, "text"));
+	} else if (node)
 		snprintf(o, room, "n%" PRId64 " %s", node, name);
 	else
 		snprintf(o, room, "%s", name);
-	if (!strcmp(name, "note") || !strcmp(name, "error")) {
-		if (node)
-			snprintf(o, room, "n%" PRId64 ": %s", node, jstr(ev, "text"));
-	}
 }
 
 int ui_wrap(WINDOW *win, int y, int x, int w, int last, const char *text)

@@ -94,7 +94,7 @@ static void draw(struct panel *p, const struct tui_view *v)
 		if (from != id && to != id)
 			continue;
 		char line[256];
-		ui_event_text(ev, line, sizeof line);
+		ui_event_text(v, ev, line, sizeof line);
 		ui_print(w, row--, half + 1, inner - half, "%s", line);
 	}
 }

@@ -37,7 +37,7 @@ static void draw(struct panel *p, const struct tui_view *v)
 			continue;
 		}
 		char line[512];
-		ui_event_text(ev, line, sizeof line);
+		ui_event_text(v, ev, line, sizeof line);
 		const char *name = json_string_value(json_object_get(ev, "ev"));
 		int attr = (int)A_NORMAL;
 		if (name && (!strcmp(name, "role") || !strcmp(name, "crash") || !strcmp(name, "restart")))

@@ -2,7 +2,9 @@
  * panel_net.c — the network as the hub sees it: the partition groups, a
  * link matrix (row: from, column: to; each cell in-flight/dropped, a cross
  * where the link is cut, so one-way cuts show as one cross), and the
- * messages in flight with how far along their delivery they are.
+ * messages in flight with how far along their delivery they are (clients'
+ * requests and the servers' replies among them: a client is "c1", never an
+ * index into the matrix).
  */
 #include <inttypes.h>
 #include <string.h>
@@ -55,10 +57,12 @@ static void draw(struct panel *p, const struct tui_view *v)
 	ui_print(w, 1, 2, inner - 1, "groups %s  drops %" PRIu64, line, hub_drop_count(v->hub));
 	/* in-flight counts per link */
 	uint32_t inflight[NET_MAX + 1][NET_MAX + 1] = { { 0 } };
-	int total = 0;
+	int total = 0, clients = 0;
 	for (const struct hub_msg *m = hub_inflight(v->hub); m; m = hub_inflight_next(v->hub, m)) {
 		if (m->from <= NET_MAX && m->to <= NET_MAX)
 			inflight[m->from][m->to]++;
+		else
+			clients++;
 		total++;
 	}
 	int y = 2;
@@ -83,7 +87,11 @@ static void draw(struct panel *p, const struct tui_view *v)
 			}
 		}
 	}
-	ui_print(w, y++, 2, inner - 1, "in flight: %d%s", total, matrix ? ui_glyph(v, "  (cell: flying/dropped, ✗ cut)", "  (cell: flying/dropped, x cut)") : "");
+	char cl[32] = "";
+	if (clients)
+		snprintf(cl, sizeof cl, " (%d client)", clients);
+	ui_print(w, y++, 2, inner - 1, "in flight: %d%s%s", total, cl,
+		 matrix ? ui_glyph(v, "  (cell: flying/dropped, ✗ cut)", "  (cell: flying/dropped, x cut)") : "");
 	int rows = p->h - 1 - y;
 	int k = 0;
 	for (const struct hub_msg *m = hub_inflight(v->hub); m && k < rows; m = hub_inflight_next(v->hub, m), k++) {
@@ -92,8 +100,9 @@ static void draw(struct panel *p, const struct tui_view *v)
 		bool sel = m->id == v->sel_msg;
 		if (sel)
 			wattron(w, (int)A_REVERSE);
-		ui_print(w, y + k, 2, inner - 1, "#%-5" PRIu64 " %-18s n%u%sn%u%s ", m->id,
-			 raft_msg_type_name((enum raft_msg_type)m->type), m->from, ui_glyph(v, "→", "->"), m->to,
+		char a[16], b[16];
+		ui_print(w, y + k, 2, inner - 1, "#%-5" PRIu64 " %-18s %s%s%s%s ", m->id, wire_msg_name(m->type),
+			 ui_endpoint(m->from, a, sizeof a), ui_glyph(v, "→", "->"), ui_endpoint(m->to, b, sizeof b),
 			 m->dup ? " dup" : "    ");
 		int bx = getcurx(w);
 		int bw = inner - bx - 1;

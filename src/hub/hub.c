@@ -420,7 +420,10 @@ static void answer_proposal(struct hub *h, uint64_t req, uint64_t index, uint64_
 /* Run one event.  Returns true if a node is now at work. */
 static void run_event(struct hub *h, struct hev *e)
 {
-	struct hub_node *n = e->node ? &h->nodes[e->node] : NULL;
+	/* e->node is a node, but a client endpoint for deliveries to clients
+	 * and a client number for HEV_CLIENT */
+	struct hub_node *n = e->node >= 1 && e->node <= HUB_MAX_NODES && e->kind != HEV_CLIENT ?
+			     &h->nodes[e->node] : NULL;
 	switch (e->kind) {
 	case HEV_TIMER:
 		if (h->cfg.hooks.timer)

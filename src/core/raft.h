@@ -190,7 +190,8 @@ int raft_restore(struct raft *r, uint64_t term, uint32_t voted_for,
 
 /* Load a persisted snapshot, before raft_restore (whose entries then start
  * at index + 1): commit and last applied start at index.  Data is copied.
- * RAFT_OK, RAFT_EINVAL (index 0, or called after any input) or RAFT_ENOMEM. */
+ * RAFT_OK, RAFT_EINVAL (index or term 0, data missing, called twice or after
+ * any input) or RAFT_ENOMEM. */
 int raft_restore_snapshot(struct raft *r, uint64_t index, uint64_t term,
 			  const void *data, uint32_t len);
 

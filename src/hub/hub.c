@@ -710,11 +710,13 @@ static void mirror_compact(struct hub_node *n, uint64_t index)
 	uint64_t drop = index - n->log_base;
 	if (drop > n->log_len)
 		drop = n->log_len;
-	for (uint64_t i = 0; i < drop; i++)
-		free(n->log[i].data);
-	memmove(n->log, n->log + drop, (n->log_len - drop) * sizeof *n->log);
-	memset(n->log + n->log_len - drop, 0, drop * sizeof *n->log);
-	n->log_len -= drop;
+	if (drop > 0) {
+		for (uint64_t i = 0; i < drop; i++)
+			free(n->log[i].data);
+		memmove(n->log, n->log + drop, (n->log_len - drop) * sizeof *n->log);
+		memset(n->log + n->log_len - drop, 0, drop * sizeof *n->log);
+		n->log_len -= drop;
+	}
 	n->log_base = index;
 }
 

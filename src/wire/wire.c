@@ -551,6 +551,10 @@ void wire_put_kv_msg(struct wbuf *b, uint8_t type, uint32_t from, uint32_t to,
 		     const uint8_t *body, size_t len)
 {
 	assert(type == WIRE_MSG_KV_REQUEST || type == WIRE_MSG_KV_REPLY);
+	if (len > UINT32_MAX) {              /* would not fit its u32 length */
+		b->failed = true;
+		return;
+	}
 	wbuf_u8(b, type);
 	wbuf_u32(b, from);
 	wbuf_u32(b, to);

@@ -3,19 +3,27 @@
  * real encoder, so the seeds follow the wire format when it changes.
  *
  *   gcc -std=c11 -D_GNU_SOURCE -o /tmp/gen_corpus tests/fuzz/gen_corpus.c \
- *       src/wire/wire.c && /tmp/gen_corpus tests/fuzz/corpus
+ *       src/wire/wire.c src/core/raft.c src/core/rng.c src/core/kv.c && \
+ *   rm -rf tests/fuzz/corpus && mkdir tests/fuzz/corpus && \
+ *   /tmp/gen_corpus tests/fuzz/corpus
+ *
+ * (raft.c for the message names wire.c uses, kv.c for the key/value
+ * bodies; starting from an empty directory drops seeds that were renamed
+ * or retired.)
  *
  * One file per seed: valid frames of every type ("ok-*"), streams of
  * several frames ("stream-*"), frames cut short ("cut-*"), headers the
  * reader must refuse ("bad-frame-*") and well-framed payloads the decoders
- * must refuse ("bad-msg-*", "bad-state-*").  Every file stays small.  This
- * is a tool, not part of termscope: it exits on the first error.
+ * must refuse ("bad-msg-*", "bad-kv-*", "bad-state-*").  Every file stays
+ * small (a snapshot seed carries a few dozen bytes, not a real snapshot).
+ * This is a tool, not part of termscope: it exits on the first error.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/core/kv.h"
 #include "../../src/wire/wire.h"
 
 static const char *outdir;
@@ -42,6 +50,7 @@ static void put_buf(const char *name, const struct wbuf *b)
 
 static struct raft_entry entries[12];
 static uint8_t entry_data[12][24];
+static const uint8_t snapshot_data[] = "kv snapshot: a=1 b=22 c=333";
 
 static void sample_msg(struct raft_msg *m, enum raft_msg_type type,
 		       uint32_t n_entries)
@@ -78,6 +87,17 @@ static void sample_msg(struct raft_msg *m, enum raft_msg_type type,
 		m->conflict_term = 1;
 		m->conflict_index = 3;
 		break;
+	case RAFT_INSTALL_SNAPSHOT:
+		m->last_included_index = 40;
+		m->last_included_term = 2;
+		m->snapshot_len = n_entries ? sizeof snapshot_data - 1 : 0;
+		m->snapshot_data = n_entries ? snapshot_data : NULL;
+		break;
+	case RAFT_INSTALL_SNAPSHOT_REPLY:
+		m->from = 2;
+		m->to = 1;
+		m->last_included_index = 40;
+		break;
 	}
 }
 
@@ -87,6 +107,68 @@ static void frame_msg(struct wbuf *b, enum wire_type t, const struct raft_msg *m
 	if (t == WIRE_DELIVER)
 		wbuf_u64(b, 1234);
 	wire_put_raft_msg(b, m);
+	wire_frame_end(b, at);
+}
+
+/* A key/value request (client -> node) or reply (node -> client) frame:
+ * SEND carries replies, DELIVER requests. */
+static void frame_kv(struct wbuf *b, enum wire_type t, uint8_t type,
+		     uint32_t client, uint32_t node, enum kv_op op)
+{
+	uint8_t *body;
+	size_t len;
+	int rc;
+	if (type == WIRE_MSG_KV_REQUEST) {
+		struct kv_request req = { .client = client, .seq = 7, .op = op,
+			.local = false, .key = (const uint8_t *)"k1", .key_len = 2,
+			.value = (const uint8_t *)"v1", .value_len = op == KV_GET ? 0 : 2,
+			.version = op == KV_VPUT ? 3 : 0 };
+		rc = kv_encode_request(&req, &body, &len);
+	} else {
+		struct kv_reply rep = { .client = client, .seq = 7,
+			.err = op == KV_VPUT ? KV_ERR_VERSION : KV_OK,
+			.value = (const uint8_t *)"v1", .value_len = op == KV_GET ? 2 : 0,
+			.version = 4, .leader_hint = 0 };
+		rc = kv_encode_reply(&rep, &body, &len);
+	}
+	if (rc != 0) {
+		fprintf(stderr, "gen_corpus: kv encoding refused\n");
+		exit(1);
+	}
+	size_t at = wire_frame_begin(b, t);
+	if (t == WIRE_DELIVER)
+		wbuf_u64(b, 1234);
+	if (type == WIRE_MSG_KV_REQUEST)
+		wire_put_kv_msg(b, type, client, node, body, len);
+	else
+		wire_put_kv_msg(b, type, node, client, body, len);
+	wire_frame_end(b, at);
+	free(body);
+}
+
+static void frame_snapshot(struct wbuf *b, uint64_t index, uint8_t how)
+{
+	size_t at = wire_frame_begin(b, WIRE_SNAPSHOT);
+	wbuf_u64(b, index);
+	wbuf_u64(b, 2);
+	wbuf_u64(b, 4096);
+	wbuf_u8(b, how);
+	wire_frame_end(b, at);
+}
+
+static void frame_kv_set(struct wbuf *b, const char *key, const char *value,
+			 uint64_t version)
+{
+	size_t at = wire_frame_begin(b, WIRE_KV_SET);
+	wbuf_str(b, key);
+	wbuf_str(b, value);
+	wbuf_u64(b, version);
+	wire_frame_end(b, at);
+}
+
+static void frame_empty(struct wbuf *b, enum wire_type t)
+{
+	size_t at = wire_frame_begin(b, t);
 	wire_frame_end(b, at);
 }
 
@@ -101,6 +183,12 @@ static void sample_state(struct wire_state *s, bool leader)
 	s->applied = 9;
 	s->last_index = 12;
 	s->election_deadline = leader ? RAFT_NO_DEADLINE : 4321;
+	s->snapshot_index = leader ? 6 : 0;
+	s->snapshot_term = leader ? 1 : 0;
+	s->raft_bytes = 812;
+	s->snapshot_bytes = leader ? 96 : 0;
+	s->kv_keys = 3;
+	s->kv_dup_bytes = 48;
 	s->n_peers = leader ? 5 : 0;
 	for (uint32_t i = 1; i <= s->n_peers; i++) {
 		s->next_index[i] = 13;
@@ -209,6 +297,9 @@ int main(int argc, char **argv)
 		{ "ok-send-ae-1", RAFT_APPEND_ENTRIES, 1 },
 		{ "ok-send-ae-12", RAFT_APPEND_ENTRIES, 12 },
 		{ "ok-send-ae-reply", RAFT_APPEND_ENTRIES_REPLY, 0 },
+		{ "ok-send-is", RAFT_INSTALL_SNAPSHOT, 1 },
+		{ "ok-send-is-empty", RAFT_INSTALL_SNAPSHOT, 0 },
+		{ "ok-send-is-reply", RAFT_INSTALL_SNAPSHOT_REPLY, 0 },
 	};
 	for (size_t i = 0; i < sizeof msgs / sizeof msgs[0]; i++) {
 		wbuf_reset(&b);
@@ -268,6 +359,29 @@ int main(int argc, char **argv)
 	wbuf_reset(&b);
 	frame_u64s(&b, WIRE_SET_TIMER, 2, 300);
 	put_buf("ok-set-timer", &b);
+	wbuf_reset(&b);
+	sample_msg(&m, RAFT_INSTALL_SNAPSHOT, 1);
+	frame_msg(&b, WIRE_DELIVER, &m);
+	put_buf("ok-deliver-is", &b);
+	wbuf_reset(&b);
+	frame_kv(&b, WIRE_DELIVER, WIRE_MSG_KV_REQUEST, WIRE_CLIENT_BASE + 1, 2, KV_PUT);
+	put_buf("ok-deliver-kv-put", &b);
+	wbuf_reset(&b);
+	frame_kv(&b, WIRE_DELIVER, WIRE_MSG_KV_REQUEST, WIRE_CLIENT_BASE + WIRE_MAX_CLIENTS,
+		 RAFT_MAX_NODES, KV_VPUT);
+	put_buf("ok-deliver-kv-vput", &b);
+	wbuf_reset(&b);
+	frame_kv(&b, WIRE_SEND, WIRE_MSG_KV_REPLY, WIRE_CLIENT_BASE + 1, 2, KV_GET);
+	put_buf("ok-send-kv-reply", &b);
+	wbuf_reset(&b);
+	frame_snapshot(&b, 40, WIRE_SNAP_INSTALLED);
+	put_buf("ok-snapshot", &b);
+	wbuf_reset(&b);
+	frame_kv_set(&b, "k1", "v1", 4);
+	put_buf("ok-kv-set", &b);
+	wbuf_reset(&b);
+	frame_empty(&b, WIRE_KV_RESET);
+	put_buf("ok-kv-reset", &b);
 
 	/* conversations: what a node says, what the hub says */
 	wbuf_reset(&b);
@@ -283,6 +397,20 @@ int main(int argc, char **argv)
 	frame_entry(&b, WIRE_APPLY, "y=2", false);
 	frame_u64s(&b, WIRE_DONE, 1, 550);
 	put_buf("stream-node", &b);
+	/* a kv replica: compacts, reports its table, answers a client */
+	wbuf_reset(&b);
+	frame_entry(&b, WIRE_APPLY, "put k1", false);
+	frame_snapshot(&b, 8, WIRE_SNAP_TAKEN);
+	frame_empty(&b, WIRE_KV_RESET);
+	frame_kv_set(&b, "k1", "v1", 1);
+	frame_kv_set(&b, "", "", 2);
+	frame_kv(&b, WIRE_SEND, WIRE_MSG_KV_REPLY, WIRE_CLIENT_BASE + 3, 1, KV_PUT);
+	sample_msg(&m, RAFT_INSTALL_SNAPSHOT_REPLY, 0);
+	frame_msg(&b, WIRE_SEND, &m);
+	sample_state(&s, false);
+	frame_state(&b, &s);
+	frame_u64s(&b, WIRE_DONE, 1, 600);
+	put_buf("stream-kv-node", &b);
 	wbuf_reset(&b);
 	frame_u64s(&b, WIRE_TICK, 1, 450);
 	sample_msg(&m, RAFT_APPEND_ENTRIES_REPLY, 0);
@@ -291,6 +419,9 @@ int main(int argc, char **argv)
 	frame_u64s(&b, WIRE_SET_TIMER, 2, 500);
 	frame_u64s(&b, WIRE_TIMEOUT_NOW, 1, 501);
 	sample_msg(&m, RAFT_APPEND_ENTRIES, 2);
+	frame_msg(&b, WIRE_DELIVER, &m);
+	frame_kv(&b, WIRE_DELIVER, WIRE_MSG_KV_REQUEST, WIRE_CLIENT_BASE + 2, 1, KV_GET);
+	sample_msg(&m, RAFT_INSTALL_SNAPSHOT, 1);
 	frame_msg(&b, WIRE_DELIVER, &m);
 	put_buf("stream-hub", &b);
 
@@ -333,6 +464,40 @@ int main(int argc, char **argv)
 		wire_frame_end(&b, at);
 	}
 	put_buf("cut-hello-in-frame", &b);
+	wbuf_reset(&b);
+	{
+		size_t at = wire_frame_begin(&b, WIRE_SEND);
+		struct wbuf inner;
+		wbuf_init(&inner);
+		sample_msg(&m, RAFT_INSTALL_SNAPSHOT, 1);
+		wire_put_raft_msg(&inner, &m);
+		wbuf_raw(&b, inner.data, inner.len - 4);   /* inside the data */
+		wbuf_free(&inner);
+		wire_frame_end(&b, at);
+	}
+	put_buf("cut-is-in-frame", &b);
+	wbuf_reset(&b);
+	{
+		struct wbuf inner;
+		wbuf_init(&inner);
+		frame_kv(&inner, WIRE_SEND, WIRE_MSG_KV_REPLY, WIRE_CLIENT_BASE + 1, 2, KV_GET);
+		/* the frame ends 3 bytes into the kv body (after the envelope's
+		 * 5-byte header and 13-byte message header) */
+		size_t at = wire_frame_begin(&b, WIRE_SEND);
+		wbuf_raw(&b, inner.data + WIRE_HEADER, 13 + 3);
+		wire_frame_end(&b, at);
+		wbuf_free(&inner);
+	}
+	put_buf("cut-kv-in-frame", &b);
+	wbuf_reset(&b);
+	{
+		size_t at = wire_frame_begin(&b, WIRE_KV_SET);
+		wbuf_str(&b, "k1");
+		wbuf_u32(&b, 9);                /* a value of 9 bytes, 2 there */
+		wbuf_raw(&b, "v1", 2);
+		wire_frame_end(&b, at);
+	}
+	put_buf("cut-kv-set-in-frame", &b);
 
 	/* headers the reader refuses */
 	static const uint8_t too_big[] = { 0xff, 0xff, 0xff, 0xff, WIRE_SEND, 1, 2 };
@@ -343,8 +508,8 @@ int main(int argc, char **argv)
 	put("bad-frame-len-limit", over, sizeof over);
 	wbuf_reset(&b);
 	frame_u64s(&b, WIRE_TICK, 1, 1);
-	wbuf_raw(&b, "\x08\x00\x00\x00\x0b", 5);      /* type 11 */
-	put_buf("bad-frame-type-11", &b);
+	wbuf_raw(&b, "\x08\x00\x00\x00\x0e", 5);      /* type 14 */
+	put_buf("bad-frame-type-14", &b);
 	static const uint8_t type0[] = { 0, 0, 0, 0, 0 };
 	put("bad-frame-type-0", type0, sizeof type0);
 
@@ -363,6 +528,38 @@ int main(int argc, char **argv)
 	wbuf_reset(&b);
 	frame_msg(&b, WIRE_SEND, &m);
 	put_patched("bad-msg-type-9", &b, 0, 9);
+	wbuf_reset(&b);
+	sample_msg(&m, RAFT_INSTALL_SNAPSHOT, 1);
+	frame_msg(&b, WIRE_SEND, &m);
+	/* last_included_index (payload offset 17) becomes 0 */
+	put_patched("bad-msg-is-index-0", &b, 17, 0);
+	wbuf_reset(&b);
+	frame_msg(&b, WIRE_SEND, &m);
+	/* the snapshot's length (offset 33) grows past the payload */
+	put_patched("bad-msg-is-len", &b, 34, 0x10);
+	wbuf_reset(&b);
+	frame_kv(&b, WIRE_DELIVER, WIRE_MSG_KV_REQUEST, WIRE_CLIENT_BASE + 1, 2, KV_PUT);
+	/* the sender (payload offset 8 + 1) becomes node 3 */
+	b.data[WIRE_HEADER + 10] = 0;
+	put_patched("bad-kv-request-from-node", &b, 9, 3);
+	wbuf_reset(&b);
+	frame_kv(&b, WIRE_SEND, WIRE_MSG_KV_REPLY, WIRE_CLIENT_BASE + 1, 2, KV_GET);
+	/* the receiver (payload offset 5) becomes node 1 */
+	b.data[WIRE_HEADER + 6] = 0;
+	put_patched("bad-kv-reply-to-node", &b, 5, 1);
+	wbuf_reset(&b);
+	frame_kv(&b, WIRE_SEND, WIRE_MSG_KV_REPLY, WIRE_CLIENT_BASE + 1, 2, KV_GET);
+	/* client 0: WIRE_CLIENT_BASE itself */
+	put_patched("bad-kv-client-0", &b, 5, (uint8_t)WIRE_CLIENT_BASE);
+	wbuf_reset(&b);
+	frame_kv(&b, WIRE_SEND, WIRE_MSG_KV_REPLY, WIRE_CLIENT_BASE + 1, 2, KV_GET);
+	/* a reply with ErrMaybe (body offset 12, after the 13-byte header) */
+	put_patched("bad-kv-reply-err", &b, 13 + 12, KV_ERR_MAYBE);
+	wbuf_reset(&b);
+	frame_kv(&b, WIRE_DELIVER, WIRE_MSG_KV_REQUEST, WIRE_CLIENT_BASE + 1, 2, KV_PUT);
+	/* a local put (the local flag: body offset 1, after u64 now and the
+	 * 13-byte header) */
+	put_patched("bad-kv-local-put", &b, 8 + 13 + 1, 1);
 	wbuf_reset(&b);
 	sample_msg(&m, RAFT_APPEND_ENTRIES, 1);
 	frame_msg(&b, WIRE_SEND, &m);
@@ -391,7 +588,7 @@ int main(int argc, char **argv)
 	put_patched("bad-state-role", &b, 0, 3);
 	wbuf_reset(&b);
 	frame_state(&b, &s);
-	put_patched("bad-state-n-peers", &b, 57, RAFT_MAX_NODES + 1);
+	put_patched("bad-state-n-peers", &b, 97, RAFT_MAX_NODES + 1);
 
 	wbuf_free(&b);
 	return 0;

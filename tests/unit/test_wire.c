@@ -1,7 +1,9 @@
 /*
  * test_wire.c — unit tests of the wire codec (src/wire).
  *
- * Every frame and message type is round-tripped; the frame splitter is fed
+ * Every frame and message type (raft, InstallSnapshot included, and the
+ * key/value request/reply envelope, whose endpoints must be a client and a
+ * node the right way round) is round-tripped; the frame splitter is fed
  * the same stream split at every byte boundary, byte by byte, all at once
  * and in seeded random chunks; malformed headers must be refused as soon as
  * the header is there; every proper prefix of an encoded message must fail
@@ -879,6 +881,16 @@ Test(wire, kv_reply_round_trips)
 	const char *err;
 	cr_assert_eq(kv_get_copy(b.data, b.len, &type, &from, &to, &len, &err), 13, "%s", err);
 	cr_assert_eq(len, 0);
+
+	/* a body too long for its u32 length fails the buffer, rather than
+	 * being cut to the low 32 bits of its length (nothing is read from it) */
+	if (SIZE_MAX > UINT32_MAX) {
+		static const uint8_t small[1];
+		wbuf_reset(&b);
+		wire_put_kv_msg(&b, WIRE_MSG_KV_REPLY, 1, WIRE_CLIENT_BASE + 1, small,
+				(size_t)UINT32_MAX + 1);
+		cr_assert(b.failed);
+	}
 	wbuf_free(&b);
 }
 

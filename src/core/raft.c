@@ -946,7 +946,11 @@ int raft_propose(struct raft *r, raft_time now, const void *data, uint32_t len,
 	r->progress[r->cfg.id].next_index = raft_last_index(r) + 1;
 	if (index)
 		*index = raft_last_index(r);
-	replicate_to_all(r);              /* do not wait for the heartbeat */
+	/* do not wait for the heartbeat; but a follower that needs the whole
+	 * snapshot gets it at the heartbeat, not once more per command */
+	for (uint32_t id = 1; id <= r->cfg.n; id++)
+		if (id != r->cfg.id && r->progress[id].next_index > r->snapshot_index)
+			send_append_entries(r, id);
 	advance_commit(r);                /* a cluster of one commits at once */
 	return RAFT_OK;
 }

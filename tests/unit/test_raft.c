@@ -2658,7 +2658,8 @@ Test(raft, leader_sends_snapshot_below_its_base)
 	cr_assert_eq(nd.r.progress[2].next_index, 3);
 	solo_done(&nd, &rd);
 
-	/* heartbeats and proposals send it too, until it is acknowledged */
+	/* heartbeats send it again until it is acknowledged; a proposal does
+	 * not (the whole snapshot once per command would flood the link) */
 	raft_tick(&nd.r, raft_deadline(&nd.r));
 	node_ready(&nd, &rd);
 	cr_assert_eq(rd.n_msgs, 2);
@@ -2668,10 +2669,9 @@ Test(raft, leader_sends_snapshot_below_its_base)
 	cr_assert_eq(raft_propose(&nd.r, 30, "p14", 3, &index, NULL), RAFT_OK);
 	cr_assert_eq(index, 14);
 	node_ready(&nd, &rd);
-	cr_assert_eq(rd.n_msgs, 2);
-	cr_assert_eq(rd.msgs[0].type, RAFT_INSTALL_SNAPSHOT);
-	cr_assert_eq(rd.msgs[1].type, RAFT_APPEND_ENTRIES);
-	cr_assert_eq(rd.msgs[1].n_entries, 1);
+	cr_assert_eq(rd.n_msgs, 1);
+	cr_assert_eq(rd.msgs[0].type, RAFT_APPEND_ENTRIES);
+	cr_assert_eq(rd.msgs[0].n_entries, 1);
 	solo_done(&nd, &rd);
 
 	/* the reply: node 2 holds 1..10; the rest follows at once */

@@ -89,6 +89,11 @@ unit: check-deps build/san/unit
 bench: deps check-deps build
 	@TERMSCOPE=./termscope sh tests/bench/run.sh
 
+# the checker on large generated histories (tests/bench/run.sh builds it)
+build/bench/lincheck: tests/bench/lincheck.c src/core/lincheck.c src/core/lincheck.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_REL) -o $@ tests/bench/lincheck.c src/core/lincheck.c
+
 fuzz: check-deps
 	@command -v clang >/dev/null || sh tests/tools/deps.sh clang
 	@mkdir -p build/fuzz

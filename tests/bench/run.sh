@@ -4,6 +4,11 @@
 #   virtual seconds per wall second: an idle 5-node cluster, 1,000 commands
 #   messages per committed command; controller and node peak RSS
 #   the dashboard: controller CPU share and RSS over 20 s of a live cluster
+#   key/value (kv.lua): virtual ms and messages per op, ops per virtual second
+#   with 5 clients, snapshots under maxraftstate, the kvsrv duplicate table,
+#   the checker on a recorded history
+#   the linearizability checker on generated histories of 1k-100k ops, one
+#   key and 100 keys, legal and with a stale read (build/bench/lincheck)
 set -u
 cd "$(dirname "$0")/../.."
 TERMSCOPE=${TERMSCOPE:-./termscope}
@@ -20,3 +25,9 @@ for f in tests/scenarios/3*.lua; do
 done
 t1=$(date +%s.%N)
 awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN { printf "raft_scenarios %d scenarios %.1f wall_s\n", n, b - a }'
+"$TERMSCOPE" run tests/bench/kv.lua --headless --seed 1 || echo "(tests/bench/kv.lua failed)"
+if MAKEFLAGS= make -s --no-print-directory build/bench/lincheck >/dev/null; then
+	build/bench/lincheck
+else
+	echo "(build/bench/lincheck did not build)"
+fi

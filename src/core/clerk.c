@@ -41,6 +41,20 @@ static uint32_t after(const struct clerk *c, uint32_t id)
 	return id % c->cfg.n_servers + 1;
 }
 
+/* The next server after id that has not let this operation time out (any
+ * server after id if all of them have). */
+static uint32_t next_hopeful(struct clerk *c, uint32_t id)
+{
+	uint32_t s = id;
+	for (uint32_t i = 0; i < c->cfg.n_servers; i++) {
+		s = after(c, s);
+		if (!(c->silent & (1u << s)))
+			return s;
+	}
+	c->silent = 0;                       /* every one timed out: start over */
+	return after(c, id);
+}
+
 static void send_to(struct clerk *c, uint32_t server)
 {
 	c->next = server;
@@ -102,6 +116,7 @@ int clerk_start(struct clerk *c, uint64_t now, const struct kv_request *req)
 	c->req = *req;
 	c->req.client = c->cfg.id;
 	c->req.seq = ++c->seq;
+	c->silent = 0;
 	c->req.key = buf;
 	c->req.value = buf + req->key_len;
 	c->req.value_len = value_len;
@@ -183,10 +198,12 @@ void clerk_reply(struct clerk *c, uint64_t now, uint32_t from, const struct kv_r
 		/* only the attempt in flight can be turned away */
 		if (c->to_send || from != c->target)
 			return;
-		if (is_server(c, rep->leader_hint) && rep->leader_hint != from)
+		c->silent &= ~(1u << from);
+		if (is_server(c, rep->leader_hint) && rep->leader_hint != from &&
+		    !(c->silent & (1u << rep->leader_hint)))
 			send_to(c, rep->leader_hint);
 		else
-			send_to(c, after(c, from));
+			send_to(c, next_hopeful(c, from));
 		return;
 	case KV_ERR_MAYBE:                   /* never from a server */
 		return;
@@ -196,8 +213,10 @@ void clerk_reply(struct clerk *c, uint64_t now, uint32_t from, const struct kv_r
 void clerk_tick(struct clerk *c, uint64_t now)
 {
 	c->now = now;
-	if (c->busy && !c->done && !c->to_send && now >= c->deadline)
-		send_to(c, after(c, c->target));
+	if (c->busy && !c->done && !c->to_send && now >= c->deadline) {
+		c->silent |= 1u << c->target;
+		send_to(c, next_hopeful(c, c->target));
+	}
 }
 
 uint64_t clerk_deadline(const struct clerk *c)

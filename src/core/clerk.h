@@ -6,7 +6,10 @@
  * A clerk remembers which server answered last (the leader, for kind kv)
  * and sends there first.  It moves on to another server when told
  * ErrWrongLeader (to the server the reply names, if any, else the next one)
- * or when no answer came within `retry` virtual ms (a lost request or reply,
+ * or when no answer came within `retry` virtual ms.  A hint naming a server
+ * that has already let this operation time out is not followed (a follower
+ * in a minority still names the old leader stranded with it: following it
+ * would bounce between the two forever); the clerk tries the others first (a lost request or reply,
  * a crashed or partitioned server, a leader in a minority that can never
  * commit).  An ErrWrongLeader counts only from the server of the attempt in
  * flight (a late one from an earlier attempt would abandon a live attempt);
@@ -69,6 +72,7 @@ struct clerk {
 	uint32_t attempts;
 	uint32_t target;                     /* the server of the last attempt */
 	uint32_t next;                       /* the server of the attempt waiting to be sent */
+	uint32_t silent;                     /* bit i: server i let an attempt of this op time out */
 	uint64_t now;                        /* of the last input: clerk_take's deadline counts from it */
 	uint64_t deadline;
 	bool got_err_version_on_retry;

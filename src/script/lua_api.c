@@ -638,8 +638,10 @@ static int l_history(lua_State *L)
 			set_int(L, "version", (lua_Integer)op->version);
 		uint64_t u = hist->units_per_ms > 1 ? hist->units_per_ms : 1;
 		set_int(L, "call", (lua_Integer)(op->call / u));
+		set_int(L, "call_order", (lua_Integer)op->call);   /* exact order within a ms */
 		if (op->ret != LINCHECK_PENDING) {
 			set_int(L, "ret", (lua_Integer)(op->ret / u));
+			set_int(L, "ret_order", (lua_Integer)op->ret);
 			lua_pushstring(L, kv_err_name(x.err));
 			lua_setfield(L, -2, "err");
 			if (op->kind == LINCHECK_GET) {
@@ -980,7 +982,7 @@ static int l_inflight(lua_State *L)
 		set_int(L, "id", (lua_Integer)m->id);
 		set_int(L, "from", m->from);
 		set_int(L, "to", m->to);
-		lua_pushstring(L, raft_msg_type_name((enum raft_msg_type)m->type));
+		lua_pushstring(L, wire_msg_name(m->type));
 		lua_setfield(L, -2, "type");
 		set_int(L, "sent", (lua_Integer)m->sent_at);
 		set_int(L, "due", (lua_Integer)m->deliver_at);

@@ -624,3 +624,34 @@ Test(clerk, lossy_appends_without_dedup_duplicate)
 	free(got);
 	free(want);
 }
+
+/* A follower stranded in a minority with the old leader still names it:
+ * once the old leader has let the operation time out, the clerk does not
+ * go back to it on the follower's word but tries the others. */
+Test(clerk, stale_hint_to_a_silent_server_is_not_followed)
+{
+	struct clerk c;
+	struct clerk_config cfg = { .id = 1001, .n_servers = 5, .retry = 100, .seed = 0 };
+	clerk_init(&c, &cfg);                /* tries server 1 first */
+	struct kv_request req = { .op = KV_PUT, .key = (const uint8_t *)"x", .key_len = 1,
+				  .value = (const uint8_t *)"1", .value_len = 1 };
+	cr_assert_eq(clerk_start(&c, 0, &req), 0);
+	uint32_t to;
+	const struct kv_request *out;
+	cr_assert(clerk_take(&c, &to, &out));
+	cr_assert_eq(to, 1);
+	clerk_tick(&c, 100);                 /* server 1 (the stranded leader) is silent */
+	cr_assert(clerk_take(&c, &to, &out));
+	cr_assert_eq(to, 2);
+	struct kv_reply rep = { .client = 1001, .seq = out->seq, .err = KV_ERR_WRONG_LEADER,
+				.leader_hint = 1 };
+	clerk_reply(&c, 101, 2, &rep);       /* server 2 still believes 1 leads */
+	cr_assert(clerk_take(&c, &to, &out));
+	cr_assert_neq(to, 1, "followed a hint to a server that had just timed out");
+	cr_assert_eq(to, 3);
+	rep.leader_hint = 4;                 /* a fresh hint is followed */
+	clerk_reply(&c, 102, 3, &rep);
+	cr_assert(clerk_take(&c, &to, &out));
+	cr_assert_eq(to, 4);
+	clerk_free(&c);
+}

@@ -30,7 +30,7 @@ static const char usage_text[] =
 	"termscope — learn how distributed systems behave by running them\n"
 	"\n"
 	"usage:\n"
-	"  termscope [OPTIONS]                the dashboard over a live 5-node Raft cluster (? lists the keys)\n"
+	"  termscope [OPTIONS]                the dashboard: a live 5-node KV cluster on Raft (? for keys)\n"
 	"  termscope --headless [OPTIONS]     the built-in demo without a screen: a leader lost and found\n"
 	"  termscope run FILE.lua [OPTIONS]   run a scenario on the dashboard, or --headless (see README.md)\n"
 	"  termscope lessons                  the lessons, numbered, with your progress\n"

@@ -41,17 +41,24 @@ static uint32_t after(const struct clerk *c, uint32_t id)
 	return id % c->cfg.n_servers + 1;
 }
 
-/* The next server after id that has not let this operation time out (any
- * server after id if all of them have). */
+/* Servers this operation has nothing more to hope from, for now. */
+static bool tried(const struct clerk *c, uint32_t id)
+{
+	return ((c->silent | c->refused) >> id) & 1u;
+}
+
+/* The next server after id, other than id, that has neither timed out nor
+ * refused this operation; when every other server has, forget it all and
+ * start over with the one after id. */
 static uint32_t next_hopeful(struct clerk *c, uint32_t id)
 {
 	uint32_t s = id;
-	for (uint32_t i = 0; i < c->cfg.n_servers; i++) {
+	for (uint32_t i = 0; i + 1 < c->cfg.n_servers; i++) {
 		s = after(c, s);
-		if (!(c->silent & (1u << s)))
+		if (!tried(c, s))
 			return s;
 	}
-	c->silent = 0;                       /* every one timed out: start over */
+	c->silent = c->refused = 0;
 	return after(c, id);
 }
 
@@ -116,7 +123,7 @@ int clerk_start(struct clerk *c, uint64_t now, const struct kv_request *req)
 	c->req = *req;
 	c->req.client = c->cfg.id;
 	c->req.seq = ++c->seq;
-	c->silent = 0;
+	c->silent = c->refused = 0;
 	c->req.key = buf;
 	c->req.value = buf + req->key_len;
 	c->req.value_len = value_len;
@@ -199,8 +206,8 @@ void clerk_reply(struct clerk *c, uint64_t now, uint32_t from, const struct kv_r
 		if (c->to_send || from != c->target)
 			return;
 		c->silent &= ~(1u << from);
-		if (is_server(c, rep->leader_hint) && rep->leader_hint != from &&
-		    !(c->silent & (1u << rep->leader_hint)))
+		c->refused |= 1u << from;
+		if (is_server(c, rep->leader_hint) && rep->leader_hint != from && !tried(c, rep->leader_hint))
 			send_to(c, rep->leader_hint);
 		else
 			send_to(c, next_hopeful(c, from));

@@ -9,7 +9,9 @@
  * or when no answer came within `retry` virtual ms.  A hint naming a server
  * that has already let this operation time out is not followed (a follower
  * in a minority still names the old leader stranded with it: following it
- * would bounce between the two forever); the clerk tries the others first (a lost request or reply,
+ * would bounce between the two forever), nor is one that has already
+ * refused it; the clerk tries the servers it has not heard from first, and
+ * starts over once it has tried them all (a lost request or reply,
  * a crashed or partitioned server, a leader in a minority that can never
  * commit).  An ErrWrongLeader counts only from the server of the attempt in
  * flight (a late one from an earlier attempt would abandon a live attempt);
@@ -73,6 +75,7 @@ struct clerk {
 	uint32_t target;                     /* the server of the last attempt */
 	uint32_t next;                       /* the server of the attempt waiting to be sent */
 	uint32_t silent;                     /* bit i: server i let an attempt of this op time out */
+	uint32_t refused;                    /* bit i: server i answered this op ErrWrongLeader */
 	uint64_t now;                        /* of the last input: clerk_take's deadline counts from it */
 	uint64_t deadline;
 	bool got_err_version_on_retry;

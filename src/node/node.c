@@ -321,8 +321,6 @@ static void process_ready(struct node *n)
 		wbuf_u64(&n->out, rd.truncate_from);
 		wire_frame_end(&n->out, at);
 	}
-	if (rd.snapshot)
-		report_snapshot(n, rd.snapshot_index, rd.snapshot_term, WIRE_SNAP_INSTALLED);
 	for (uint64_t i = 0; i < rd.n_append; i++) {
 		uint64_t index = rd.append_from + i;
 		const struct raft_entry *e = raft_entry_at(r, index);
@@ -351,6 +349,10 @@ static void process_ready(struct node *n)
 			      n->id, rd.snapshot_index, why ? why : "?");
 			return;
 		}
+		/* after the kind's own report of what it now holds (kind raft
+		 * reports the commands as applied): the hub's apply order
+		 * moves past the snapshot here */
+		report_snapshot(n, rd.snapshot_index, rd.snapshot_term, WIRE_SNAP_INSTALLED);
 	}
 	for (uint64_t index = rd.apply_from + 1; index <= rd.apply_to; index++) {
 		const struct raft_entry *e = raft_entry_at(r, index);

@@ -694,7 +694,7 @@ int rt_run(const struct rt_opts *o)
 	} else if (rt->dashboard) {
 		/* the live dashboard: a cluster to play with, and the lesson menu */
 		static const char live[] = "ts._lesson.menu = true "
-					   "ts._dash.live{ kind = \"kv\", nodes = 5, seed = ts.seed() }";
+					   "ts._dash.live{ nodes = 5, seed = ts.seed() }";
 		rc = luaL_loadbuffer(L, live, sizeof live - 1, "=live");
 	} else {
 		const struct embedded_file *f = embedded_lua;

@@ -67,6 +67,7 @@ struct tui_view {
 	enum ev_filter filter;
 	int ev_scroll;                       /* events: lines up from the newest */
 	int detail_scroll;
+	int help_scroll;
 	uint64_t recorded;                   /* actions recorded so far */
 	struct lesson_view lesson;
 	const char *highlight;               /* a panel a lesson points at */

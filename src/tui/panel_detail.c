@@ -1,7 +1,9 @@
 /*
  * panel_detail.c — everything about the selected node (Enter opens it,
  * Enter or Esc closes it): its state, nextIndex/matchIndex when it leads,
- * its log with the commands, and its recent messages.
+ * a key/value node's table size and snapshot, its log with the commands
+ * (entries compacted into the snapshot as one line), and its recent
+ * messages (clients' requests and replies among them).
  */
 #include <inttypes.h>
 #include <string.h>
@@ -33,6 +35,15 @@ static void draw(struct panel *p, const struct tui_view *v)
 	ui_print(w, y++, 13, inner - 12, "currentTerm %" PRIu64 "  votedFor %s  believes the leader is %s", s->term, vote, lead);
 	ui_print(w, y++, 2, inner - 1, "commitIndex %" PRIu64 "  lastApplied %" PRIu64 "  log length %" PRIu64
 		 "  messages in %" PRIu64 " out %" PRIu64, s->commit, s->applied, hub_last_index(nd), nd->msgs_in, nd->msgs_out);
+	if (v->kv) {
+		/* the service on top: its table, what Raft keeps, the snapshot */
+		ui_print(w, y++, 2, inner - 1, "key/value: %" PRIu64 " keys, duplicate table %" PRIu64 " B;  Raft state %" PRIu64
+			 " B", s->kv_keys, s->kv_dup_bytes, s->raft_bytes);
+		if (s->snapshot_index)
+			ui_print(w, y++, 2, inner - 1, "snapshot: up to index %" PRIu64 " (term %" PRIu64 "), %" PRIu64
+				 " B; %" PRIu64 " this run", s->snapshot_index, s->snapshot_term,
+				 s->snapshot_bytes, nd->snapshots);
+	}
 	if (s->role == RAFT_LEADER && s->n_peers) {
 		char buf[256];
 		size_t o = (size_t)snprintf(buf, sizeof buf, "nextIndex ");
@@ -51,7 +62,7 @@ static void draw(struct panel *p, const struct tui_view *v)
 	}
 	y++;
 	/* left: the log with commands; right: recent messages */
-	int half = inner / 2;
+	int half = inner * 11 / 20;              /* the log gets a little more */
 	int rows = p->h - 1 - y - 1;
 	wattron(w, (int)A_BOLD);
 	ui_print(w, y, 2, half - 2, "log (index term command)");
@@ -70,8 +81,8 @@ static void draw(struct panel *p, const struct tui_view *v)
 		int row = y + (int)(ix - first);
 		if (!e) {
 			if (ix > 0)
-				ui_print(w, row, 2, half - 2, "%5" PRIu64 " snapshot (term %" PRIu64 ", %" PRIu64 " bytes)",
-					 ix, s->snapshot_term, s->snapshot_bytes);
+				ui_print(w, row, 2, half - 2, "%5" PRIu64 " %s snapshot (term %" PRIu64 ", %" PRIu64 " B)",
+					 ix, ui_glyph(v, "▓", "S"), s->snapshot_term, s->snapshot_bytes);
 			continue;
 		}
 		char text[160];

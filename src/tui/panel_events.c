@@ -15,8 +15,8 @@ static const char *filter_name[EVF_COUNT] = {
 static void draw(struct panel *p, const struct tui_view *v)
 {
 	char title[96];
-	snprintf(title, sizeof title, "Events: %s (f: filter%s)", filter_name[v->filter],
-		 v->ev_scroll ? ", End: newest" : "");
+	snprintf(title, sizeof title, "Events: %s (f: filter%s%s)", filter_name[v->filter],
+		 v->ev_scroll ? ", End: newest" : "", v->kv_switch && !v->kv_view ? ", v: kv" : "");
 	ui_frame(p, v, title);
 	if (!v->log)
 		return;
@@ -40,8 +40,11 @@ static void draw(struct panel *p, const struct tui_view *v)
 		ui_event_text(v, ev, line, sizeof line);
 		const char *name = json_string_value(json_object_get(ev, "ev"));
 		int attr = (int)A_NORMAL;
-		if (name && (!strcmp(name, "role") || !strcmp(name, "crash") || !strcmp(name, "restart")))
+		if (name && (!strcmp(name, "role") || !strcmp(name, "crash") || !strcmp(name, "restart") ||
+			     !strcmp(name, "check")))
 			attr = (int)A_BOLD;
+		if (name && (!strcmp(name, "op") || !strcmp(name, "client")))
+			attr = ui_attr(v, CP_FOLLOWER, (int)A_NORMAL);
 		if (name && (!strcmp(name, "error") || !strcmp(name, "drop")))
 			attr = ui_attr(v, CP_DOWN, (int)A_DIM);
 		if (name && (!strcmp(name, "send") || !strcmp(name, "deliver")))

@@ -1,6 +1,8 @@
 /*
  * panel_keys.c — the bottom line: the result of the last action (or the
- * script's end), else a reminder of the main keys.
+ * script's end), else a reminder of the main keys (those of a key/value
+ * cluster when one is on screen).  The prompt and the request line are
+ * drawn here by tui.c while they are open.
  */
 #include "panel.h"
 
@@ -15,7 +17,17 @@ static void draw(struct panel *p, const struct tui_view *v)
 		wattroff(w, attr);
 		return;
 	}
-	const char *hint = p->w >= 120
+	const char *hint;
+	if (v->kv && v->kv_switch)
+		hint = p->w >= 120
+		? " 1-9 node  c crash  r restart  p isolate  s split  h heal  k request  K check  v view  space time  ? help  q quit"
+		: " 1-9 node  c crash  p isolate  h heal  k request  K check  v view  ? help q quit";
+	else if (v->kv)
+		hint = p->w >= 120
+		? " 1-9 node  c crash  r restart  p isolate  s split  h heal  k request  K check  space time  : lua  ? help  q quit"
+		: " 1-9 node  c crash  p isolate  h heal  k request  K check  ? help  q quit";
+	else
+		hint = p->w >= 120
 		? " 1-9 node  c crash  r restart  z pause  p isolate  s split  h heal  k request  space time  : lua  ? help  q quit"
 		: " 1-9 node  c crash  r restart  p isolate  h heal  k request  space time  ? help  q quit";
 	wattron(w, ui_attr(v, CP_DIM, (int)A_DIM));

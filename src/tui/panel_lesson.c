@@ -89,7 +89,7 @@ static void draw(struct panel *p, const struct tui_view *v)
 	else
 		keys = "H: hint (again: the solution)   R: restart this step   L: lessons";
 	wattron(w, (int)A_REVERSE);
-	ui_print(w, last, x, width, " %s ", keys);
+	ui_print(w, last, x, width, " %s%s ", keys, v->kv_switch ? "   v: key/value" : "");
 	wattroff(w, (int)A_REVERSE);
 }
 

@@ -3,6 +3,8 @@
  * showing the entry's term in the term's colour.  The commit point is a
  * bar after the last committed cell; entries at or below it are bold.
  * Rows line up by index and scroll to keep the newest entries in view.
+ * Entries compacted into a snapshot are a shaded block ending in the
+ * snapshot's last index (labelled when there is room).
  */
 #include <inttypes.h>
 #include <string.h>
@@ -32,9 +34,14 @@ static void draw(struct panel *p, const struct tui_view *v)
 	uint64_t first = maxlen > cells - 1 ? maxlen - (cells - 1) + 1 : 1;
 	/* index ruler */
 	wattron(w, ui_attr(v, CP_DIM, (int)A_DIM));
-	for (uint64_t ix = first; ix <= first + cells - 1; ix++)
-		if (ix % 5 == 0 || ix == first)
+	for (uint64_t ix = first; ix <= first + cells - 1; ix++) {
+		/* the first index too, unless the next label would run into it */
+		uint64_t next5 = ix + (5 - ix % 5) % 5;
+		bool fits = ix != first || next5 == first ||
+			    (int)(next5 - first) * cell > snprintf(NULL, 0, "%" PRIu64, first);
+		if (ix % 5 == 0 || (ix == first && fits))
 			ui_print(w, 1, 5 + (int)(ix - first) * cell, p->w - 6 - (int)(ix - first) * cell, "%" PRIu64, ix);
+	}
 	wattroff(w, ui_attr(v, CP_DIM, (int)A_DIM));
 	for (uint32_t i = 1; i <= n && (int)i + 1 < p->h - 1; i++) {
 		const struct hub_node *nd = hub_node(v->hub, i);
@@ -68,6 +75,16 @@ static void draw(struct panel *p, const struct tui_view *v)
 				mvwaddstr(w, y, x + cell - 1, ui_glyph(v, "┃", "|"));
 				wattroff(w, (int)A_BOLD);
 			}
+		}
+		/* a wide enough snapshot block says what it is */
+		if (nd->log_base >= first && (int)(nd->log_base - first) * cell >= 16) {
+			int bw = (int)(nd->log_base - first) * cell;
+			char lab[48];
+			int ll = snprintf(lab, sizeof lab, " snapshot %s %" PRIu64 " ", ui_glyph(v, "≤", "<="), nd->log_base);
+			wattron(w, ui_attr(v, CP_DIM, (int)A_DIM) | (int)A_BOLD);
+			if (ll < bw)
+				ui_print(w, y, 5 + (bw - ll) / 2, ll, "%s", lab);
+			wattroff(w, ui_attr(v, CP_DIM, (int)A_DIM) | (int)A_BOLD);
 		}
 		if (!up)
 			wattroff(w, ui_attr(v, CP_DIM, (int)A_DIM));

@@ -1,7 +1,8 @@
 /*
  * panel_nodes.c — one row per node: state, role, term, vote, commit and
  * applied, log length, and a bar that fills as its election timer runs
- * toward its deadline.  The selected node is drawn reversed.
+ * toward its deadline.  The selected node is drawn reversed.  A kvsrv
+ * server has no Raft: its row says so.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -23,6 +24,7 @@ static void draw(struct panel *p, const struct tui_view *v)
 	wattroff(w, (int)A_BOLD);
 	uint32_t n = hub_size(v->hub);
 	uint32_t leader = hub_leader(v->hub);
+	bool kvsrv = strcmp(hub_kind(v->hub), "kvsrv") == 0;
 	for (uint32_t i = 1; i <= n && (int)i + 1 < p->h - 1; i++) {
 		const struct hub_node *nd = hub_node(v->hub, i);
 		const struct wire_state *s = &nd->st;
@@ -43,7 +45,11 @@ static void draw(struct panel *p, const struct tui_view *v)
 		wattron(w, sattr);
 		ui_print(w, y, 5, 8, "%-8s", state);
 		wattroff(w, sattr);
-		if (up) {
+		if (up && kvsrv) {
+			/* kind kvsrv: one server, no Raft underneath */
+			ui_print(w, y, 14, inner - 13, "%-9s %5s %4s %6s %7s %5s  %s", "server", "-", "-", "-", "-", "-",
+				 "one server, no Raft");
+		} else if (up) {
 			const char *role = raft_role_name((enum raft_role)s->role);
 			int rattr = ui_role_attr(v, s->role);
 			wattron(w, rattr);

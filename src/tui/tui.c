@@ -12,6 +12,13 @@
  * request, ...) becomes a line of Lua handed to the runtime (rt_hand), which
  * runs it at the right virtual instant and records it.  Pace keys (space,
  * '.', '+', '-') only change how virtual time maps to the wall clock.
+ *
+ * The bottom line doubles as the Lua prompt (:) and, on a key/value
+ * cluster, as the request line (k): "put x 1" there becomes
+ * client(1):put("x", "1"), run as its own task, so a request that waits
+ * (a client cut off from the majority) leaves the dashboard live; its
+ * answer comes back to the bottom line.  K checks the clients' history
+ * (c:check_linearizable(), not recorded: it changes nothing).
  */
 #include "tui.h"
 
@@ -36,7 +43,12 @@
 #define HISTORY 100
 #define PROMPT_MAX 512
 
-enum { P_STATUS, P_NODES, P_LOGS, P_NET, P_EVENTS, P_DETAIL, P_LESSON, P_HELP, P_MENU, P_KEYS, P_COUNT };
+enum { P_STATUS, P_NODES, P_LOGS, P_NET, P_EVENTS, P_DETAIL, P_LESSON, P_KV, P_HELP, P_MENU, P_KEYS, P_COUNT };
+
+/* The bottom line can be a Lua prompt (:) or a key/value request (k on a
+ * kv/kvsrv cluster); each keeps its own history. */
+enum { LINE_LUA, LINE_KV, LINE_KINDS };
+#define MIN_KV_ROWS 8                        /* the key/value panel, framed, at least */
 
 struct tui {
 	struct runtime *rt;
@@ -55,12 +67,16 @@ struct tui {
 	char running[256];
 	/* the prompt */
 	bool prompting;
+	int mode;                            /* LINE_LUA or LINE_KV */
 	char line[PROMPT_MAX];
 	int len, cur;
-	char *history[HISTORY];
-	int n_history, hist_at;
+	char *history[LINE_KINDS][HISTORY];
+	int n_history[LINE_KINDS], hist_at;
 	int requests;                        /* k presses: names the commands */
 	uint32_t laid_out_for;               /* the cluster size the layout is for */
+	bool laid_out_kv;                    /* ... and whether it is a key/value one */
+	bool raft_view;                      /* small screen, kv cluster: v chose the other view
+					      * (the Raft panels; in a lesson, the key/value panel) */
 	int lesson_step;                     /* the step whose start we have seen */
 	char lesson_label[160];
 };
@@ -113,7 +129,30 @@ static uint32_t cluster_size(struct tui *t)
 	return t->view.hub ? hub_size(t->view.hub) : 5;
 }
 
-/* Panels collapse as the terminal shrinks; nothing overlaps. */
+static bool kv_kind(const struct hub *h)
+{
+	const char *k = h ? hub_kind(h) : NULL;
+	return k && (strcmp(k, "kv") == 0 || strcmp(k, "kvsrv") == 0);
+}
+
+/* The events beside the network, or alone when narrow: rows [y, y+h). */
+static void place_events_net(struct tui *t, int y, int h, int C)
+{
+	if (C >= 72) {
+		int nw = C >= 100 ? 44 : 34;
+		place(&t->panels[P_EVENTS], y, 0, h, C - nw);
+		place(&t->panels[P_NET], y, C - nw, h, nw);
+	} else {
+		place(&t->panels[P_EVENTS], y, 0, h, C);
+	}
+}
+
+/*
+ * Panels collapse as the terminal shrinks; nothing overlaps.  A key/value
+ * cluster adds its panel: on a wide screen under the logs (the network and
+ * the events then share the right column); on a narrow one above the
+ * events; and where both cannot fit, one or the other, v switching.
+ */
 static void layout(struct tui *t)
 {
 	int R = t->rows, C = t->cols;
@@ -122,12 +161,18 @@ static void layout(struct tui *t)
 	place(&t->panels[P_STATUS], 0, 0, 1, C);
 	place(&t->panels[P_KEYS], R - 1, 0, 1, C);
 	int n = (int)cluster_size(t);
+	bool kv = t->view.kv;
+	t->view.kv_switch = t->view.kv_view = false;
 	int top = 1, bottom = R - 1;            /* main area: rows [top, bottom) */
 	int netw = C >= 180 ? 64 : C >= 120 ? 8 + 7 * n + 4 : 0;
 	if (netw > C / 2)
 		netw = C / 2;
+	if (kv && netw && netw < 44)                 /* the events will share the column */
+		netw = C / 2 < 44 ? C / 2 : 44;
 	int leftw = C - netw;
-	int nodes_h = n + 3, logs_h = n + 3;
+	int nodes_h = n + 3, logs_h = n + 3, net_h = n + 8;
+	if (t->view.hub && strcmp(hub_kind(t->view.hub), "kvsrv") == 0)
+		logs_h = 0;                          /* one server, no Raft: no log */
 	int avail = bottom - top;
 	if (avail < nodes_h + 3) {
 		nodes_h = avail;
@@ -143,12 +188,31 @@ static void layout(struct tui *t)
 	place(&t->panels[P_NODES], top, 0, nodes_h, leftw);
 	int y = top + nodes_h;
 	if (lesson && !t->detail) {
+		/* the key/value panel before the logs, leaving the lesson 12 rows;
+		 * with no room for both, v switches between them */
+		if (kv) {
+			int kvh = bottom - y - 12 > 16 ? 16 : bottom - y - 12;
+			if (kvh >= MIN_KV_ROWS) {
+				place(&t->panels[P_KV], y, 0, kvh, netw ? leftw : C);
+				y += kvh;
+				if (bottom - y - logs_h < 12)
+					logs_h = 0;
+			} else {
+				t->view.kv_switch = true;
+				if (t->raft_view) {
+					t->view.kv_view = true;
+					place(&t->panels[P_KV], y, 0, bottom - y, netw ? leftw : C);
+					y = bottom;
+					logs_h = 0;
+				}
+			}
+		}
 		place(&t->panels[P_LOGS], y, 0, logs_h, leftw);
 		y += logs_h;
-		place(&t->panels[P_LESSON], y, 0, bottom - y, netw ? leftw : C);
+		if (bottom > y)
+			place(&t->panels[P_LESSON], y, 0, bottom - y, netw ? leftw : C);
 		/* on a wide screen the events share the right column */
 		if (netw) {
-			int net_h = n + 8;
 			if (bottom - top - net_h >= 8) {
 				place(&t->panels[P_NET], top, leftw, net_h, netw);
 				place(&t->panels[P_EVENTS], top + net_h, leftw, bottom - top - net_h, netw);
@@ -158,27 +222,50 @@ static void layout(struct tui *t)
 	} else if (t->detail) {
 		place(&t->panels[P_DETAIL], y, 0, bottom - y, leftw);
 	} else {
-		place(&t->panels[P_LOGS], y, 0, logs_h, leftw);
-		y += logs_h;
-		int rest = bottom - y;
-		if (netw) {
-			place(&t->panels[P_EVENTS], y, 0, rest, leftw);
-		} else if (C >= 72) {
-			int nw = C >= 100 ? 44 : 34;
-			place(&t->panels[P_EVENTS], y, 0, rest, C - nw);
-			place(&t->panels[P_NET], y, C - nw, rest, nw);
-		} else {
-			place(&t->panels[P_EVENTS], y, 0, rest, C);
+		int rest = bottom - y - logs_h;      /* under the nodes and the logs */
+		bool done = false;
+		if (kv && netw && bottom - top - net_h >= 8 && rest >= MIN_KV_ROWS) {
+			place(&t->panels[P_LOGS], y, 0, logs_h, leftw);
+			place(&t->panels[P_KV], y + logs_h, 0, rest, leftw);
+			place(&t->panels[P_NET], top, leftw, net_h, netw);
+			place(&t->panels[P_EVENTS], top + net_h, leftw, bottom - top - net_h, netw);
+			netw = 0;
+			done = true;
+		} else if (kv && !netw && rest >= MIN_KV_ROWS + 8) {
+			int evh = rest / 3 > 8 ? rest / 3 : 8;
+			place(&t->panels[P_LOGS], y, 0, logs_h, C);
+			place(&t->panels[P_KV], y + logs_h, 0, rest - evh, C);
+			place_events_net(t, bottom - evh, evh, C);
+			done = true;
+		} else if (kv) {
+			/* no room for both: the key/value panel, or (v) the Raft ones */
+			t->view.kv_switch = true;
+			if (!t->raft_view) {
+				t->view.kv_view = true;
+				place(&t->panels[P_KV], y, 0, bottom - y, leftw);
+				done = true;
+			}
+		}
+		if (!done) {
+			place(&t->panels[P_LOGS], y, 0, logs_h, leftw);
+			y += logs_h;
+			if (netw)
+				place(&t->panels[P_EVENTS], y, 0, bottom - y, leftw);
+			else
+				place_events_net(t, y, bottom - y, C);
 		}
 	}
-	if (netw)                            /* the right column, unless a lesson split it */
+	if (netw)                            /* the right column, unless taken */
 		place(&t->panels[P_NET], top, leftw, bottom - top, netw);
 	if (t->view.menu) {
 		int mh = R - 2 < 16 ? R - 2 : 16, mw = C - 4 < 80 ? C - 4 : 80;
 		place(&t->panels[P_MENU], (R - mh) / 2, (C - mw) / 2, mh, mw);
 	}
 	if (t->help) {
-		int hh = R - 2 < 26 ? R - 2 : 26, hw = C - 4 < 92 ? C - 4 : 92;
+		int hw = C - 4 < 100 ? C - 4 : 100;
+		if (C >= 150)
+			hw = C - 8 < 180 ? C - 8 : 180;       /* two columns */
+		int hh = R - 2;
 		place(&t->panels[P_HELP], (R - hh) / 2, (C - hw) / 2, hh, hw);
 	}
 	t->dirty = true;
@@ -186,14 +273,49 @@ static void layout(struct tui *t)
 
 /* ---- drawing --------------------------------------------------------- */
 
+static void field_str(lua_State *L, int t, const char *k, char *buf, size_t len);
+
+/* The last linearizability check: ts._dash.check (lua/dashboard.lua). */
+static void read_check(struct tui *t)
+{
+	lua_State *L = t->rt->L;
+	struct check_view *c = &t->view.check;
+	c->have = false;
+	if (!L)
+		return;
+	int top = lua_gettop(L);
+	lua_getglobal(L, "ts");
+	if (lua_istable(L, -1)) {
+		lua_getfield(L, -1, "_dash");
+		if (lua_istable(L, -1)) {
+			lua_getfield(L, -1, "check");
+			if (lua_istable(L, -1)) {
+				int i = lua_gettop(L);
+				field_str(L, i, "verdict", c->verdict, sizeof c->verdict);
+				field_str(L, i, "text", c->text, sizeof c->text);
+				lua_getfield(L, i, "n");
+				c->n_ops = (uint64_t)lua_tointeger(L, -1);
+				lua_getfield(L, i, "done");
+				c->n_done = (uint64_t)lua_tointeger(L, -1);
+				lua_getfield(L, i, "port");
+				/* only the cluster on screen's (its hub's port names it) */
+				c->have = t->view.hub && lua_tointeger(L, -1) == hub_port(t->view.hub);
+			}
+		}
+	}
+	lua_settop(L, top);
+}
+
 static void refresh_view(struct tui *t)
 {
 	struct runtime *rt = t->rt;
 	struct cluster *c = rt_shown(rt);
 	t->view.hub = c ? c->hub : NULL;
 	uint32_t n = t->view.hub ? hub_size(t->view.hub) : 0;
-	if (n && n != t->laid_out_for) {
+	bool kv = kv_kind(t->view.hub);
+	if ((n && n != t->laid_out_for) || (t->view.hub && kv != t->laid_out_kv)) {
 		t->laid_out_for = n;
+		t->laid_out_kv = t->view.kv = kv;
 		layout(t);
 	}
 	t->view.log = rt->log;
@@ -226,6 +348,7 @@ static void refresh_view(struct tui *t)
 		}
 		lua_pop(L, 1);
 	}
+	read_check(t);
 }
 
 /* ---- the lesson, as lua/lesson.lua describes it ---------------------- */
@@ -353,8 +476,15 @@ out:
 	lua_settop(L, top);
 	if (t->view.menu && !was_menu)
 		load_menu(t);
+	if (l->active != was_active)
+		t->raft_view = false;        /* v means another thing in a lesson */
 	if (l->active != was_active || t->view.menu != was_menu)
 		layout(t);
+}
+
+static uint32_t kv_clients(struct tui *t)
+{
+	return t->view.hub && t->view.kv ? hub_clients(t->view.hub) : 0;
 }
 
 static void draw_prompt(struct tui *t)
@@ -362,14 +492,28 @@ static void draw_prompt(struct tui *t)
 	struct panel *p = &t->panels[P_KEYS];
 	WINDOW *w = p->win;
 	werase(w);
+	char lead[48] = ":";
+	if (t->mode == LINE_KV)
+		snprintf(lead, sizeof lead, "client %u%s> ", t->view.kv_client,
+			 t->view.kv_client > kv_clients(t) ? " (new)" : "");
+	int lw = (int)strlen(lead);
 	wattron(w, (int)A_BOLD);
-	mvwaddstr(w, 0, 0, ":");
+	mvwaddstr(w, 0, 0, lead);
 	wattroff(w, (int)A_BOLD);
 	/* keep the cursor in view */
-	int room = p->w - 2;
+	int room = p->w - lw - 1;
+	if (room < 1)
+		room = 1;
 	int start = t->cur > room ? t->cur - room : 0;
-	mvwaddnstr(w, 0, 1, t->line + start, room);
-	wmove(w, 0, 1 + t->cur - start);
+	mvwaddnstr(w, 0, lw, t->line + start, room);
+	if (t->mode == LINE_KV && t->len == 0) {
+		/* what it takes */
+		wattron(w, ui_attr(&t->view, CP_DIM, (int)A_DIM));
+		ui_print(w, 0, lw + 1, p->w - lw - 1,
+			 "put KEY VALUE [@VERSION] | get KEY | append KEY VALUE    Tab: another client  Esc: cancel");
+		wattroff(w, ui_attr(&t->view, CP_DIM, (int)A_DIM));
+	}
+	wmove(w, 0, lw + t->cur - start);
 }
 
 static void draw(struct tui *t)
@@ -572,9 +716,11 @@ static void select_msg(struct tui *t, int dir)
 	if (!found)
 		found = first;
 	t->view.sel_msg = found->id;
-	char buf[128];
-	snprintf(buf, sizeof buf, "message #%llu %s n%u->n%u selected: d deliver now, x drop, D duplicate, Esc none",
-		 (unsigned long long)found->id, raft_msg_type_name((enum raft_msg_type)found->type), found->from, found->to);
+	char buf[192];
+	char a[16], b[16];
+	snprintf(buf, sizeof buf, "message #%llu %s %s->%s selected: d deliver now, x drop, D duplicate, Esc none",
+		 (unsigned long long)found->id, wire_msg_name(found->type), ui_endpoint(found->from, a, sizeof a),
+		 ui_endpoint(found->to, b, sizeof b));
 	set_status(t, false, buf);
 }
 
@@ -601,12 +747,13 @@ static void speed_step(struct tui *t, int dir)
 
 /* ---- the prompt ------------------------------------------------------- */
 
-static void prompt_open(struct tui *t)
+static void prompt_open(struct tui *t, int mode)
 {
 	t->prompting = true;
+	t->mode = mode;
 	t->line[0] = 0;
 	t->len = t->cur = 0;
-	t->hist_at = t->n_history;
+	t->hist_at = t->n_history[mode];
 }
 
 static void prompt_set(struct tui *t, const char *s)
@@ -615,18 +762,146 @@ static void prompt_set(struct tui *t, const char *s)
 	t->len = t->cur = (int)strlen(t->line);
 }
 
+/* A Lua string literal for s (quotes, backslashes and control bytes
+ * escaped), into buf; false if it does not fit. */
+static bool lua_quote(char *buf, size_t len, const char *s, size_t n)
+{
+	size_t o = 0;
+	if (len < 3)
+		return false;
+	buf[o++] = '"';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		char esc[8];
+		int el;
+		if (ch == '"' || ch == '\\')
+			el = snprintf(esc, sizeof esc, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			el = snprintf(esc, sizeof esc, "\\%03u", ch);
+		else
+			el = snprintf(esc, sizeof esc, "%c", ch);
+		if (o + (size_t)el + 2 > len)
+			return false;
+		memcpy(buf + o, esc, (size_t)el);
+		o += (size_t)el;
+	}
+	buf[o++] = '"';
+	buf[o] = 0;
+	return true;
+}
+
+static const char kv_usage[] = "put KEY VALUE [@VERSION] | get KEY | append KEY VALUE";
+
+/*
+ * The request line: "put KEY VALUE", "put KEY VALUE @VERSION" (a
+ * conditional put), "get KEY", "append KEY VALUE" (p, g, a for short).  The
+ * value is the rest of the line (quotes around it are taken off).  It runs
+ * as a person's action, client(k):put(...), in its own task: the dashboard
+ * goes on while it waits, and its result comes to the bottom line.
+ */
+static void kv_submit(struct tui *t)
+{
+	char *s = t->line;
+	while (*s == ' ')
+		s++;
+	char op[16];
+	int ol = 0;
+	while (s[ol] && s[ol] != ' ' && ol < 15) {
+		op[ol] = (char)tolower((unsigned char)s[ol]);
+		ol++;
+	}
+	op[ol] = 0;
+	s += ol;
+	while (*s == ' ')
+		s++;
+	const char *key = s;
+	size_t kl = 0;
+	while (key[kl] && key[kl] != ' ')
+		kl++;
+	s += kl;
+	while (*s == ' ')
+		s++;
+	char *value = s;
+	size_t vl = strlen(value);
+	while (vl && value[vl - 1] == ' ')
+		vl--;
+	const char *fn = !strcmp(op, "put") || !strcmp(op, "p") ? "put"
+		       : !strcmp(op, "get") || !strcmp(op, "g") ? "get"
+		       : !strcmp(op, "append") || !strcmp(op, "a") ? "append" : NULL;
+	long long version = -1;
+	if (fn && !strcmp(fn, "put")) {
+		/* a last word @N: the version the put is conditional on */
+		size_t at = vl;
+		while (at && value[at - 1] != ' ' && value[at - 1] != '@')
+			at--;
+		if (at && value[at - 1] == '@' && at < vl && (at == 1 || value[at - 2] == ' ')) {
+			bool digits = true;
+			for (size_t i = at; i < vl; i++)
+				digits = digits && isdigit((unsigned char)value[i]);
+			if (digits) {
+				version = strtoll(value + at, NULL, 10);
+				vl = at - 1;
+				while (vl && value[vl - 1] == ' ')
+					vl--;
+			}
+		}
+	}
+	size_t given = vl;                   /* "" is a value; nothing is none */
+	if (vl >= 2 && value[0] == '"' && value[vl - 1] == '"') {
+		value++;
+		vl -= 2;
+	}
+	char msg[256];
+	const char *wrong = !fn ? "not a request"
+			  : !kl ? "which key?"
+			  : !strcmp(fn, "get") && given ? "get takes a key only"
+			  : strcmp(fn, "get") != 0 && !given ? "which value?" : NULL;
+	if (wrong) {
+		snprintf(msg, sizeof msg, "%s  (%s)", wrong, kv_usage);
+		set_status(t, true, msg);
+		return;
+	}
+	uint32_t k = t->view.kv_client;
+	struct hub_client_view cv;
+	if (k <= kv_clients(t) && hub_client_view(t->view.hub, k, &cv) == 0 && cv.busy) {
+		snprintf(msg, sizeof msg, "client %u is still waiting for its last request: Tab picks another client", k);
+		set_status(t, true, msg);
+		return;
+	}
+	char qk[PROMPT_MAX * 4 + 8], qv[PROMPT_MAX * 4 + 8], code[PROMPT_MAX * 8 + 64];
+	if (!lua_quote(qk, sizeof qk, key, kl) || !lua_quote(qv, sizeof qv, value, vl)) {
+		set_status(t, true, "that request is too long");
+		return;
+	}
+	if (!strcmp(fn, "get"))
+		snprintf(code, sizeof code, "client(%u):get(%s)", k, qk);
+	else if (version >= 0)
+		snprintf(code, sizeof code, "client(%u):put(%s, %s, %lld)", k, qk, qv, version);
+	else
+		snprintf(code, sizeof code, "client(%u):%s(%s, %s)", k, fn, qk, qv);
+	rt_hand(t->rt, code, true);
+	snprintf(msg, sizeof msg, "c%u: %s %.*s sent; its answer shows here when it comes", k, fn, (int)kl, key);
+	set_status(t, false, msg);
+}
+
 static void prompt_submit(struct tui *t)
 {
 	t->prompting = false;
 	if (t->len == 0)
 		return;
-	if (t->n_history == HISTORY) {
-		free(t->history[0]);
-		memmove(t->history, t->history + 1, (HISTORY - 1) * sizeof *t->history);
-		t->n_history--;
+	int m = t->mode;
+	char **hist = t->history[m];
+	if (t->n_history[m] == HISTORY) {
+		free(hist[0]);
+		memmove(hist, hist + 1, (HISTORY - 1) * sizeof *hist);
+		t->n_history[m]--;
 	}
-	if (!t->n_history || strcmp(t->history[t->n_history - 1], t->line) != 0)
-		t->history[t->n_history++] = strdup(t->line);
+	if (!t->n_history[m] || strcmp(hist[t->n_history[m] - 1], t->line) != 0)
+		hist[t->n_history[m]++] = strdup(t->line);
+	if (m == LINE_KV) {
+		kv_submit(t);
+		return;
+	}
 	rt_hand(t->rt, t->line, true);
 	set_status(t, false, "");
 }
@@ -755,18 +1030,25 @@ static void prompt_key(struct tui *t, int ch)
 		break;
 	case KEY_UP:
 		if (t->hist_at > 0)
-			prompt_set(t, t->history[--t->hist_at]);
+			prompt_set(t, t->history[t->mode][--t->hist_at]);
 		break;
 	case KEY_DOWN:
-		if (t->hist_at < t->n_history - 1)
-			prompt_set(t, t->history[++t->hist_at]);
+		if (t->hist_at < t->n_history[t->mode] - 1)
+			prompt_set(t, t->history[t->mode][++t->hist_at]);
 		else {
-			t->hist_at = t->n_history;
+			t->hist_at = t->n_history[t->mode];
 			prompt_set(t, "");
 		}
 		break;
 	case '\t':
-		prompt_complete(t);
+		if (t->mode == LINE_KV)      /* the next client; one past the last is a new one */
+			t->view.kv_client = t->view.kv_client > kv_clients(t) ? 1 : t->view.kv_client + 1;
+		else
+			prompt_complete(t);
+		break;
+	case KEY_BTAB:
+		if (t->mode == LINE_KV)
+			t->view.kv_client = t->view.kv_client <= 1 ? kv_clients(t) + 1 : t->view.kv_client - 1;
 		break;
 	default:
 		if (ch >= 32 && ch < 256 && ch != 127 && t->len < PROMPT_MAX - 1) {
@@ -807,6 +1089,9 @@ static void key(struct tui *t, int ch)
 		return;
 	}
 	if (t->help) {
+		struct panel *hp = &t->panels[P_HELP];
+		if (hp->shown && hp->ops->key(hp, ch, &t->view))
+			return;                  /* it scrolled */
 		t->help = false;
 		layout(t);
 		return;
@@ -857,10 +1142,11 @@ static void key(struct tui *t, int ch)
 		return;
 	case '?':
 		t->help = true;
+		t->view.help_scroll = 0;
 		layout(t);
 		return;
 	case ':':
-		prompt_open(t);
+		prompt_open(t, LINE_LUA);
 		return;
 	case 27:
 		if (t->detail) {
@@ -935,8 +1221,34 @@ static void key(struct tui *t, int ch)
 		act(t, true, "c:align_timers()");
 		break;
 	case 'k':
+		if (t->view.kv) {
+			uint32_t nc = hub_clients(h);
+			if (t->view.kv_client < 1 || t->view.kv_client > nc + 1)
+				t->view.kv_client = 1;
+			prompt_open(t, LINE_KV);
+			set_status(t, false, "");
+			break;
+		}
 		t->requests++;
 		act(t, true, "c:start(\"k%d\")", t->requests);
+		break;
+	case 'K':
+		if (!t->view.kv) {
+			set_status(t, true, "K checks a key/value history: this cluster is kind raft (try ts.cluster{kind=\"kv\"})");
+			break;
+		}
+		act(t, false, "c:check_linearizable()");
+		set_status(t, false, "checking the history...");
+		break;
+	case 'v':
+		if (!t->view.kv) {
+			set_status(t, true, "v switches between the key/value and Raft views of a kv cluster");
+		} else if (!t->view.kv_switch) {
+			set_status(t, false, "v: both views fit on this screen");
+		} else {
+			t->raft_view = !t->raft_view;
+			layout(t);
+		}
 		break;
 	case 'm':
 		select_msg(t, 1);
@@ -1030,7 +1342,7 @@ static const struct panel_ops *const ops[P_COUNT] = {
 	[P_STATUS] = &panel_status_ops, [P_NODES] = &panel_nodes_ops, [P_LOGS] = &panel_logs_ops,
 	[P_NET] = &panel_net_ops, [P_EVENTS] = &panel_events_ops, [P_DETAIL] = &panel_detail_ops,
 	[P_HELP] = &panel_help_ops, [P_KEYS] = &panel_keys_ops, [P_LESSON] = &panel_lesson_ops,
-	[P_MENU] = &panel_menu_ops,
+	[P_MENU] = &panel_menu_ops, [P_KV] = &panel_kv_ops,
 };
 
 struct tui *tui_start(struct runtime *rt, char *err, size_t errlen)
@@ -1110,8 +1422,9 @@ void tui_stop(struct tui *t)
 		screen_active = false;
 	}
 	delscreen(t->screen);
-	for (int i = 0; i < t->n_history; i++)
-		free(t->history[i]);
+	for (int m = 0; m < LINE_KINDS; m++)
+		for (int i = 0; i < t->n_history[m]; i++)
+			free(t->history[m][i]);
 	uv_close((uv_handle_t *)&t->input, on_closed);
 	uv_close((uv_handle_t *)&t->winch, on_closed);
 	uv_close((uv_handle_t *)&t->frame, on_closed);

@@ -1,9 +1,12 @@
 # At 80x24 the network panel's list of messages in flight still says where
-# each message goes: every line shows its type and both ends (n3→n1).
+# each message goes: every line shows its type and both ends (n3→n1).  (The
+# live cluster is a key/value one: at 80x24 v shows the Raft panels.)
 . tests/tools/tmuxlib.sh
 
 start_ui 80 24 --seed 3
 live_ready
+keys v
+wait_screen ' Network ' || die "v at 80x24 did not show the network panel"
 keys Space
 wait_screen ' PAUSED ' || die "space did not pause time"
 # step (.) until a message is in flight; each step moves the clock on

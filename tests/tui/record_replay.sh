@@ -1,5 +1,7 @@
 # Record and replay: what a person does with keys on the live dashboard
-# (isolate a node, a client request, heal, crash a node) is recorded; S saves
+# (isolate a node, a client request with k — the live cluster is a
+# key/value one, so k opens the request line — heal, crash a node) is
+# recorded; S saves
 # it as a scenario; that scenario run headless with the same seed gives the
 # same events file as the live run, up to the time the recording ends.
 . tests/tools/tmuxlib.sh
@@ -16,7 +18,9 @@ state_is() { [ "$(node_word "$1" 2)" = "$2" ]; }
 keys "$A" p
 wait_until "node $A cut-off after $A p" state_is "$A" cut-off
 keys k
-wait_screen '^ "?k1: the leader put it at index 1 in term [0-9]+' || die "k did not report the request taken at index 1"
+wait_screen '^client 1> ' || die "k did not open the request line"
+keys 'put x 1' Enter
+wait_screen '^ c1 put x=1: OK in [0-9]+ ms' || die "k, put x 1 did not report the put done"
 keys h
 wait_until "node $A up after h" state_is "$A" up
 keys "$B" c
@@ -36,7 +40,7 @@ restored || die "the terminal was not restored after q"
 case "$f" in /*) ;; *) f="$WORK/$f" ;; esac
 [ -f "$f" ] || die "the saved file $f does not exist"
 cat "$f"
-for code in "c:isolate($A)" 'c:start(\"k1\")' 'c:heal()' "c:crash($B)"; do
+for code in "c:isolate($A)" 'client(1):put(\"x\", \"1\")' 'c:heal()' "c:crash($B)"; do
 	grep -q -F "\"$code\"" "$f" || die "the saved scenario lacks the action $code"
 done
 

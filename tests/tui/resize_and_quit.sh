@@ -1,8 +1,11 @@
 # Resizing and leaving: from 120x40 to 80x24 every panel is still drawn in
 # one piece (each framed line exactly as wide as the terminal, with its
-# corners and the Nodes/Logs/Events/Network titles, every node's row), and
-# back at 120x40 the wide layout returns; q exits 0 and Ctrl-C exits 130,
-# each giving the terminal back as it found it.
+# corners and the panel titles, every node's row), and back at 120x40 the
+# wide layout returns; q exits 0 and Ctrl-C exits 130, each giving the
+# terminal back as it found it.  The live cluster is a key/value one: at
+# 120x40 the Nodes/Logs/Events/Network and Key/value panels are all shown;
+# at 80x24 the Nodes and Key/value panels, and v switches to the Raft
+# panels (Logs/Events/Network) and back.
 . tests/tools/tmuxlib.sh
 
 # frame_ok COLS ROWS: the capture is the dashboard laid out for COLS x ROWS;
@@ -11,8 +14,8 @@ frame_ok() {
 	screen >"$WORK/cap"
 	rows=$(wc -l <"$WORK/cap")
 	[ "$rows" -eq "$2" ] || { echo "the capture has $rows rows" >"$WORK/why"; return 1; }
-	for title in ' Nodes ' ' Logs ' ' Events' ' Network '; do
-		grep -q -- "$title" "$WORK/cap" || { echo "no '$title' panel title" >"$WORK/why"; return 1; }
+	for title in ${TITLES:-Nodes Logs Events Network Key/value}; do
+		grep -q -E -- " $title[ :]" "$WORK/cap" || { echo "no '$title' panel title" >"$WORK/why"; return 1; }
 	done
 	for i in 1 2 3 4 5; do
 		[ -n "$(node_row "$i" - <"$WORK/cap")" ] || { echo "no row for node $i" >"$WORK/why"; return 1; }
@@ -45,9 +48,20 @@ layout_is 120 40
 screen | sed -n 2p | grep -q ' Nodes .* Network ' || die "at 120x40 the network panel is not beside the nodes"
 
 TM resize-window -t ui -x 80 -y 24
+TITLES="Nodes Key/value"
 layout_is 80 24
 [ -n "$(leader)" ] || { screen; die "at 80x24 no leader is marked"; }
 echo "80x24:"; screen
+screen | grep -q ' Logs ' && die "at 80x24 the Logs panel is drawn beside the Key/value one"
+keys v
+TITLES="Nodes Logs Events Network"
+layout_is 80 24
+screen | grep -q ' Key/value' && die "v at 80x24 did not switch to the Raft panels"
+echo "80x24, v:"; screen
+keys v
+TITLES="Nodes Key/value"
+layout_is 80 24
+unset TITLES
 
 TM resize-window -t ui -x 120 -y 40
 layout_is 120 40

@@ -655,3 +655,31 @@ Test(clerk, stale_hint_to_a_silent_server_is_not_followed)
 	cr_assert_eq(to, 4);
 	clerk_free(&c);
 }
+
+/* After a heal: servers that refused or timed out during the split are not
+ * tried again and again while one server has not been asked at all. */
+Test(clerk, every_server_is_tried_before_any_again)
+{
+	struct clerk c;
+	struct clerk_config cfg = { .id = 1001, .n_servers = 5, .retry = 100, .seed = 1 };
+	clerk_init(&c, &cfg);                /* tries server 2 first */
+	struct kv_request req = { .op = KV_GET, .key = (const uint8_t *)"x", .key_len = 1 };
+	cr_assert_eq(clerk_start(&c, 0, &req), 0);
+	uint32_t to, seen = 0;
+	const struct kv_request *out;
+	uint64_t now = 0;
+	for (int i = 0; i < 5; i++) {
+		cr_assert(clerk_take(&c, &to, &out));
+		seen |= 1u << to;
+		/* everyone refuses and names server 3, which refused already */
+		struct kv_reply rep = { .client = 1001, .seq = out->seq, .err = KV_ERR_WRONG_LEADER,
+					.leader_hint = 3 };
+		if (to == 4) {
+			clerk_tick(&c, now += 100);      /* server 4 is silent instead */
+			continue;
+		}
+		clerk_reply(&c, ++now, to, &rep);
+	}
+	cr_assert_eq(seen, 0x3e, "servers asked: %#x (every one of 1..5 expected)", seen);
+	clerk_free(&c);
+}

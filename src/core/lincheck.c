@@ -1390,12 +1390,14 @@ static void say_key(struct text *t, const char *key)
 /* get(x) -> "1" v2 by client 2 [call 120, return 135] */
 static void say_time(struct text *t, const struct lincheck_history *h, uint64_t v)
 {
-	uint32_t u = h->units_per_ms > 1 ? h->units_per_ms : 1;
-	if (u == 1)
+	/* finer units only order events within a millisecond: people read
+	 * seconds, to the millisecond, like the rest of the screen */
+	if (h->units_per_ms > 1) {
+		uint64_t ms = v / h->units_per_ms;
+		say(t, "%" PRIu64 ".%03" PRIu64 "s", ms / 1000, ms % 1000);
+	} else {
 		say(t, "%" PRIu64, v);
-	else
-		say(t, "%" PRIu64 ".%0*" PRIu64, v / u, u >= 1000 ? 3 : u >= 100 ? 2 : 1,
-		    (v % u) * (u >= 1000 ? 1000 : u >= 100 ? 100 : 10) / u);
+	}
 }
 
 static void say_op(struct text *t, const struct lincheck_history *h, const struct lincheck_op *op)

@@ -268,7 +268,9 @@ int hub_client_view(const struct hub *h, uint32_t k, struct hub_client_view *v);
 /* True when client k may exchange messages with node id right now. */
 bool hub_client_can_reach(const struct hub *h, uint32_t k, uint32_t id);
 
-/* The history of every client operation, call and return in virtual ms. */
+/* The history of every client operation: call and return in thousandths of
+ * a virtual ms (history->units_per_ms), so that their order within one
+ * millisecond is kept. */
 const struct lincheck_history *hub_history(const struct hub *h);
 struct hub_op_extra {
 	uint32_t attempts, server;

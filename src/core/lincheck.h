@@ -88,7 +88,8 @@ struct lincheck_history {
 	struct lincheck_op *ops;
 	size_t n, cap;
 	/* How many units of call/ret make one millisecond, for the words of
-	 * lincheck_explain (0 or 1: times are milliseconds).  A recorder that
+	 * lincheck_explain (0 or 1: times are printed as they are; more: as
+	 * seconds, to the millisecond).  A recorder that
 	 * must order calls and returns of one millisecond uses finer units. */
 	uint32_t units_per_ms;
 	char errmsg[LINCHECK_ERRMSG];        /* why the last add/finish failed */

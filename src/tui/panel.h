@@ -74,6 +74,7 @@ struct tui_view {
 	bool menu;                           /* the lesson menu is open */
 	struct menu_entry entries[MENU_MAX];
 	int n_entries;
+	int menu_sel;                        /* the highlighted lesson (Up/Down, Enter) */
 	/* the key/value service (kinds kv and kvsrv) */
 	bool kv;                             /* the cluster on screen is one */
 	bool kv_switch;                      /* the screen is too small for both views: v switches */

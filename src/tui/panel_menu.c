@@ -9,11 +9,19 @@ static void draw(struct panel *p, const struct tui_view *v)
 	ui_frame(p, v, "Lessons");
 	WINDOW *w = p->win;
 	int y = 1;
-	ui_print(w, y++, 2, p->w - 4, "Learn Raft on a live cluster of real processes. Pick a lesson:");
+	ui_print(w, y++, 2, p->w - 4, "Learn Raft and key/value services on live clusters of real processes.");
 	y++;
-	for (int i = 0; i < v->n_entries && y < p->h - 3; i++) {
+	/* scroll so that the highlighted lesson is on screen */
+	int rows = p->h - 3 - y;
+	int first = rows > 0 && v->menu_sel >= rows ? v->menu_sel - rows + 1 : 0;
+	if (first > 0)
+		ui_print(w, y - 1, 4, p->w - 6, "%s", ui_glyph(v, "↑ more", "^ more"));
+	for (int i = first; i < v->n_entries && y < p->h - 3; i++) {
 		const struct menu_entry *e = &v->entries[i];
-		ui_print(w, y, 4, p->w - 6, "%d  %-40s", e->number, e->title);
+		int sel = i == v->menu_sel ? (int)A_REVERSE : (int)A_NORMAL;
+		wattron(w, sel);
+		ui_print(w, y, 2, p->w - 4, "%s%2d  %-40s", i == v->menu_sel ? "> " : "  ", e->number, e->title);
+		wattroff(w, sel);
 		if (e->progress[0]) {
 			int attr = e->progress[0] == 'd' ? ui_attr(v, CP_OK, (int)A_BOLD) : ui_attr(v, CP_CANDIDATE, (int)A_NORMAL);
 			wattron(w, attr);
@@ -24,7 +32,9 @@ static void draw(struct panel *p, const struct tui_view *v)
 	}
 	if (v->n_entries == 0)
 		ui_print(w, y++, 4, p->w - 6, "(no lessons are built in)");
-	ui_print(w, p->h - 2, 2, p->w - 4, "1-9: start a lesson    Esc: play with the cluster (L: this menu again)");
+	if (y == p->h - 3 && v->n_entries > 0 && first + (y - 3) < v->n_entries)
+		ui_print(w, y, 4, p->w - 6, "%s", ui_glyph(v, "↓ more", "v more"));
+	ui_print(w, p->h - 2, 2, p->w - 4, "Up/Down + Enter, or 1-9: start a lesson    Esc: the cluster    L: this menu");
 }
 
 const struct panel_ops panel_menu_ops = { "menu", draw, NULL };

@@ -103,6 +103,8 @@ static void restore_at_exit(void)
 
 static void read_lesson(struct tui *t);
 static void tell_selected(struct tui *t);
+#define KV_CHECK_BUDGET 2000000          /* search steps: about half a second at worst */
+
 static void load_menu(struct tui *t);
 static void set_status(struct tui *t, bool error, const char *text);
 
@@ -1097,8 +1099,16 @@ static void key(struct tui *t, int ch)
 		return;
 	}
 	if (t->view.menu) {
+		int *sel = &t->view.menu_sel;
 		if (ch >= '1' && ch <= '9') {
 			act(t, false, "ts._lesson.open(\"%c\")", ch);
+			set_lesson_flag(t, "menu", false);
+		} else if (ch == KEY_UP || ch == 'k') {
+			*sel = *sel > 0 ? *sel - 1 : 0;
+		} else if (ch == KEY_DOWN || ch == 'j') {
+			*sel = *sel + 1 < t->view.n_entries ? *sel + 1 : *sel;
+		} else if ((ch == '\n' || ch == '\r' || ch == KEY_ENTER) && *sel < t->view.n_entries) {
+			act(t, false, "ts._lesson.open(\"%d\")", t->view.entries[*sel].number);
 			set_lesson_flag(t, "menu", false);
 		} else if (ch == 27 || ch == 'L') {
 			set_lesson_flag(t, "menu", false);
@@ -1237,7 +1247,10 @@ static void key(struct tui *t, int ch)
 			set_status(t, true, "K checks a key/value history: this cluster is kind raft (try ts.cluster{kind=\"kv\"})");
 			break;
 		}
-		act(t, false, "c:check_linearizable()");
+		/* a bounded search: the screen must not stand still for long
+		 * (the answer is then "unknown"; c:check_linearizable() at the
+		 * prompt searches longer) */
+		act(t, false, "c:check_linearizable(%d)", KV_CHECK_BUDGET);
 		set_status(t, false, "checking the history...");
 		break;
 	case 'v':

@@ -189,6 +189,7 @@ static void finish(struct hub *h, uint32_t k, const struct clerk_result *res)
 	ev_int(ev, "client", k);
 	ev_int(ev, "n", (int64_t)c->op + 1);
 	ev_str(ev, "op", kv_op_name(res->op));
+	ev_str(ev, "key", op->key);
 	ev_str(ev, "err", kv_err_name(res->err));
 	if (op->kind == LINCHECK_GET) {
 		ev_bytes(ev, "value", res->value, res->value_len);

@@ -332,4 +332,30 @@ end
 
 ts._client_methods = Client
 
+-- ---- MapReduce (kind mr) -------------------------------------------------------
+
+--- c:wait_done(timeout): wait until the job is done and the coordinator has
+--- left (virtual seconds; an error after `timeout`).  Returns c:job().
+function Cluster:wait_done(timeout)
+  timeout = check_timeout(timeout, "wait_done")
+  self:wait(function() return self:_node(1).status == "exited" end, timeout, "the MapReduce job to finish")
+  return self:job()
+end
+
+--- c:output(): every line of every mr-out-* file, sorted (what 6.824's
+--- test script compares against the sequential run).
+function Cluster:output()
+  local dir = self:job().dir
+  local lines = {}
+  for r = 0, self:job().reduces - 1 do
+    local f = io.open(string.format("%s/mr-out-%d", dir, r), "r")
+    if f then
+      for line in f:lines() do lines[#lines + 1] = line end
+      f:close()
+    end
+  end
+  table.sort(lines)
+  return lines
+end
+
 return ts

@@ -30,6 +30,7 @@
 
 static void conn_close(struct hub_conn *c, const char *why);
 static int spawn_node(struct hub *h, uint32_t id);
+static void on_bye(struct hub *h, struct hub_node *n, uint8_t how);
 static void node_failed(struct hub *h, uint32_t id, const char *fmt, ...);
 static void maybe_free(struct hub *h);
 
@@ -270,7 +271,8 @@ static const char *blocked(const struct hub *h, uint32_t from, uint32_t to)
 	if (!net_link_up(&h->net, from, to))
 		return "partition";
 	if (dst->status != HUB_NODE_UP && dst->status != HUB_NODE_STARTING)
-		return dst->status == HUB_NODE_FAILED ? "failed" : "crashed";
+		return dst->status == HUB_NODE_FAILED ? "failed" :
+		       dst->status == HUB_NODE_EXITED ? "exited" : "crashed";
 	return NULL;
 }
 
@@ -885,6 +887,15 @@ static const char *node_frame(struct hub *h, struct hub_conn *c, const struct wi
 		uint32_t from, to;
 		if (wire_peek_msg(f->payload, f->len, &type, &from, &to) != 0)
 			return "sent an unknown message";
+		if (wire_msg_is_mr(type)) {
+			struct wire_mr mm;
+			if (wire_get_mr_msg(&r, &mm) != 0 || !rbuf_done(&r))
+				return r.err;
+			if (mm.from != n->id || !valid_node(h, mm.to) || mm.to == mm.from)
+				return "a MapReduce message with a bad sender or receiver";
+			hub__route_mr(h, f->payload, f->len, &mm);
+			return NULL;
+		}
 		if (!wire_msg_is_raft(type)) {
 			uint32_t blen;
 			if (!wire_get_kv_msg(&r, &type, &from, &to, &blen) || !rbuf_done(&r))
@@ -986,6 +997,19 @@ static const char *node_frame(struct hub *h, struct hub_conn *c, const struct wi
 			return r.err;
 		hub__kv_reset(n);
 		return NULL;
+	case WIRE_MR_JOB:
+	case WIRE_MR_TASK:
+	case WIRE_MR_WORKER:
+		return hub__mr_frame(h, n, f);
+	case WIRE_BYE: {
+		uint8_t how = rbuf_u8(&r);
+		if (!rbuf_done(&r))
+			return r.err;
+		if (how > 1)
+			return "a bad BYE";
+		on_bye(h, n, how);
+		return NULL;
+	}
 	case WIRE_NOTE: {
 		uint8_t level = rbuf_u8(&r);
 		uint32_t len;
@@ -1219,7 +1243,8 @@ static int spawn_node(struct hub *h, uint32_t id)
 			 "--dir", dir, "--seed", a_seed, "--inc", a_inc, "--now", a_now,
 			 "--heartbeat", a_hb, "--election", a_el, "--kind", h->kind,
 			 "--maxraftstate", a_max, "--snapshot-every", a_every,
-			 "--dedup", h->cfg.no_dedup ? "0" : "1", NULL };
+			 "--dedup", h->cfg.no_dedup ? "0" : "1",
+			 h->mr_job ? "--job" : NULL, h->mr_job, NULL };
 
 	/* environment: ours plus the token and our pid */
 	extern char **environ;
@@ -1286,6 +1311,28 @@ static int spawn_node(struct hub *h, uint32_t id)
 	h->busy = id;
 	h->busy_since = uv_now(h->loop);
 	return 0;
+}
+
+static void drop_held(struct hub *h, uint32_t id, const char *why);
+
+/* A node leaves on its own: its work is done (0), or its app crashed it
+ * (1, as if SIGKILLed: it can be restarted). */
+static void on_bye(struct hub *h, struct hub_node *n, uint8_t how)
+{
+	json_t *ev = hub__ev_new(h, how ? "crash" : "exit");
+	ev_int(ev, "node", n->id);
+	if (how)
+		ev_str(ev, "why", "its app crashed it");
+	hub__emit(h, ev);
+	n->status = how ? HUB_NODE_DOWN : HUB_NODE_EXITED;
+	n->paused = false;
+	n->wake_seq++;
+	n->wake_at = RAFT_NO_DEADLINE;
+	drop_held(h, n->id, how ? "crashed" : "exited");
+	if (h->busy == n->id)
+		h->busy = 0;
+	hub__progress(h);
+	hub__kick(h);
 }
 
 static void reset_mirror(struct hub_node *n)
@@ -1414,6 +1461,10 @@ int hub_crash(struct hub *h, uint32_t id)
 	struct hub_node *n = &h->nodes[id];
 	if (n->status == HUB_NODE_DOWN) {
 		hub__set_err(h, "node %u is already down", id);
+		return -1;
+	}
+	if (n->status == HUB_NODE_EXITED) {
+		hub__set_err(h, "node %u has exited: its work was done", id);
 		return -1;
 	}
 	ev_node(h, "crash", id);
@@ -2039,6 +2090,8 @@ static void hub_free(struct hub *h)
 		free(h->applied[k].data);
 	free(h->applied);
 	hub__kv_free(h);
+	hub__mr_free(h);
+	free(h->mr_job);
 	free(h->leader_of_term);
 	free(h->heap);
 	free(h->held);
@@ -2089,8 +2142,13 @@ struct hub *hub_new(uv_loop_t *loop, const struct hub_config *cfg, char *err, si
 		snprintf(err, errlen, "nodes must be between 1 and %d", HUB_MAX_NODES);
 		return NULL;
 	}
-	if (strcmp(cfg->kind, "raft") != 0 && strcmp(cfg->kind, "kv") != 0 && strcmp(cfg->kind, "kvsrv") != 0) {
-		snprintf(err, errlen, "kind \"%s\" is not available (this build has: raft, kv, kvsrv)", cfg->kind);
+	if (strcmp(cfg->kind, "raft") != 0 && strcmp(cfg->kind, "kv") != 0 && strcmp(cfg->kind, "kvsrv") != 0 &&
+	    strcmp(cfg->kind, "mr") != 0) {
+		snprintf(err, errlen, "kind \"%s\" is not available (this build has: raft, kv, kvsrv, mr)", cfg->kind);
+		return NULL;
+	}
+	if (strcmp(cfg->kind, "mr") == 0 && (cfg->n < 2 || !cfg->mr_job)) {
+		snprintf(err, errlen, "kind \"mr\" needs a coordinator and at least one worker, and a job");
 		return NULL;
 	}
 	if (strcmp(cfg->kind, "kvsrv") == 0 && cfg->n != 1) {
@@ -2107,6 +2165,7 @@ struct hub *hub_new(uv_loop_t *loop, const struct hub_config *cfg, char *err, si
 	snprintf(h->kind, sizeof h->kind, "%s", cfg->kind);
 	h->cfg.kind = h->kind;
 	h->exe = strdup(cfg->exe);
+	h->mr_job = cfg->mr_job ? strdup(cfg->mr_job) : NULL;
 	h->dir = strdup(cfg->dir);
 	h->inflight.prev = h->inflight.next = &h->inflight;
 	lincheck_history_init(&h->history);
@@ -2184,6 +2243,7 @@ struct hub *hub_new(uv_loop_t *loop, const struct hub_config *cfg, char *err, si
 	}
 	return h;
 fail:
+	free(h->mr_job);
 	free(h->exe);
 	free(h->dir);
 	free(h);

@@ -44,6 +44,7 @@ enum hub_status {
 	HUB_NODE_STARTING = 1,    /* spawned, has not said DONE yet */
 	HUB_NODE_UP = 2,
 	HUB_NODE_FAILED = 3,      /* could not start, or died on its own */
+	HUB_NODE_EXITED = 4,      /* said BYE and left: its work is done (kind mr) */
 };
 
 struct hub;
@@ -77,6 +78,7 @@ struct hub_config {
 	bool no_dedup;                       /* kv kinds: servers without a duplicate table */
 	bool local_reads;                    /* kv: clients read from any replica's own state */
 	uint64_t clerk_retry;                /* virtual ms a clerk waits for an answer (0: 250) */
+	const char *mr_job;                  /* mr: the job file every node reads */
 	struct evlog *log;
 	bool quiet;                          /* nothing on stderr (a screen is up) */
 	int number;                          /* which cluster of the run: tags its events */
@@ -284,6 +286,36 @@ int hub_check_linearizable(struct hub *h, uint64_t budget, char *buf, size_t len
 			   struct lincheck_result *out);
 /* Write the history as JSON lines to path: 0, or -1 with hub_errmsg(). */
 int hub_history_export(struct hub *h, const char *path);
+
+/*
+ * MapReduce (kind mr): node 1 is the coordinator, nodes 2.. the workers.
+ * The board, as the coordinator and the workers last reported it.
+ */
+struct hub_mr_task {
+	uint8_t type;                        /* enum mr_task_type */
+	uint32_t id;
+	uint8_t state;                       /* enum mr_task_state */
+	uint32_t worker;
+	uint64_t started, finished;          /* virtual ms */
+	uint32_t runs;
+};
+struct hub_mr_worker {
+	uint8_t state;                       /* enum wire_mr_worker_state */
+	uint8_t type;                        /* of the task it is in */
+	uint32_t task;
+	uint64_t since;
+	uint64_t bytes_in, bytes_out;
+	uint64_t tasks_done;                 /* tasks it ran to the end (reported), this run */
+};
+struct hub_mr {
+	bool have;                           /* the coordinator has reported */
+	uint8_t phase;                       /* enum mr_phase */
+	uint32_t n_map, n_reduce;
+	struct hub_mr_task *tasks;           /* n_map maps, then n_reduce reduces */
+	struct hub_mr_worker workers[HUB_MAX_NODES + 1];
+	uint64_t intermediate_bytes, output_bytes;
+};
+const struct hub_mr *hub_mr(const struct hub *h);
 
 /* Test surface for the wire: open a raw TCP connection to the hub's own
  * port from inside the controller, write bytes, and report through cb the

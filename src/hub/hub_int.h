@@ -70,6 +70,7 @@ struct hub {
 	struct hub_config cfg;
 	char kind[16];
 	char *exe, *dir;
+	char *mr_job;                        /* kind mr: the job file */
 	uv_tcp_t server;
 	uv_timer_t watchdog;
 	int port;
@@ -122,6 +123,7 @@ struct hub {
 	size_t cap_opinfo;
 	uint64_t client_msgs;
 	uint64_t op_ms, op_sub;              /* op_time(): the ms and the order within it */
+	struct hub_mr mr;                    /* kind mr (hub_mr.c) */
 };
 
 
@@ -187,5 +189,11 @@ int hub__kv_set(struct hub *h, struct hub_node *n, const uint8_t *key, uint32_t 
 		const uint8_t *value, uint32_t vlen, uint64_t version);
 void hub__kv_reset(struct hub_node *n);
 void hub__kv_free(struct hub *h);
+
+/* hub_mr.c */
+void hub__route_mr(struct hub *h, const uint8_t *bytes, uint32_t len, const struct wire_mr *m);
+/* A MapReduce telemetry frame (MR_JOB, MR_TASK, MR_WORKER): NULL or why it is bad. */
+const char *hub__mr_frame(struct hub *h, struct hub_node *n, const struct wire_frame *f);
+void hub__mr_free(struct hub *h);
 
 #endif

@@ -34,7 +34,7 @@
 #include "service.h"
 
 static const struct node_kind *const node_kinds[] = {
-	&node_kind_raft, &node_kind_kv, &node_kind_kvsrv,
+	&node_kind_raft, &node_kind_kv, &node_kind_kvsrv, &node_kind_mr,
 };
 
 
@@ -232,9 +232,56 @@ static void report_snapshot(struct node *n, uint64_t index, uint64_t term, enum 
 
 static void send_done(struct node *n)
 {
+	if (n->exiting)
+		return;
 	size_t at = wire_frame_begin(&n->out, WIRE_DONE);
-	wbuf_u64(&n->out, n->kind->raft ? raft_deadline(&n->raft) : RAFT_NO_DEADLINE);
+	wbuf_u64(&n->out, n->kind->raft ? raft_deadline(&n->raft) :
+			  n->kind->deadline ? n->kind->deadline(n) : RAFT_NO_DEADLINE);
 	wire_frame_end(&n->out, at);
+}
+
+void node_send_mr(struct node *n, const struct wire_mr *m)
+{
+	size_t at = wire_frame_begin(&n->out, WIRE_SEND);
+	wire_put_mr_msg(&n->out, m);
+	wire_frame_end(&n->out, at);
+}
+
+static void on_bye_written(uv_write_t *req, int status)
+{
+	free(req->data);
+	free(req);
+	die_now(0);
+}
+
+void node_exit(struct node *n, int how)
+{
+	if (n->exiting)
+		return;
+	n->exiting = true;
+	size_t at = wire_frame_begin(&n->out, WIRE_BYE);
+	wbuf_u8(&n->out, (uint8_t)how);
+	wire_frame_end(&n->out, at);
+	uv_write_t *req = malloc(sizeof *req);
+	if (!req || n->out.failed)
+		die_now(1);
+	uv_buf_t buf = uv_buf_init((char *)n->out.data, (unsigned)n->out.len);
+	req->data = n->out.data;
+	n->out.data = NULL;
+	n->out.len = n->out.cap = 0;
+	if (uv_write(req, (uv_stream_t *)&n->tcp, &buf, 1, on_bye_written) < 0)
+		die_now(1);
+}
+
+void node_fatal(struct node *n, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	n->exiting = true;
+	fatal(n, "%s", msg);
 }
 
 /* The kind asked for a snapshot: take it at the last applied entry, store
@@ -451,6 +498,10 @@ static void node_start(struct node *n)
 		n->store_open = true;
 		if (!start_raft(n))
 			return;
+	} else if (n->kind->begin) {
+		n->kind->begin(n);
+		if (n->exiting)
+			return;
 	}
 	report_state(n);
 	send_done(n);
@@ -481,6 +532,17 @@ static void deliver(struct node *n, struct rbuf *r)
 		raft_step(&n->raft, n->now, &m);
 		return;
 	}
+	if (wire_msg_is_mr(type)) {
+		struct wire_mr m;
+		if (!n->kind->message) {
+			r->err = "a MapReduce message to a server of another kind";
+			return;
+		}
+		if (wire_get_mr_msg(r, &m) != 0 || !rbuf_done(r))
+			return;
+		n->kind->message(n, &m);
+		return;
+	}
 	uint32_t len;
 	const uint8_t *body = wire_get_kv_msg(r, &type, &from, &to, &len);
 	if (!body || !rbuf_done(r))
@@ -494,6 +556,8 @@ static void deliver(struct node *n, struct rbuf *r)
 
 static void handle_frame(struct node *n, const struct wire_frame *f)
 {
+	if (n->exiting)
+		return;                      /* it said BYE: nothing more to do */
 	struct rbuf r;
 	rbuf_init(&r, f->payload, f->len);
 	uint64_t now = rbuf_u64(&r);
@@ -512,6 +576,8 @@ static void handle_frame(struct node *n, const struct wire_frame *f)
 			break;
 		if (n->kind->raft)
 			raft_tick(&n->raft, now);
+		else if (n->kind->tick)
+			n->kind->tick(n);
 		break;
 	case WIRE_DELIVER:
 		deliver(n, &r);
@@ -556,6 +622,8 @@ static void handle_frame(struct node *n, const struct wire_frame *f)
 		fatal(n, "node %u: bad %s frame from the hub: %s", n->id, wire_type_name(f->type), r.err);
 		return;
 	}
+	if (n->exiting)
+		return;                      /* BYE or FATAL is on its way */
 	process_ready(n);
 	send_done(n);
 	flush_out(n);
@@ -633,7 +701,7 @@ static int usage(void)
 	fprintf(stderr, "termscope node: started by termscope itself, not by hand\n"
 		"usage: termscope node --id N --nodes N --port P --dir DIR --seed S --inc I --now T\n"
 		"         [--kind raft|kv|kvsrv] [--heartbeat MS] [--election MS]\n"
-		"         [--maxraftstate BYTES] [--snapshot-every N] [--dedup 0|1]\n");
+		"         [--maxraftstate BYTES] [--snapshot-every N] [--dedup 0|1] [--job FILE]\n");
 	return 2;
 }
 
@@ -654,6 +722,8 @@ int node_main(int argc, char **argv)
 			return usage();
 		if (strcmp(a, "--dir") == 0) {
 			n.dir = val;
+		} else if (strcmp(a, "--job") == 0) {
+			n.job = val;
 		} else if (strcmp(a, "--kind") == 0) {
 			n.kind = NULL;
 			for (size_t k = 0; k < sizeof node_kinds / sizeof node_kinds[0]; k++)

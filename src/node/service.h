@@ -13,6 +13,7 @@
  *   kv     the key/value state machine on Raft (Lab 4), with pending
  *          requests answered when their entry applies
  *   kvsrv  one key/value server without Raft (Lab 2)
+ *   mr     MapReduce (Lab 1): node 1 is the coordinator, the others workers
  */
 #ifndef TERMSCOPE_SERVICE_H
 #define TERMSCOPE_SERVICE_H
@@ -38,6 +39,12 @@ struct node_kind {
 	void (*destroy)(struct node *n);
 	/* a request from a client endpoint (the encoded kv request) */
 	void (*client)(struct node *n, uint32_t from, const uint8_t *body, uint32_t len);
+	/* kinds without Raft: a message from another node (kind mr) */
+	void (*message)(struct node *n, const struct wire_mr *m);
+	/* kinds without Raft: the first input, and the time they want to be woken */
+	void (*begin)(struct node *n);
+	void (*tick)(struct node *n);
+	uint64_t (*deadline)(struct node *n);
 	/* a committed entry, in index order */
 	void (*apply)(struct node *n, uint64_t index, const struct raft_entry *e);
 	/* replace the state with a snapshot's (at start or installed) */
@@ -52,7 +59,7 @@ struct node_kind {
 	void (*fill)(struct node *n, struct wire_state *s);
 };
 
-extern const struct node_kind node_kind_raft, node_kind_kv, node_kind_kvsrv;
+extern const struct node_kind node_kind_raft, node_kind_kv, node_kind_kvsrv, node_kind_mr;
 
 struct node {
 	const struct node_kind *kind;
@@ -79,6 +86,8 @@ struct node {
 	uint64_t maxraftstate;               /* kv: snapshot when the Raft state reaches this (0: never) */
 	uint64_t snapshot_every;             /* raft: snapshot every this many applied entries (0: never) */
 	bool dedup;                          /* kv kinds: the duplicate table is on */
+	const char *job;                     /* mr: the job file */
+	bool exiting;                        /* said BYE: no more input is taken */
 	void *svc;                           /* the kind's own state */
 };
 
@@ -88,5 +97,10 @@ void node_report_kv(struct node *n, const struct kv_entry *e);
 void node_report_kv_table(struct node *n, const struct kv_store *kv);
 void node_report_apply(struct node *n, uint64_t index, uint64_t term, const uint8_t *data, uint32_t len);
 void node_note(struct node *n, int level, const char *fmt, ...);
+void node_send_mr(struct node *n, const struct wire_mr *m);
+/* Say BYE (0: done; 1: the app crashed the process) and exit once it is out. */
+void node_exit(struct node *n, int how);
+/* Stop the node with a message for the person (the hub shows it). */
+void node_fatal(struct node *n, const char *fmt, ...);
 
 #endif

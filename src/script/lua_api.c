@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <glob.h>
+#include <limits.h>
 #include <sys/stat.h>
 
 #include <lauxlib.h>
@@ -22,6 +24,7 @@
 
 #include "embed.h"
 #include "script.h"
+#include "../core/mr.h"
 #include "../tui/tui.h"
 
 #define CLUSTER_MT "termscope.cluster"
@@ -210,6 +213,80 @@ static lua_Integer opt_int_field(lua_State *L, int t, const char *k, lua_Integer
 	return v;
 }
 
+/* Push a "file PATH\n" line for each file `pattern` (a glob) names, as
+ * absolute paths.  Returns how many were pushed. */
+static int push_inputs(lua_State *L, const char *pattern)
+{
+	glob_t g;
+	int rc = glob(pattern, 0, NULL, &g);
+	int n = 0;
+	for (size_t i = 0; rc == 0 && i < g.gl_pathc; i++) {
+		char real[PATH_MAX];
+		struct stat sb;
+		if (!realpath(g.gl_pathv[i], real) || stat(real, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+		    strchr(real, '\n'))
+			continue;
+		if (!lua_checkstack(L, 4)) {
+			globfree(&g);
+			rt_raise(L, "ts.cluster: too many input files");
+		}
+		lua_pushfstring(L, "file %s\n", real);
+		n++;
+	}
+	globfree(&g);
+	return n;
+}
+
+/* kind mr: the job file's text (but its dir line) from the options table
+ * at t, pushed as one string. */
+static void mr_job_text(lua_State *L, int t)
+{
+	lua_getfield(L, t, "app");
+	const char *app = lua_isnil(L, -1) ? "wc" : lua_tostring(L, -1);
+	if (!app || !*app || strchr(app, '\n'))
+		rt_raise(L, "ts.cluster: app is the name of a built-in app (wc, indexer, ...) or a .lua file");
+	char real[PATH_MAX];
+	bool is_path = strchr(app, '/') || strstr(app, ".lua");
+	if (is_path && !realpath(app, real))
+		rt_raise(L, "ts.cluster: app %s: no such file", app);
+	lua_Integer reduces = opt_int_field(L, t, "reduces", 10, 1, 10000);
+	lua_getfield(L, t, "timeout");
+	lua_Number timeout = lua_isnil(L, -1) ? 10.0 : lua_tonumber(L, -1);
+	if (!(timeout > 0 && timeout <= 3600))
+		rt_raise(L, "ts.cluster: timeout is the virtual seconds before a task is handed to another "
+			 "worker (0 < timeout <= 3600)");
+	lua_pop(L, 1);
+	lua_Integer rate = opt_int_field(L, t, "rate", 1 << 20, 1, (lua_Integer)1 << 40);
+	lua_pushfstring(L, "app %s\nreduces %I\ntimeout %I\nrate %I\n", is_path ? real : app, reduces,
+			(lua_Integer)(timeout * 1000 + 0.5), rate);
+	lua_remove(L, -2);               /* the app name */
+	lua_getfield(L, t, "inputs");
+	int inputs = lua_gettop(L);
+	int files = 0;
+	if (lua_type(L, inputs) == LUA_TSTRING) {
+		files = push_inputs(L, lua_tostring(L, inputs));
+	} else if (lua_istable(L, inputs)) {
+		lua_Integer len = luaL_len(L, inputs);
+		for (lua_Integer i = 1; i <= len; i++) {
+			lua_geti(L, inputs, i);
+			const char *p = lua_tostring(L, -1);
+			char pat[PATH_MAX];
+			snprintf(pat, sizeof pat, "%s", p ? p : "");
+			lua_pop(L, 1);
+			if (p)
+				files += push_inputs(L, pat);
+		}
+	} else {
+		rt_raise(L, "ts.cluster: inputs is a file pattern (\"assets/corpus/*.txt\") or a list of files");
+	}
+	if (files == 0)
+		rt_raise(L, "ts.cluster: no input files match %s",
+			 lua_type(L, inputs) == LUA_TSTRING ? lua_tostring(L, inputs) : "the inputs listed");
+	lua_concat(L, files);            /* the file lines */
+	lua_remove(L, inputs);
+	lua_concat(L, 2);                /* header .. files */
+}
+
 static int l_cluster(lua_State *L)
 {
 	struct runtime *rt = rt_of(L);
@@ -218,7 +295,8 @@ static int l_cluster(lua_State *L)
 	luaL_checktype(L, 1, LUA_TTABLE);
 	/* every key must be one we know */
 	static const char *known[] = { "kind", "nodes", "seed", "heartbeat", "election", "maxraftstate",
-				       "snapshot", "dedup", "reads", "retry", NULL };
+				       "snapshot", "dedup", "reads", "retry", "workers", "app", "inputs",
+				       "reduces", "timeout", "rate", NULL };
 	lua_pushnil(L);
 	while (lua_next(L, 1)) {
 		lua_pop(L, 1);
@@ -228,7 +306,8 @@ static int l_cluster(lua_State *L)
 			ok |= strcmp(k, known[i]) == 0;
 		if (!ok)
 			rt_raise(L, "ts.cluster: unknown option '%s' (known: kind, nodes, seed, heartbeat, election, "
-				 "maxraftstate, snapshot, dedup, reads, retry)",
+				 "maxraftstate, snapshot, dedup, reads, retry; for kind mr: workers, app, inputs, "
+				 "reduces, timeout, rate)",
 				 k ? k : luaL_typename(L, -1));
 	}
 	lua_getfield(L, 1, "kind");
@@ -238,7 +317,16 @@ static int l_cluster(lua_State *L)
 	char kbuf[32];
 	snprintf(kbuf, sizeof kbuf, "%s", kind);
 	lua_pop(L, 1);
-	uint32_t n = (uint32_t)opt_int_field(L, 1, "nodes", strcmp(kbuf, "kvsrv") == 0 ? 1 : 5, 1, HUB_MAX_NODES);
+	bool mr = strcmp(kbuf, "mr") == 0;
+	int job_at = 0;                      /* mr: the job file's text, on the Lua stack */
+	uint32_t n;
+	if (mr) {
+		n = 1 + (uint32_t)opt_int_field(L, 1, "workers", 3, 1, HUB_MAX_NODES - 1);
+		mr_job_text(L, 1);
+		job_at = lua_gettop(L);
+	} else {
+		n = (uint32_t)opt_int_field(L, 1, "nodes", strcmp(kbuf, "kvsrv") == 0 ? 1 : 5, 1, HUB_MAX_NODES);
+	}
 	uint64_t maxraftstate = (uint64_t)opt_int_field(L, 1, "maxraftstate", 0, 0, 1 << 30);
 	uint64_t snap_every = (uint64_t)opt_int_field(L, 1, "snapshot", 0, 0, 1 << 30);
 	uint64_t retry = (uint64_t)opt_int_field(L, 1, "retry", 250, 10, 60000);
@@ -266,6 +354,21 @@ static int l_cluster(lua_State *L)
 		free(c);
 		rt_raise(L, "cannot make %s", dir);
 	}
+	char job[PATH_MAX + 64] = "";
+	if (mr) {
+		/* the job: the file every node reads, and the dir for mr-X-Y and mr-out-Y */
+		char mrdir[PATH_MAX + 48];
+		snprintf(job, sizeof job, "%s/job.txt", dir);
+		snprintf(mrdir, sizeof mrdir, "%s/mr", dir);
+		FILE *f = mkdir(mrdir, 0755) == 0 ? fopen(job, "w") : NULL;
+		bool ok = f && fprintf(f, "dir %s\n%s", mrdir, lua_tostring(L, job_at)) > 0;
+		if (f && fclose(f) != 0)
+			ok = false;
+		if (!ok) {
+			free(c);
+			rt_raise(L, "ts.cluster: cannot write %s", job);
+		}
+	}
 	enum hub_pace pace = rt->opts.pace;
 	if (!lua_isnoneornil(L, 2)) {
 		const char *p = luaL_checkstring(L, 2);
@@ -291,6 +394,7 @@ static int l_cluster(lua_State *L)
 		.no_dedup = !dedup,
 		.local_reads = local_reads,
 		.clerk_retry = retry,
+		.mr_job = mr ? job : NULL,
 		.log = rt->log,
 		.quiet = rt->dashboard,
 		.number = c->number,
@@ -367,6 +471,7 @@ static const char *status_name(const struct hub_node *n)
 	case HUB_NODE_STARTING: return "starting";
 	case HUB_NODE_FAILED: return "failed";
 	case HUB_NODE_DOWN: return n->incarnation ? "crashed" : "down";
+	case HUB_NODE_EXITED: return "exited";
 	}
 	return "?";
 }
@@ -665,6 +770,94 @@ static int l_export_history(lua_State *L)
 	struct hub *h = live_hub(L, 1);
 	check_rc(L, h, hub_history_export(h, luaL_checkstring(L, 2)));
 	return 0;
+}
+
+/* ---- MapReduce ---------------------------------------------------------- */
+
+static void push_task(lua_State *L, const struct hub_mr_task *t)
+{
+	lua_createtable(L, 0, 7);
+	lua_pushstring(L, t->type == MR_MAP ? "map" : "reduce");
+	lua_setfield(L, -2, "type");
+	set_int(L, "id", t->id);
+	lua_pushstring(L, mr_task_state_name((enum mr_task_state)t->state));
+	lua_setfield(L, -2, "state");
+	if (t->worker)
+		set_int(L, "worker", t->worker);
+	if (t->state != MR_IDLE)
+		lua_pushnumber(L, (lua_Number)t->started / 1000.0), lua_setfield(L, -2, "started");
+	if (t->state == MR_FINISHED)
+		lua_pushnumber(L, (lua_Number)t->finished / 1000.0), lua_setfield(L, -2, "finished");
+	set_int(L, "runs", t->runs);
+}
+
+static const struct hub_mr *check_mr(lua_State *L, struct hub *h)
+{
+	if (strcmp(hub_kind(h), "mr") != 0)
+		rt_raise(L, "not a MapReduce cluster (kind \"mr\")");
+	return hub_mr(h);
+}
+
+/* c:tasks() -> { {type, id, state, worker, started, finished, runs}, ... } maps then reduces */
+static int l_tasks(lua_State *L)
+{
+	struct hub *h = live_hub(L, 1);
+	const struct hub_mr *mr = check_mr(L, h);
+	uint32_t total = mr->tasks ? mr->n_map + mr->n_reduce : 0;
+	lua_createtable(L, (int)total, 0);
+	for (uint32_t i = 0; i < total; i++) {
+		push_task(L, &mr->tasks[i]);
+		lua_rawseti(L, -2, i + 1);
+	}
+	return 1;
+}
+
+/* c:workers() -> { {id, status, state, task_type, task, since, bytes_in, bytes_out, done}, ... } */
+static int l_workers(lua_State *L)
+{
+	static const char *const states[] = { "asking", "mapping", "reducing", "waiting" };
+	struct hub *h = live_hub(L, 1);
+	const struct hub_mr *mr = check_mr(L, h);
+	lua_createtable(L, (int)hub_size(h) - 1, 0);
+	for (uint32_t i = 2; i <= hub_size(h); i++) {
+		const struct hub_mr_worker *w = &mr->workers[i];
+		const struct hub_node *n = hub_node(h, i);
+		lua_createtable(L, 0, 9);
+		set_int(L, "id", i);
+		lua_pushstring(L, status_name(n));
+		lua_setfield(L, -2, "status");
+		lua_pushstring(L, n->status == HUB_NODE_UP ? states[w->state < 4 ? w->state : 0] : status_name(n));
+		lua_setfield(L, -2, "state");
+		if (n->status == HUB_NODE_UP && (w->state == WIRE_MRW_MAPPING || w->state == WIRE_MRW_REDUCING)) {
+			lua_pushstring(L, w->type == MR_MAP ? "map" : "reduce");
+			lua_setfield(L, -2, "task_type");
+			set_int(L, "task", w->task);
+			lua_pushnumber(L, (lua_Number)w->since / 1000.0);
+			lua_setfield(L, -2, "since");
+			set_int(L, "bytes_in", (lua_Integer)w->bytes_in);
+			set_int(L, "bytes_out", (lua_Integer)w->bytes_out);
+		}
+		set_int(L, "done", (lua_Integer)w->tasks_done);
+		lua_rawseti(L, -2, (lua_Integer)i - 1);
+	}
+	return 1;
+}
+
+/* c:job() -> { phase, maps, reduces, intermediate_bytes, output_bytes, dir } */
+static int l_job(lua_State *L)
+{
+	struct hub *h = live_hub(L, 1);
+	const struct hub_mr *mr = check_mr(L, h);
+	lua_createtable(L, 0, 6);
+	lua_pushstring(L, mr->have ? mr_phase_name((enum mr_phase)mr->phase) : "starting");
+	lua_setfield(L, -2, "phase");
+	set_int(L, "maps", mr->n_map);
+	set_int(L, "reduces", mr->n_reduce);
+	set_int(L, "intermediate_bytes", (lua_Integer)mr->intermediate_bytes);
+	set_int(L, "output_bytes", (lua_Integer)mr->output_bytes);
+	lua_pushfstring(L, "%s/mr", hub_dir(h));
+	lua_setfield(L, -2, "dir");
+	return 1;
 }
 
 static int l_kind(lua_State *L)
@@ -1272,6 +1465,9 @@ static const luaL_Reg cluster_methods[] = {
 	{ "history", l_history },
 	{ "export_history", l_export_history },
 	{ "kind", l_kind },
+	{ "tasks", l_tasks },
+	{ "workers", l_workers },
+	{ "job", l_job },
 	{ "client_msgs", l_client_msgs },
 	{ NULL, NULL },
 };

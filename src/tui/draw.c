@@ -118,6 +118,7 @@ const char *ui_status_name(const struct hub_node *n)
 	case HUB_NODE_STARTING: return "starting";
 	case HUB_NODE_FAILED: return "FAILED";
 	case HUB_NODE_DOWN: return n->incarnation ? "CRASHED" : "down";
+	case HUB_NODE_EXITED: return "exited";
 	}
 	return "?";
 }

@@ -351,6 +351,10 @@ static const char *const wire_type_names[] = {
 	[WIRE_SNAPSHOT] = "SNAPSHOT",
 	[WIRE_KV_SET] = "KV_SET",
 	[WIRE_KV_RESET] = "KV_RESET",
+	[WIRE_MR_JOB] = "MR_JOB",
+	[WIRE_MR_TASK] = "MR_TASK",
+	[WIRE_MR_WORKER] = "MR_WORKER",
+	[WIRE_BYE] = "BYE",
 	[WIRE_TICK] = "TICK",
 	[WIRE_DELIVER] = "DELIVER",
 	[WIRE_PROPOSE] = "PROPOSE",
@@ -532,6 +536,12 @@ const char *wire_msg_name(uint8_t type)
 		return "KvRequest";
 	if (type == WIRE_MSG_KV_REPLY)
 		return "KvReply";
+	if (type == WIRE_MSG_MR_ASK)
+		return "MrAsk";
+	if (type == WIRE_MSG_MR_ORDER)
+		return "MrOrder";
+	if (type == WIRE_MSG_MR_DONE)
+		return "MrDone";
 	return "?";
 }
 
@@ -542,9 +552,78 @@ int wire_peek_msg(const uint8_t *p, size_t len, uint8_t *type, uint32_t *from, u
 	*type = p[0];
 	*from = (uint32_t)wire_get_le(p + 1, 4);
 	*to = (uint32_t)wire_get_le(p + 5, 4);
-	if (!wire_msg_is_raft(*type) && *type != WIRE_MSG_KV_REQUEST && *type != WIRE_MSG_KV_REPLY)
+	if (!wire_msg_is_raft(*type) && *type != WIRE_MSG_KV_REQUEST && *type != WIRE_MSG_KV_REPLY &&
+	    !wire_msg_is_mr(*type))
 		return -1;
 	return 0;
+}
+
+bool wire_msg_is_mr(uint8_t type)
+{
+	return type >= WIRE_MSG_MR_ASK && type <= WIRE_MSG_MR_DONE;
+}
+
+void wire_put_mr_msg(struct wbuf *b, const struct wire_mr *m)
+{
+	assert(wire_msg_is_mr(m->type));
+	wbuf_u8(b, m->type);
+	wbuf_u32(b, m->from);
+	wbuf_u32(b, m->to);
+	switch (m->type) {
+	case WIRE_MSG_MR_ORDER:
+		wbuf_u8(b, m->order);
+		wbuf_u32(b, m->task);
+		wbuf_u32(b, m->n_map);
+		wbuf_u32(b, m->n_reduce);
+		wbuf_bytes(b, m->file, m->file_len);
+		break;
+	case WIRE_MSG_MR_DONE:
+		wbuf_u8(b, m->task_type);
+		wbuf_u32(b, m->task);
+		wbuf_u64(b, m->bytes);
+		break;
+	default:
+		break;
+	}
+}
+
+int wire_get_mr_msg(struct rbuf *r, struct wire_mr *m)
+{
+	memset(m, 0, sizeof *m);
+	m->type = rbuf_u8(r);
+	m->from = rbuf_u32(r);
+	m->to = rbuf_u32(r);
+	if (r->err)
+		return -1;
+	if (!wire_msg_is_mr(m->type)) {
+		r->err = "not a MapReduce message";
+		return -1;
+	}
+	if (!node_id_ok(m->from) || !node_id_ok(m->to)) {
+		r->err = "node id out of range";
+		return -1;
+	}
+	switch (m->type) {
+	case WIRE_MSG_MR_ORDER:
+		m->order = rbuf_u8(r);
+		m->task = rbuf_u32(r);
+		m->n_map = rbuf_u32(r);
+		m->n_reduce = rbuf_u32(r);
+		m->file = rbuf_bytes(r, &m->file_len);
+		if (!r->err && m->order > 3)
+			r->err = "unknown MapReduce order";
+		break;
+	case WIRE_MSG_MR_DONE:
+		m->task_type = rbuf_u8(r);
+		m->task = rbuf_u32(r);
+		m->bytes = rbuf_u64(r);
+		if (!r->err && m->task_type > 1)
+			r->err = "unknown MapReduce task type";
+		break;
+	default:
+		break;
+	}
+	return r->err ? -1 : 0;
 }
 
 void wire_put_kv_msg(struct wbuf *b, uint8_t type, uint32_t from, uint32_t to,

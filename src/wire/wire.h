@@ -46,6 +46,10 @@ enum wire_type {
 	WIRE_SNAPSHOT = 11,   /* u64 index, u64 term, u64 bytes, u8 how (enum wire_snapshot_how) */
 	WIRE_KV_SET = 12,     /* bytes key, bytes value, u64 version: a key of the replica changed */
 	WIRE_KV_RESET = 13,   /* (empty) the replica's table was replaced: its keys follow as KV_SETs */
+	WIRE_MR_JOB = 14,     /* coordinator: u8 phase, u32 n_map, u32 n_reduce */
+	WIRE_MR_TASK = 15,    /* coordinator: u8 type, u32 id, u8 state, u32 worker, u64 started, u64 finished, u32 runs */
+	WIRE_MR_WORKER = 16,  /* worker: u8 state (enum wire_mr_worker_state), u8 type, u32 task, u64 since, u64 bytes_in, u64 bytes_out */
+	WIRE_BYE = 17,        /* u8 how (0: done, it exits; 1: its app crashed it): the process exits now */
 	/* hub -> node */
 	WIRE_TICK = 20,       /* u64 now */
 	WIRE_DELIVER = 21,    /* u64 now, then an encoded raft message */
@@ -72,11 +76,22 @@ enum wire_snapshot_how {
 #define WIRE_MAX_CLIENTS 100000u
 #define WIRE_MSG_KV_REQUEST 16
 #define WIRE_MSG_KV_REPLY 17
+/* MapReduce, between a worker and the coordinator (node 1): */
+#define WIRE_MSG_MR_ASK 18               /* worker: give me a task */
+#define WIRE_MSG_MR_ORDER 19             /* coordinator: map this / reduce that / wait / exit */
+#define WIRE_MSG_MR_DONE 20              /* worker: I finished this task */
 
 static inline bool wire_is_client(uint32_t id)
 {
 	return id > WIRE_CLIENT_BASE && id <= WIRE_CLIENT_BASE + WIRE_MAX_CLIENTS;
 }
+
+enum wire_mr_worker_state {
+	WIRE_MRW_ASKING = 0,                 /* waiting for an order */
+	WIRE_MRW_MAPPING = 1,
+	WIRE_MRW_REDUCING = 2,
+	WIRE_MRW_WAITING = 3,                /* told to wait */
+};
 
 /* Little-endian integers of n bytes (1-8) at p: the byte order of
  * everything termscope writes, on the wire and on disk. */
@@ -193,6 +208,21 @@ void wire_put_kv_msg(struct wbuf *b, uint8_t type, uint32_t from, uint32_t to,
 		     const uint8_t *body, size_t len);
 const uint8_t *wire_get_kv_msg(struct rbuf *r, uint8_t *type, uint32_t *from, uint32_t *to,
 			       uint32_t *len);
+
+/* A MapReduce message (both ends are nodes). */
+struct wire_mr {
+	uint8_t type;                        /* WIRE_MSG_MR_ASK, _ORDER or _DONE */
+	uint32_t from, to;
+	uint8_t order;                       /* ORDER: enum mr_order */
+	uint8_t task_type;                   /* DONE: enum mr_task_type */
+	uint32_t task, n_map, n_reduce;      /* ORDER (map/reduce), DONE: task */
+	uint64_t bytes;                      /* DONE: bytes written */
+	const uint8_t *file;                 /* ORDER map: the input file's path */
+	uint32_t file_len;
+};
+void wire_put_mr_msg(struct wbuf *b, const struct wire_mr *m);
+int wire_get_mr_msg(struct rbuf *r, struct wire_mr *m);
+bool wire_msg_is_mr(uint8_t type);
 
 /* The node's state, reported after every input that changed it. */
 struct wire_state {

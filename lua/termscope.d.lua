@@ -7,13 +7,19 @@
 ts = {}
 
 ---@class ts.ClusterOptions
----@field kind? "raft"|"kv"|"kvsrv" # a replicated log; the KV service on Raft; one KV server
+---@field kind? "raft"|"kv"|"kvsrv"|"mr" # a replicated log; the KV service on Raft; one KV server; MapReduce
 ---@field nodes? integer  # 1-9, default 5 (kvsrv: 1)
 ---@field maxraftstate? integer # kv: snapshot when the persisted Raft state reaches this many bytes
 ---@field snapshot? integer     # raft: snapshot every this many applied entries (the 3D tests use 10)
 ---@field dedup? boolean        # kv kinds: servers keep a duplicate table (default true)
 ---@field reads? "log"|"local"  # kv: gets through the log (linearizable) or from any replica's state
 ---@field retry? integer        # kv kinds: ms a clerk waits for an answer before trying another server
+---@field workers? integer      # mr: workers (1-8, default 3); node 1 is the coordinator
+---@field app? string           # mr: a built-in app (wc, indexer, mtiming, rtiming, jobcount, early_exit, crash, nocrash) or a .lua file
+---@field inputs? string|string[] # mr: input files (glob patterns); one map task each
+---@field reduces? integer      # mr: reduce tasks (default 10)
+---@field timeout? number       # mr: virtual seconds before a task is handed to another worker (default 10)
+---@field rate? integer         # mr: bytes a worker reads per virtual second (a task's modelled duration)
 ---@field seed? integer   # default: the run's --seed
 ---@field heartbeat? integer # ms between a leader's heartbeats, default 100
 ---@field election? integer  # ms: election timeouts are uniform in [election, 2*election), default 300
@@ -294,3 +300,45 @@ function Cluster:table(i) end
 function Cluster:kind() end
 ---@return integer  # client <-> server messages so far
 function Cluster:client_msgs() end
+
+---@class ts.MrTask
+---@field type "map"|"reduce"
+---@field id integer
+---@field state "idle"|"in progress"|"done"
+---@field worker? integer
+---@field started? number    # virtual seconds
+---@field finished? number
+---@field runs integer       # times handed out (more than 1: re-executed)
+
+---@class ts.MrWorker
+---@field id integer
+---@field status string      # "up", "crashed", "exited", "paused", ...
+---@field state string       # "asking", "mapping", "reducing", "waiting", or the status
+---@field task_type? "map"|"reduce"
+---@field task? integer
+---@field since? number
+---@field bytes_in? integer
+---@field bytes_out? integer
+---@field done integer       # tasks it finished
+
+---@class ts.MrJob
+---@field phase "starting"|"map"|"reduce"|"done"
+---@field maps integer
+---@field reduces integer
+---@field intermediate_bytes integer
+---@field output_bytes integer
+---@field dir string         # where mr-X-Y and mr-out-Y are
+
+---@return ts.MrTask[]
+function Cluster:tasks() end
+---@return ts.MrWorker[]
+function Cluster:workers() end
+---@return ts.MrJob
+function Cluster:job() end
+---Every line of every mr-out-* file, sorted.
+---@return string[]
+function Cluster:output() end
+---Wait until the job is done and the coordinator has left.
+---@param timeout? number
+---@return ts.MrJob
+function Cluster:wait_done(timeout) end

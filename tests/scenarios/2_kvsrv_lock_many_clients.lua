@@ -1,0 +1,13 @@
+-- 6.824 Lab 2 (kvsrv1/lock), TestManyClientsReliable, re-expressed for
+-- termscope.  Ten clients, each with its own lock object on key "l",
+-- compete for 2 virtual s on a reliable network.  Inside the lock each
+-- checks the guarded key l0 reads "", writes its number, waits 10 ms and
+-- clears it; a counter shared by the clients must never see two inside
+-- at once, every client must get the lock, and the history must be
+-- linearizable.
+-- As in the 2025 lab the server keeps no duplicate table (dedup = false):
+-- versions alone make each put take effect at most once, and a retry of a
+-- put that did take effect answers ErrVersion, which the clerk reports as
+-- ErrMaybe.
+-- seed: 32
+require("lib.kvtest").lock_test{ nclients = 10, secs = 2 }

@@ -1,0 +1,12 @@
+-- 6.824 Lab 2 (kvsrv1/lock), TestManyClientsUnreliable, re-expressed for
+-- termscope.  Ten clients compete for the lock for 2 virtual s on the
+-- unreliable network, where ErrMaybe answers are common.  Never two
+-- holders at once (the guarded key l0 reads "" on entry, and a counter
+-- shared by the clients never exceeds one), every client gets the lock,
+-- and the history is linearizable.
+-- As in the 2025 lab the server keeps no duplicate table (dedup = false):
+-- versions alone make each put take effect at most once, and a retry of a
+-- put that did take effect answers ErrVersion, which the clerk reports as
+-- ErrMaybe.
+-- seed: 34
+require("lib.kvtest").lock_test{ nclients = 10, unreliable = true, secs = 2 }

@@ -1,0 +1,12 @@
+-- 6.824 Lab 2 (kvsrv1/lock), TestOneClientReliable, re-expressed for
+-- termscope.  One client, reliable network, for 2 virtual s: acquire the
+-- lock (lua/kvlock.lua: built only on versioned put and get), check the
+-- guarded key l0 is "", write it, wait 10 ms, clear it, release.  The
+-- guarded key must always read "" on entry, the client must get the lock,
+-- and the history must be linearizable.
+-- As in the 2025 lab the server keeps no duplicate table (dedup = false):
+-- versions alone make each put take effect at most once, and a retry of a
+-- put that did take effect answers ErrVersion, which the clerk reports as
+-- ErrMaybe.
+-- seed: 31
+require("lib.kvtest").lock_test{ nclients = 1, secs = 2 }

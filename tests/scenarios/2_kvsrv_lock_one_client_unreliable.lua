@@ -1,0 +1,12 @@
+-- 6.824 Lab 2 (kvsrv1/lock), TestOneClientUnreliable, re-expressed for
+-- termscope.  One client on the unreliable network (lost, delayed and
+-- reordered requests and replies) for 2 virtual s.  A lost reply to the
+-- lock's put turns into ErrMaybe, and the lock must find out by reading
+-- whether it holds the lock.  The guarded key l0 must read "" on entry,
+-- the client must get the lock, and the history must be linearizable.
+-- As in the 2025 lab the server keeps no duplicate table (dedup = false):
+-- versions alone make each put take effect at most once, and a retry of a
+-- put that did take effect answers ErrVersion, which the clerk reports as
+-- ErrMaybe.
+-- seed: 33
+require("lib.kvtest").lock_test{ nclients = 1, unreliable = true, secs = 2 }

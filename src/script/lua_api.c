@@ -1407,6 +1407,14 @@ static int l_wall(lua_State *L)
 	return 1;
 }
 
+/* ts.exe(): the path of this termscope binary (to run `termscope mr-seq` or
+ * `termscope corpus` from a script) */
+static int l_exe(lua_State *L)
+{
+	lua_pushstring(L, rt_of(L)->opts.exe);
+	return 1;
+}
+
 static int l_headless(lua_State *L)
 {
 	lua_pushboolean(L, rt_of(L)->opts.headless);
@@ -1484,6 +1492,7 @@ static const luaL_Reg ts_funcs[] = {
 	{ "go", l_go },
 	{ "seed", l_ts_seed },
 	{ "headless", l_headless },
+	{ "exe", l_exe },
 	{ "wall", l_wall },
 	{ "_embedded", l_embedded },
 	{ NULL, NULL },

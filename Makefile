@@ -25,7 +25,7 @@ APP_SRC    := $(wildcard src/node/*.c) $(wildcard src/hub/*.c) $(wildcard src/sc
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 HEADERS    := $(wildcard src/*/*.h) src/version.h
 
-LUA_SRC  := $(filter-out %.d.lua,$(wildcard lua/*.lua)) $(wildcard lessons/*.lua)
+LUA_SRC  := $(filter-out %.d.lua,$(wildcard lua/*.lua)) $(wildcard lua/apps/*.lua) $(wildcard lessons/*.lua)
 REL_OBJ  := $(patsubst %.c,build/rel/%.o,$(CORE_SRC) $(APP_SRC)) build/rel/gen/embed.o
 SAN_OBJ  := $(patsubst %.c,build/san/%.o,$(CORE_SRC) $(APP_SRC)) build/san/gen/embed.o
 SAN_CORE := $(patsubst %.c,build/san/%.o,$(CORE_SRC))

@@ -22,6 +22,8 @@
 #include <uv.h>
 
 #include "hub/evcheck.h"
+#include "node/corpus.h"
+#include "node/mrseq.h"
 #include "node/node.h"
 #include "script/runtime.h"
 #include "version.h"
@@ -38,6 +40,11 @@ static const char usage_text[] =
 	"                                     solutions, performed; with --headless, a test)\n"
 	"  termscope check EVENTS.jsonl       check an events file: one leader per term, the same\n"
 	"                                     command applied at each index everywhere\n"
+	"  termscope mr-seq APP FILES... [-o OUT]\n"
+	"                                     MapReduce in one process, in order: the reference\n"
+	"                                     output (APP: wc, indexer, ... or a .lua file)\n"
+	"  termscope corpus [--files N] [--mb X] [--seed S] DIR\n"
+	"                                     write made-up text to DIR/text-NN.txt for MapReduce\n"
 	"  termscope --help | --version\n"
 	"\n"
 	"options:\n"
@@ -76,6 +83,10 @@ int main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "node") == 0)
 		return node_main(argc - 2, argv + 2);
+	if (argc >= 2 && strcmp(argv[1], "mr-seq") == 0)
+		return mrseq_main(argc - 2, argv + 2);
+	if (argc >= 2 && strcmp(argv[1], "corpus") == 0)
+		return corpus_main(argc - 2, argv + 2);
 
 	struct rt_opts o = { .pace = HUB_FAST, .speed = 1.0 };
 	const char *cmd = NULL, *file = NULL;

@@ -313,7 +313,7 @@ struct hub_mr {
 	uint32_t n_map, n_reduce;
 	struct hub_mr_task *tasks;           /* n_map maps, then n_reduce reduces */
 	struct hub_mr_worker workers[HUB_MAX_NODES + 1];
-	uint64_t intermediate_bytes, output_bytes;
+	uint64_t intermediate_bytes, output_bytes;   /* written by the runs that finished tasks */
 };
 const struct hub_mr *hub_mr(const struct hub *h);
 

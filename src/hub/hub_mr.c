@@ -29,6 +29,8 @@ void hub__route_mr(struct hub *h, const uint8_t *bytes, uint32_t len, const stru
 		ev_str(ev, "order", mr_order_name((enum mr_order)m->order));
 		if (m->order == MR_DO_MAP || m->order == MR_DO_REDUCE)
 			ev_int(ev, "task", m->task);
+		if (m->order == MR_DO_MAP)
+			json_object_set_new(ev, "file", evlog_bytes(m->file, m->file_len));
 	} else if (m->type == WIRE_MSG_MR_DONE) {
 		ev_str(ev, "task_type", m->task_type == MR_MAP ? "map" : "reduce");
 		ev_int(ev, "task", m->task);
@@ -102,8 +104,14 @@ const char *hub__mr_frame(struct hub *h, struct hub_node *n, const struct wire_f
 			ev_int(ev, "worker", worker);
 		ev_int(ev, "runs", runs);
 		hub__emit(h, ev);
-		if (state == MR_FINISHED && !was_done && worker >= 1 && worker <= HUB_MAX_NODES)
-			mr->workers[worker].tasks_done++;
+		if (state == MR_FINISHED && !was_done && worker >= 1 && worker <= HUB_MAX_NODES) {
+			/* the bytes of the run that finished it: the worker's report
+			 * of that task (it keeps it while it asks for the next) */
+			struct hub_mr_worker *w = &mr->workers[worker];
+			w->tasks_done++;
+			if (w->type == type && w->task == id)
+				*(type == MR_MAP ? &mr->intermediate_bytes : &mr->output_bytes) += w->bytes_out;
+		}
 		return NULL;
 	}
 	case WIRE_MR_WORKER: {
@@ -115,17 +123,9 @@ const char *hub__mr_frame(struct hub *h, struct hub_node *n, const struct wire_f
 		if (n->id == 1 || state > WIRE_MRW_WAITING || type > MR_REDUCE)
 			return "a bad worker report";
 		struct hub_mr_worker *w = &mr->workers[n->id];
-		bool began = (state == WIRE_MRW_MAPPING || state == WIRE_MRW_REDUCING) &&
-			     (w->state != state || w->task != task || w->since != since);
 		uint64_t done_tasks = w->tasks_done;
 		*w = (struct hub_mr_worker){ .state = state, .type = type, .task = task, .since = since,
 					     .bytes_in = in, .bytes_out = out, .tasks_done = done_tasks };
-		if (began) {
-			if (state == WIRE_MRW_MAPPING)
-				mr->intermediate_bytes += out;
-			else
-				mr->output_bytes += out;
-		}
 		json_t *ev = hub__ev_new(h, "worker");
 		ev_int(ev, "node", n->id);
 		ev_str(ev, "state", worker_states[state]);

@@ -123,6 +123,34 @@ const char *ui_status_name(const struct hub_node *n)
 	return "?";
 }
 
+const char *ui_size(uint64_t bytes, char *buf, size_t len)
+{
+	if (bytes < 1000)
+		snprintf(buf, len, "%" PRIu64 " B", bytes);
+	else if (bytes < 99950)
+		snprintf(buf, len, "%.1f KB", (double)bytes / 1e3);
+	else if (bytes < 999500)
+		snprintf(buf, len, "%.0f KB", (double)bytes / 1e3);
+	else if (bytes < 99950000)
+		snprintf(buf, len, "%.1f MB", (double)bytes / 1e6);
+	else if (bytes < 999500000)
+		snprintf(buf, len, "%.0f MB", (double)bytes / 1e6);
+	else
+		snprintf(buf, len, "%.1f GB", (double)bytes / 1e9);
+	return buf;
+}
+
+const char *ui_secs(uint64_t ms, char *buf, size_t len)
+{
+	if (ms < 9950)
+		snprintf(buf, len, "%.1fs", (double)ms / 1000.0);
+	else if (ms < 999500)
+		snprintf(buf, len, "%.0fs", (double)ms / 1000.0);
+	else
+		snprintf(buf, len, "%.0fm", (double)ms / 60000.0);
+	return buf;
+}
+
 static int64_t jint(json_t *ev, const char *k)
 {
 	return json_integer_value(json_object_get(ev, k));
@@ -142,6 +170,15 @@ bool ui_event_passes(json_t *ev, const struct tui_view *v)
 	case EVF_ALL:
 		return true;
 	case EVF_STATE:
+		/* MapReduce: a worker asking or told to wait is traffic in all
+		 * but name (it repeats every half second); the board's first
+		 * report (every task idle) is said by the "job" event */
+		if (!strcmp(name, "worker")) {
+			const char *st = jstr(ev, "state");
+			return strcmp(st, "asking") != 0 && strcmp(st, "waiting") != 0;
+		}
+		if (!strcmp(name, "task") && !strcmp(jstr(ev, "state"), "idle") && jint(ev, "runs") == 0)
+			return false;
 		return !traffic && strcmp(name, "drop") != 0;
 	case EVF_MESSAGES:
 		return traffic || !strcmp(name, "drop") || !strcmp(name, "hurry");
@@ -150,7 +187,7 @@ bool ui_event_passes(json_t *ev, const struct tui_view *v)
 			return true;
 		int64_t id = (int64_t)v->selected;
 		return jint(ev, "node") == id || jint(ev, "from") == id || jint(ev, "to") == id ||
-		       jint(ev, "server") == id;
+		       jint(ev, "server") == id || jint(ev, "worker") == id;
 	}
 	default:
 		return true;
@@ -259,6 +296,100 @@ static void id_list(json_t *arr, char *buf, size_t len)
 		snprintf(buf + o, len - o, "}");
 }
 
+/* " (text-02.txt)": a map task's input file, when the job names it. */
+static const char *input_of(const struct tui_view *v, int64_t task, char *buf, size_t len)
+{
+	const char *f = v->hub && task >= 0 ? ui_mr_input(v->hub, (uint32_t)task) : NULL;
+	if (f)
+		snprintf(buf, len, " (%s)", f);
+	else if (len)
+		buf[0] = 0;
+	return buf;
+}
+
+/* MapReduce's events (kind mr): the messages between the workers and the
+ * coordinator, the board's task and worker reports, the job's phases.
+ * False if ev is none of them. */
+static bool mr_event_text(const struct tui_view *v, json_t *ev, const char *name, char *o, size_t room)
+{
+	int64_t node = jint(ev, "node"), task = jint(ev, "task");
+	char file[96], a[16], b[16], s1[24], s2[24];
+	if (!strcmp(name, "send") && !strncmp(jstr(ev, "type"), "Mr", 2)) {
+		const char *type = jstr(ev, "type");
+		int64_t from = jint(ev, "from"), to = jint(ev, "to");
+		char what[160];
+		if (!strcmp(type, "MrAsk")) {
+			snprintf(what, sizeof what, "n%" PRId64 " asks for a task", from);
+		} else if (!strcmp(type, "MrDone")) {
+			snprintf(what, sizeof what, "n%" PRId64 " finished %s task %" PRId64, from, jstr(ev, "task_type"), task);
+		} else if (!strcmp(type, "MrOrder")) {
+			const char *order = jstr(ev, "order");
+			if (!strcmp(order, "map"))
+				snprintf(what, sizeof what, "n%" PRId64 " maps task %" PRId64 "%s", to, task,
+					 input_of(v, task, file, sizeof file));
+			else if (!strcmp(order, "reduce"))
+				snprintf(what, sizeof what, "n%" PRId64 " reduces task %" PRId64, to, task);
+			else if (!strcmp(order, "wait"))
+				snprintf(what, sizeof what, "n%" PRId64 " waits: no task to hand out yet", to);
+			else if (!strcmp(order, "exit"))
+				snprintf(what, sizeof what, "n%" PRId64 " exits: the job is done", to);
+			else
+				snprintf(what, sizeof what, "%s", order);
+		} else {
+			snprintf(what, sizeof what, "%s", type);
+		}
+		snprintf(o, room, "#%" PRId64 " %s%s%s %s: %s", jint(ev, "id"), ui_endpoint((uint32_t)from, a, sizeof a),
+			 v->utf8 ? "→" : "->", ui_endpoint((uint32_t)to, b, sizeof b), type, what);
+	} else if (!strcmp(name, "task")) {
+		const char *type = jstr(ev, "type"), *state = jstr(ev, "state");
+		int64_t worker = jint(ev, "worker"), runs = jint(ev, "runs");
+		if (!strcmp(state, "done"))
+			snprintf(o, room, "task %s %" PRId64 " done by n%" PRId64 "%s", type, task, worker,
+				 runs > 1 ? " (it was re-executed)" : "");
+		else if (!strcmp(state, "in progress") && runs > 1)
+			snprintf(o, room, "task %s %" PRId64 " handed to n%" PRId64 " again (run %" PRId64 ")", type, task,
+				 worker, runs);
+		else if (!strcmp(state, "in progress"))
+			snprintf(o, room, "task %s %" PRId64 " in progress on n%" PRId64, type, task, worker);
+		else if (!strcmp(state, "idle") && runs > 0)
+			snprintf(o, room, "task %s %" PRId64 " timed out: idle again, for the next worker that asks", type, task);
+		else
+			snprintf(o, room, "task %s %" PRId64 " %s", type, task, state);
+	} else if (!strcmp(name, "worker")) {
+		const char *state = jstr(ev, "state");
+		if (!strcmp(state, "mapping"))
+			snprintf(o, room, "n%" PRId64 " maps task %" PRId64 "%s: reads %s, writes %s", node, task,
+				 input_of(v, task, file, sizeof file), ui_size((uint64_t)jint(ev, "bytes_in"), s1, sizeof s1),
+				 ui_size((uint64_t)jint(ev, "bytes_out"), s2, sizeof s2));
+		else if (!strcmp(state, "reducing"))
+			snprintf(o, room, "n%" PRId64 " reduces task %" PRId64 ": reads %s, writes %s", node, task,
+				 ui_size((uint64_t)jint(ev, "bytes_in"), s1, sizeof s1),
+				 ui_size((uint64_t)jint(ev, "bytes_out"), s2, sizeof s2));
+		else if (!strcmp(state, "asking"))
+			snprintf(o, room, "n%" PRId64 " asks for a task", node);
+		else if (!strcmp(state, "waiting"))
+			snprintf(o, room, "n%" PRId64 " waits (nothing to do yet)", node);
+		else
+			snprintf(o, room, "n%" PRId64 " %s", node, state);
+	} else if (!strcmp(name, "job")) {
+		const char *phase = jstr(ev, "phase");
+		if (!strcmp(phase, "map"))
+			snprintf(o, room, "job: map phase, %" PRId64 " map tasks, then %" PRId64 " reduce tasks", jint(ev, "maps"),
+				 jint(ev, "reduces"));
+		else if (!strcmp(phase, "reduce"))
+			snprintf(o, room, "job: every map task done, reduce phase (%" PRId64 " tasks)", jint(ev, "reduces"));
+		else if (!strcmp(phase, "done"))
+			snprintf(o, room, "job done: every reduce task finished");
+		else
+			snprintf(o, room, "job: %s", phase);
+	} else if (!strcmp(name, "exit")) {
+		snprintf(o, room, "n%" PRId64 " exits: job done", node);
+	} else {
+		return false;
+	}
+	return true;
+}
+
 void ui_event_text(const struct tui_view *v, json_t *ev, char *buf, size_t len)
 {
 	const char *name = jstr(ev, "ev");
@@ -270,6 +401,8 @@ void ui_event_text(const struct tui_view *v, json_t *ev, char *buf, size_t len)
 	char *o = buf + n;
 	size_t room = len - (size_t)n;
 	char a[16], b[16], tmp[96];
+	if (mr_event_text(v, ev, name, o, room))
+		return;
 	if (!strcmp(name, "role"))
 		snprintf(o, room, "n%" PRId64 " becomes %s in term %" PRId64, node, jstr(ev, "role"), jint(ev, "term"));
 	else if (!strcmp(name, "term"))
@@ -350,6 +483,11 @@ void ui_event_text(const struct tui_view *v, json_t *ev, char *buf, size_t len)
 			snprintf(o, room, "n%" PRId64 ": %s", node, jstr(ev, "text"));
 		else
 			snprintf(o, room, "%s", jstr(ev, "text"));
+	} else if (!strcmp(name, "crash")) {
+		if (json_object_get(ev, "why"))
+			snprintf(o, room, "n%" PRId64 " crashed: %s", node, jstr(ev, "why"));
+		else
+			snprintf(o, room, "n%" PRId64 " crashed", node);
 	} else if (node)
 		snprintf(o, room, "n%" PRId64 " %s", node, name);
 	else

@@ -14,6 +14,7 @@
 
 #include <curses.h>
 
+#include "../core/mr.h"
 #include "../hub/evlog.h"
 #include "../hub/hub.h"
 
@@ -81,6 +82,8 @@ struct tui_view {
 	bool kv_view;                        /* ... and the key/value view is the one shown */
 	uint32_t kv_client;                  /* the request line's client */
 	struct check_view check;
+	/* MapReduce (kind mr): node 1 the coordinator, 2.. the workers */
+	bool mr;                             /* the cluster on screen is one */
 };
 
 struct panel;
@@ -110,6 +113,7 @@ extern const struct panel_ops panel_keys_ops;
 extern const struct panel_ops panel_lesson_ops;
 extern const struct panel_ops panel_menu_ops;
 extern const struct panel_ops panel_kv_ops;
+extern const struct panel_ops panel_mr_ops;
 
 /* colour pairs */
 enum {
@@ -141,5 +145,24 @@ bool ui_event_passes(json_t *ev, const struct tui_view *v);
  * next free row (never past `last`).  With win NULL it only counts. */
 int ui_wrap(WINDOW *win, int y, int x, int w, int last, const char *text);
 const char *ui_status_name(const struct hub_node *n);
+/* A byte count for a narrow column: "812 B", "22.3 KB", "1.4 MB". */
+const char *ui_size(uint64_t bytes, char *buf, size_t len);
+/* Virtual seconds in at most 4 columns: "0.3s", "12s", "17m". */
+const char *ui_secs(uint64_t ms, char *buf, size_t len);
+
+/* MapReduce (panel_mr.c).  The input file of map task `task` (its base
+ * name, from the job file), or NULL; the job's task timeout (ms, 0 if
+ * unknown) and app name ("" if unknown). */
+const char *ui_mr_input(const struct hub *h, uint32_t task);
+uint64_t ui_mr_timeout(const struct hub *h);
+const char *ui_mr_app(const struct hub *h);
+/* The rows the MapReduce panel wants at width w, its frame included. */
+int ui_mr_rows(const struct tui_view *v, int w);
+/* The node list of a MapReduce cluster (panel_nodes.c draws it in the
+ * Nodes panel's place): one row per node from row 2 of the window. */
+void ui_mr_nodes(struct panel *p, const struct tui_view *v);
+/* In-progress task `t` whose worker cannot work on it (crashed, paused,
+ * cut off): the board still says "in progress" until the timeout. */
+bool ui_mr_stuck(const struct hub *h, const struct hub_mr_task *t);
 
 #endif

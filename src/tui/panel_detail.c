@@ -3,22 +3,143 @@
  * Enter or Esc closes it): its state, nextIndex/matchIndex when it leads,
  * a key/value node's table size and snapshot, its log with the commands
  * (entries compacted into the snapshot as one line), and its recent
- * messages (clients' requests and replies among them).
+ * messages (clients' requests and replies among them).  A MapReduce node
+ * has no Raft: its role and what it is doing, and the tasks the board
+ * gives it (every task, for the coordinator).
  */
 #include <inttypes.h>
 #include <string.h>
 
 #include "panel.h"
 
+/* Its recent messages, newest at the bottom, in rows [y, y + rows). */
+static void messages(struct panel *p, const struct tui_view *v, int y, int rows, int x, int width)
+{
+	WINDOW *w = p->win;
+	int row = y + rows - 1;
+	int64_t id = v->selected;
+	for (size_t k = evlog_count(v->log); k > 0 && row >= y; k--) {
+		json_t *ev = evlog_get(v->log, k - 1);
+		const char *name = json_string_value(json_object_get(ev, "ev"));
+		if (!name || strcmp(name, "send") != 0)
+			continue;
+		int64_t from = json_integer_value(json_object_get(ev, "from"));
+		int64_t to = json_integer_value(json_object_get(ev, "to"));
+		if (from != id && to != id)
+			continue;
+		char line[256];
+		ui_event_text(v, ev, line, sizeof line);
+		ui_print(w, row--, x, width, "%s", line);
+	}
+}
+
+static const char *task_name(const struct hub_mr_task *t, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s %u", t->type == MR_MAP ? "map" : "reduce", t->id);
+	return buf;
+}
+
+/* kind mr: the node's part in the job, then its tasks beside its messages. */
+static void draw_mr(struct panel *p, const struct tui_view *v, const struct hub_node *nd)
+{
+	WINDOW *w = p->win;
+	const struct hub *h = v->hub;
+	const struct hub_mr *mr = hub_mr(h);
+	int inner = p->w - 2, y = 1;
+	uint32_t id = v->selected;
+	char a[24], b[24], c[24], tn[32];
+	ui_print(w, y++, 2, inner - 1, "status %-8s incarnation %u  pid %d  messages in %" PRIu64 " out %" PRIu64 "%s%s",
+		 ui_status_name(nd), nd->incarnation, nd->pid, nd->msgs_in, nd->msgs_out,
+		 nd->status == HUB_NODE_FAILED ? "  why: " : "", nd->status == HUB_NODE_FAILED ? nd->why : "");
+	if (id == 1) {
+		uint32_t md = 0, rd = 0;
+		for (uint32_t i = 0; mr->tasks && i < mr->n_map + mr->n_reduce; i++)
+			if (mr->tasks[i].state == MR_FINISHED)
+				*(i < mr->n_map ? &md : &rd) += 1;
+		wattron(w, ui_attr(v, CP_LEADER, (int)A_BOLD) | (int)A_BOLD);
+		ui_print(w, y, 2, 12, "coordinator");
+		wattroff(w, ui_attr(v, CP_LEADER, (int)A_BOLD) | (int)A_BOLD);
+		ui_print(w, y++, 14, inner - 13, " %s phase: maps %u/%u done, reduces %u/%u done",
+			 mr->have ? mr_phase_name((enum mr_phase)mr->phase) : "no", md, mr->n_map, rd, mr->n_reduce);
+		ui_print(w, y++, 2, inner - 1, "a task not reported done within %s goes to the next worker that asks",
+			 ui_mr_timeout(h) ? ui_secs(ui_mr_timeout(h), a, sizeof a) : "the timeout");
+		ui_print(w, y++, 2, inner - 1, "intermediate %s (the maps wrote), output %s (the reduces wrote)",
+			 ui_size(mr->intermediate_bytes, a, sizeof a), ui_size(mr->output_bytes, b, sizeof b));
+	} else {
+		static const char *const doing[] = { "asking for a task", "mapping", "reducing", "waiting (nothing to hand out)" };
+		const struct hub_mr_worker *wk = &mr->workers[id];
+		ui_print(w, y, 2, 12, "worker");
+		if (nd->status != HUB_NODE_UP) {
+			ui_print(w, y++, 14, inner - 13, " %s; %" PRIu64 " tasks done", ui_status_name(nd), wk->tasks_done);
+		} else if (wk->state == WIRE_MRW_MAPPING || wk->state == WIRE_MRW_REDUCING) {
+			const char *in = wk->type == MR_MAP ? ui_mr_input(h, wk->task) : NULL;
+			ui_print(w, y++, 14, inner - 13, " %s task %u%s%s%s for %s", doing[wk->state], wk->task, in ? " (" : "",
+				 in ? in : "", in ? ")" : "", ui_secs(v->clock > wk->since ? v->clock - wk->since : 0, a, sizeof a));
+			ui_print(w, y++, 2, inner - 1, "the task reads %s and writes %s;  tasks done before it: %" PRIu64,
+				 ui_size(wk->bytes_in, b, sizeof b), ui_size(wk->bytes_out, c, sizeof c), wk->tasks_done);
+		} else {
+			ui_print(w, y++, 14, inner - 13, " %s;  %" PRIu64 " tasks done", doing[wk->state <= 3 ? wk->state : 0],
+				 wk->tasks_done);
+		}
+	}
+	y++;
+	int half = inner * 3 / 5;
+	int rows = p->h - 1 - y - 1;
+	wattron(w, (int)A_BOLD);
+	ui_print(w, y, 2, half - 2, id == 1 ? "task     state       by  handed  done runs" : "task     state     handed  done runs");
+	ui_print(w, y, half + 1, inner - half, "recent messages");
+	wattroff(w, (int)A_BOLD);
+	y++;
+	if (rows <= 0)
+		return;
+	/* the tasks, scrolled by PgUp/PgDn from the top */
+	int k = 0, shown = 0;
+	for (uint32_t i = 0; mr->tasks && i < mr->n_map + mr->n_reduce && shown < rows; i++) {
+		const struct hub_mr_task *t = &mr->tasks[i];
+		if (id != 1 && t->worker != id)
+			continue;
+		if (k++ < v->detail_scroll)
+			continue;
+		int attr = t->state == MR_FINISHED ? ui_attr(v, CP_OK, (int)A_NORMAL)
+			 : t->state == MR_RUNNING ? (ui_mr_stuck(h, t) ? ui_attr(v, CP_DOWN, (int)A_BOLD)
+							: ui_attr(v, CP_CANDIDATE, (int)A_BOLD))
+			 : ui_attr(v, CP_DIM, (int)A_DIM);
+		char wkr[16] = "", started[24] = "-", done[24] = "-";
+		if (id == 1)
+			snprintf(wkr, sizeof wkr, t->worker ? " n%-2u" : " -  ", t->worker);
+		if (t->runs)
+			snprintf(started, sizeof started, "%.1fs", (double)t->started / 1000.0);
+		if (t->state == MR_FINISHED)
+			snprintf(done, sizeof done, "%.1fs", (double)t->finished / 1000.0);
+		wattron(w, attr);
+		ui_print(w, y + shown, 2, half - 2, "%-8s %-*s%s %6s %6s %3u%s", task_name(t, tn, sizeof tn),
+			 id == 1 ? 11 : 9, t->state == MR_RUNNING && id != 1 ? "running" : mr_task_state_name((enum mr_task_state)t->state),
+			 wkr, started, done, t->runs, t->runs > 1 ? ui_glyph(v, " ↻", " *") : "");
+		wattroff(w, attr);
+		shown++;
+	}
+	if (!shown && rows > 0) {
+		wattron(w, ui_attr(v, CP_DIM, (int)A_DIM));
+		ui_print(w, y, 2, half - 2, "%s", v->detail_scroll ? "(PgUp: back)" : "none yet");
+		wattroff(w, ui_attr(v, CP_DIM, (int)A_DIM));
+	}
+	messages(p, v, y, rows, half + 1, inner - half);
+}
+
 static void draw(struct panel *p, const struct tui_view *v)
 {
 	char title[64];
-	snprintf(title, sizeof title, "Node %u  (Enter or Esc: back, PgUp/PgDn: scroll the log)", v->selected);
+	snprintf(title, sizeof title, "Node %u  (Enter or Esc: back, PgUp/PgDn: scroll the %s)", v->selected,
+		 v->mr ? "tasks" : "log");
 	ui_frame(p, v, title);
 	if (!v->hub || !v->selected)
 		return;
 	WINDOW *w = p->win;
 	const struct hub_node *nd = hub_node(v->hub, v->selected);
+	if (v->mr) {
+		draw_mr(p, v, nd);
+		return;
+	}
 	const struct wire_state *s = &nd->st;
 	int inner = p->w - 2;
 	int y = 1;
@@ -93,36 +214,26 @@ static void draw(struct panel *p, const struct tui_view *v)
 		wattroff(w, ui_term_attr(v, e->term) | (ix <= s->commit ? (int)A_BOLD : 0));
 	}
 	/* messages: walk the events back for sends to or from this node */
-	int row = y + rows - 1;
-	int64_t id = v->selected;
-	for (size_t k = evlog_count(v->log); k > 0 && row >= y; k--) {
-		json_t *ev = evlog_get(v->log, k - 1);
-		const char *name = json_string_value(json_object_get(ev, "ev"));
-		if (!name || strcmp(name, "send") != 0)
-			continue;
-		int64_t from = json_integer_value(json_object_get(ev, "from"));
-		int64_t to = json_integer_value(json_object_get(ev, "to"));
-		if (from != id && to != id)
-			continue;
-		char line[256];
-		ui_event_text(v, ev, line, sizeof line);
-		ui_print(w, row--, half + 1, inner - half, "%s", line);
-	}
+	messages(p, v, y, rows, half + 1, inner - half);
 }
 
 static bool key(struct panel *p, int ch, struct tui_view *v)
 {
+	/* the log scrolls back from its end; MapReduce's tasks down from the top */
+	int step = v->mr ? -(p->h / 2) : p->h / 2;
 	switch (ch) {
 	case KEY_PPAGE:
-		v->detail_scroll += p->h / 2;
-		return true;
+		v->detail_scroll += step;
+		break;
 	case KEY_NPAGE:
-		v->detail_scroll -= p->h / 2;
-		if (v->detail_scroll < 0)
-			v->detail_scroll = 0;
-		return true;
+		v->detail_scroll -= step;
+		break;
+	default:
+		return false;
 	}
-	return false;
+	if (v->detail_scroll < 0)
+		v->detail_scroll = 0;
+	return true;
 }
 
 const struct panel_ops panel_detail_ops = { "detail", draw, key };

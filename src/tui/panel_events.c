@@ -49,6 +49,16 @@ static void draw(struct panel *p, const struct tui_view *v)
 			attr = ui_attr(v, CP_DOWN, (int)A_DIM);
 		if (name && (!strcmp(name, "send") || !strcmp(name, "deliver")))
 			attr = ui_attr(v, CP_DIM, (int)A_DIM);
+		/* MapReduce: the job's phases and nodes leaving stand out, a task
+		 * done is in the colour of done, one timed out in the fault's */
+		if (name && (!strcmp(name, "job") || !strcmp(name, "exit")))
+			attr = (int)A_BOLD;
+		if (name && !strcmp(name, "task")) {
+			const char *st = json_string_value(json_object_get(ev, "state"));
+			attr = st && !strcmp(st, "done") ? ui_attr(v, CP_OK, (int)A_NORMAL)
+			     : st && !strcmp(st, "idle") ? (ui_attr(v, CP_CANDIDATE, (int)A_BOLD) | (int)A_BOLD)
+			     : (int)A_NORMAL;
+		}
 		wattron(w, attr);
 		ui_print(w, y, 1, p->w - 2, "%s", line);
 		wattroff(w, attr);

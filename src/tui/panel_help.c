@@ -2,8 +2,11 @@
  * panel_help.c — the help overlay (?): every key, and what it does.
  * Sections go in two columns when the screen is wide; when they do not
  * fit, Up/Down/PgUp/PgDn scroll (tui.c passes those keys here) and any
- * other key closes the overlay.
+ * other key closes the overlay.  The section of the kind on screen
+ * (key/value, MapReduce) comes right after the keys every cluster has.
  */
+#include <string.h>
+
 #include "panel.h"
 
 static const char *lines[] = {
@@ -25,6 +28,15 @@ static const char *lines[] = {
 	"  K        check the clients' history for linearizability",
 	"           (the verdict stays until the history changes)",
 	"  v        on a small screen: the key/value panel or the Raft panels",
+	"MapReduce clusters (kind mr): n1 the coordinator, n2.. the workers",
+	"  c / r    crash the selected worker (its task waits out the timeout,",
+	"           then goes to another worker) / restart it (it asks again)",
+	"  z        pause a worker: a straggler whose task runs again elsewhere",
+	"  p        cut a worker off: its reports never reach the coordinator",
+	"  Enter    the node's tasks on the board and its messages",
+	"           board: idle dim, \"n3 1.2s\" in progress on n3 for 1.2 s,",
+	"           a check: done; a loop mark: re-executed; a cross: its worker",
+	"           is down and the task waits for the timeout",
 	"Messages in flight",
 	"  m / M    select the next / previous message in flight (Esc: none)",
 	"  d x D    deliver it now / drop it / duplicate it",
@@ -53,12 +65,40 @@ static int count(void)
 	return n;
 }
 
+#define MAX_LINES 128
+static const char *shown[MAX_LINES];     /* the lines in the order they are drawn */
+
+/* The section of the kind on screen goes second, after the keys every
+ * cluster has: a MapReduce cluster's first, say.  Fills `shown`. */
+static void order(const struct tui_view *v)
+{
+	const char *mine = v->mr ? "MapReduce" : v->kv ? "Key/value" : NULL;
+	int n = count(), k = 0, from = -1, to = -1;
+	for (int i = 0; mine && i < n; i++)
+		if (lines[i][0] != ' ' && from < 0 && !strncmp(lines[i], mine, strlen(mine)))
+			from = i;
+		else if (from >= 0 && to < 0 && lines[i][0] != ' ')
+			to = i;
+	if (from >= 0 && to < 0)
+		to = n;
+	int second = 1;                      /* where the second section starts */
+	while (second < n && lines[second][0] == ' ')
+		second++;
+	for (int i = 0; i < second && k < MAX_LINES; i++)
+		shown[k++] = lines[i];
+	for (int i = from; from >= 0 && i < to && k < MAX_LINES; i++)
+		shown[k++] = lines[i];
+	for (int i = second; i < n && k < MAX_LINES; i++)
+		if (i < from || i >= to)
+			shown[k++] = lines[i];
+}
+
 /* Where the second column starts: the section head nearest the middle. */
 static int split_at(int n)
 {
 	int best = n, bestd = n;
 	for (int i = 1; i < n; i++)
-		if (lines[i][0] != ' ') {
+		if (shown[i][0] != ' ') {
 			int d = i > n - i ? i - (n - i) : (n - i) - i;
 			if (d < bestd)
 				best = i, bestd = d;
@@ -82,6 +122,7 @@ static bool two_columns(const struct panel *p)
 
 static void draw(struct panel *p, const struct tui_view *v)
 {
+	order(v);
 	int n = count(), rows = p->h - 2, inner = p->w - 4;
 	bool two = two_columns(p);
 	int cut = two ? split_at(n) : n;
@@ -91,16 +132,16 @@ static void draw(struct panel *p, const struct tui_view *v)
 	if (two) {
 		int half = inner / 2;
 		for (int i = 0; i < cut && i < rows; i++)
-			line(p, v, i + 1, 2, half - 1, lines[i]);
+			line(p, v, i + 1, 2, half - 1, shown[i]);
 		for (int i = cut; i < n && i - cut < rows; i++)
-			line(p, v, i - cut + 1, 2 + half + 1, inner - half - 1, lines[i]);
+			line(p, v, i - cut + 1, 2 + half + 1, inner - half - 1, shown[i]);
 		return;
 	}
 	int top = v->help_scroll;
 	if (top > n - rows)
 		top = n - rows > 0 ? n - rows : 0;
 	for (int i = top; i < n && i - top < rows; i++)
-		line(p, v, i - top + 1, 2, inner, lines[i]);
+		line(p, v, i - top + 1, 2, inner, shown[i]);
 	if (scrolls) {
 		wattron(p->win, ui_attr(v, CP_DIM, (int)A_DIM));
 		if (top > 0)

@@ -1,8 +1,8 @@
 /*
  * panel_keys.c — the bottom line: the result of the last action (or the
  * script's end), else a reminder of the main keys (those of a key/value
- * cluster when one is on screen).  The prompt and the request line are
- * drawn here by tui.c while they are open.
+ * or a MapReduce cluster when one is on screen).  The prompt and the
+ * request line are drawn here by tui.c while they are open.
  */
 #include "panel.h"
 
@@ -18,7 +18,11 @@ static void draw(struct panel *p, const struct tui_view *v)
 		return;
 	}
 	const char *hint;
-	if (v->kv && v->kv_switch)
+	if (v->mr)
+		hint = p->w >= 120
+		? " 1-9 node  c crash  r restart  z pause  p isolate  s split  h heal  Enter detail  space time  : lua  ? help  q quit"
+		: " 1-9 node  c crash  r restart  z pause  p isolate  Enter detail  ? help  q quit";
+	else if (v->kv && v->kv_switch)
 		hint = p->w >= 120
 		? " 1-9 node  c crash  r restart  p isolate  s split  h heal  k request  K check  v view  space time  ? help  q quit"
 		: " 1-9 node  c crash  p isolate  h heal  k request  K check  v view  ? help q quit";

@@ -2,7 +2,8 @@
  * panel_nodes.c — one row per node: state, role, term, vote, commit and
  * applied, log length, and a bar that fills as its election timer runs
  * toward its deadline.  The selected node is drawn reversed.  A kvsrv
- * server has no Raft: its row says so.
+ * server has no Raft: its row says so.  A MapReduce cluster's nodes are
+ * a coordinator and workers: panel_mr.c draws their rows.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -13,6 +14,17 @@
 
 static void draw(struct panel *p, const struct tui_view *v)
 {
+	if (v->mr && v->hub) {
+		/* MapReduce: the coordinator and the workers, no Raft */
+		char title[96];
+		uint32_t n = hub_size(v->hub);
+		snprintf(title, sizeof title, "Nodes: n1 the coordinator, %s%u workers", n > 2 ? "n2-n" : "n", n);
+		if (n == 2)
+			snprintf(title, sizeof title, "Nodes: n1 the coordinator, n2 the worker");
+		ui_frame(p, v, title);
+		ui_mr_nodes(p, v);
+		return;
+	}
 	ui_frame(p, v, "Nodes");
 	if (!v->hub)
 		return;

@@ -43,12 +43,14 @@
 #define HISTORY 100
 #define PROMPT_MAX 512
 
-enum { P_STATUS, P_NODES, P_LOGS, P_NET, P_EVENTS, P_DETAIL, P_LESSON, P_KV, P_HELP, P_MENU, P_KEYS, P_COUNT };
+enum { P_STATUS, P_NODES, P_LOGS, P_NET, P_EVENTS, P_DETAIL, P_LESSON, P_KV, P_MR, P_HELP, P_MENU, P_KEYS, P_COUNT };
 
 /* The bottom line can be a Lua prompt (:) or a key/value request (k on a
  * kv/kvsrv cluster); each keeps its own history. */
 enum { LINE_LUA, LINE_KV, LINE_KINDS };
 #define MIN_KV_ROWS 8                        /* the key/value panel, framed, at least */
+#define MIN_MR_ROWS 4                        /* the MapReduce board: the summary and a grid row */
+#define MR_EVENTS_ROWS 5                     /* the events under the board, framed, at least */
 
 struct tui {
 	struct runtime *rt;
@@ -75,6 +77,8 @@ struct tui {
 	int requests;                        /* k presses: names the commands */
 	uint32_t laid_out_for;               /* the cluster size the layout is for */
 	bool laid_out_kv;                    /* ... and whether it is a key/value one */
+	bool laid_out_mr;                    /* ... or a MapReduce one */
+	uint32_t laid_out_tasks;             /* ... and its tasks (the board's size) */
 	bool raft_view;                      /* small screen, kv cluster: v chose the other view
 					      * (the Raft panels; in a lesson, the key/value panel) */
 	int lesson_step;                     /* the step whose start we have seen */
@@ -137,6 +141,30 @@ static bool kv_kind(const struct hub *h)
 	return k && (strcmp(k, "kv") == 0 || strcmp(k, "kvsrv") == 0);
 }
 
+static bool mr_kind(const struct hub *h)
+{
+	return h && strcmp(hub_kind(h), "mr") == 0;
+}
+
+static uint32_t mr_tasks(const struct hub *h)
+{
+	const struct hub_mr *mr = mr_kind(h) ? hub_mr(h) : NULL;
+	return mr && mr->have && mr->tasks ? mr->n_map + mr->n_reduce : 0;
+}
+
+/* The MapReduce board's rows at width w with at most `room` rows, leaving
+ * the events theirs when it can. */
+static int mr_rows(struct tui *t, int w, int room)
+{
+	int want = ui_mr_rows(&t->view, w);
+	if (room - want < MR_EVENTS_ROWS + 3 && want > MIN_MR_ROWS)
+		want--;                              /* the legend: the events need the row more */
+	int h = want < room - MR_EVENTS_ROWS ? want : room - MR_EVENTS_ROWS;
+	if (h < MIN_MR_ROWS)
+		h = want < room ? want : room;
+	return h > 0 ? h : 0;
+}
+
 /* The events beside the network, or alone when narrow: rows [y, y+h). */
 static void place_events_net(struct tui *t, int y, int h, int C)
 {
@@ -153,7 +181,9 @@ static void place_events_net(struct tui *t, int y, int h, int C)
  * Panels collapse as the terminal shrinks; nothing overlaps.  A key/value
  * cluster adds its panel: on a wide screen under the logs (the network and
  * the events then share the right column); on a narrow one above the
- * events; and where both cannot fit, one or the other, v switching.
+ * events; and where both cannot fit, one or the other, v switching.  A
+ * MapReduce cluster has no Raft log: its board takes the logs' place, as
+ * many rows as its grids need, and the events what is left.
  */
 static void layout(struct tui *t)
 {
@@ -163,7 +193,7 @@ static void layout(struct tui *t)
 	place(&t->panels[P_STATUS], 0, 0, 1, C);
 	place(&t->panels[P_KEYS], R - 1, 0, 1, C);
 	int n = (int)cluster_size(t);
-	bool kv = t->view.kv;
+	bool kv = t->view.kv, mr = t->view.mr;
 	t->view.kv_switch = t->view.kv_view = false;
 	int top = 1, bottom = R - 1;            /* main area: rows [top, bottom) */
 	int netw = C >= 180 ? 64 : C >= 120 ? 8 + 7 * n + 4 : 0;
@@ -171,10 +201,14 @@ static void layout(struct tui *t)
 		netw = C / 2;
 	if (kv && netw && netw < 44)                 /* the events will share the column */
 		netw = C / 2 < 44 ? C / 2 : 44;
+	if (mr && netw && C - netw < 80)             /* the board and the workers' rows need 80 */
+		netw = C - 80 >= 34 ? C - 80 : 0;
 	int leftw = C - netw;
 	int nodes_h = n + 3, logs_h = n + 3, net_h = n + 8;
 	if (t->view.hub && strcmp(hub_kind(t->view.hub), "kvsrv") == 0)
 		logs_h = 0;                          /* one server, no Raft: no log */
+	if (mr)
+		logs_h = 0;                          /* a coordinator and workers: no log */
 	int avail = bottom - top;
 	if (avail < nodes_h + 3) {
 		nodes_h = avail;
@@ -209,6 +243,16 @@ static void layout(struct tui *t)
 				}
 			}
 		}
+		if (mr) {
+			/* the board is what a MapReduce lesson is about: the
+			 * lesson keeps 8 rows, the board's legend goes first */
+			int room = bottom - y - 8, want = ui_mr_rows(&t->view, netw ? leftw : C);
+			if (want > room && want > MIN_MR_ROWS)
+				want--;
+			int mh = room < MIN_MR_ROWS ? 0 : want < room ? want : room;
+			place(&t->panels[P_MR], y, 0, mh, netw ? leftw : C);
+			y += mh;
+		}
 		place(&t->panels[P_LOGS], y, 0, logs_h, leftw);
 		y += logs_h;
 		if (bottom > y)
@@ -238,6 +282,18 @@ static void layout(struct tui *t)
 			place(&t->panels[P_LOGS], y, 0, logs_h, C);
 			place(&t->panels[P_KV], y + logs_h, 0, rest - evh, C);
 			place_events_net(t, bottom - evh, evh, C);
+			done = true;
+		} else if (mr) {
+			int mw = netw ? leftw : C;
+			int mh = mr_rows(t, mw, bottom - y);
+			place(&t->panels[P_MR], y, 0, mh, mw);
+			y += mh;
+			if (bottom - y >= 3) {
+				if (netw)
+					place(&t->panels[P_EVENTS], y, 0, bottom - y, leftw);
+				else
+					place_events_net(t, y, bottom - y, C);
+			}
 			done = true;
 		} else if (kv) {
 			/* no room for both: the key/value panel, or (v) the Raft ones */
@@ -314,10 +370,14 @@ static void refresh_view(struct tui *t)
 	struct cluster *c = rt_shown(rt);
 	t->view.hub = c ? c->hub : NULL;
 	uint32_t n = t->view.hub ? hub_size(t->view.hub) : 0;
-	bool kv = kv_kind(t->view.hub);
-	if ((n && n != t->laid_out_for) || (t->view.hub && kv != t->laid_out_kv)) {
+	bool kv = kv_kind(t->view.hub), mr = mr_kind(t->view.hub);
+	uint32_t tasks = mr_tasks(t->view.hub);
+	if ((n && n != t->laid_out_for) ||
+	    (t->view.hub && (kv != t->laid_out_kv || mr != t->laid_out_mr || tasks != t->laid_out_tasks))) {
 		t->laid_out_for = n;
 		t->laid_out_kv = t->view.kv = kv;
+		t->laid_out_mr = t->view.mr = mr;
+		t->laid_out_tasks = tasks;
 		layout(t);
 	}
 	t->view.log = rt->log;
@@ -1224,13 +1284,25 @@ static void key(struct tui *t, int ch)
 		act(t, true, "c:heal()");
 		break;
 	case 't':
+		if (t->view.mr) {
+			set_status(t, true, "t times out a Raft node's election; a MapReduce cluster has no elections");
+			break;
+		}
 		if (need_node(t))
 			act(t, true, "c:timeout_now(%u)", sel);
 		break;
 	case 'a':
+		if (t->view.mr) {
+			set_status(t, true, "a aligns Raft election timers; a MapReduce cluster has none");
+			break;
+		}
 		act(t, true, "c:align_timers()");
 		break;
 	case 'k':
+		if (t->view.mr) {
+			set_status(t, true, "k sends a request to a Raft or key/value cluster; this one runs a MapReduce job");
+			break;
+		}
 		if (t->view.kv) {
 			uint32_t nc = hub_clients(h);
 			if (t->view.kv_client < 1 || t->view.kv_client > nc + 1)
@@ -1244,7 +1316,10 @@ static void key(struct tui *t, int ch)
 		break;
 	case 'K':
 		if (!t->view.kv) {
-			set_status(t, true, "K checks a key/value history: this cluster is kind raft (try ts.cluster{kind=\"kv\"})");
+			char msg[160];
+			snprintf(msg, sizeof msg, "K checks a key/value history: this cluster is kind %s (try ts.cluster{kind=\"kv\"})",
+				 hub_kind(h));
+			set_status(t, true, msg);
 			break;
 		}
 		/* a bounded search: the screen must not stand still for long
@@ -1355,7 +1430,7 @@ static const struct panel_ops *const ops[P_COUNT] = {
 	[P_STATUS] = &panel_status_ops, [P_NODES] = &panel_nodes_ops, [P_LOGS] = &panel_logs_ops,
 	[P_NET] = &panel_net_ops, [P_EVENTS] = &panel_events_ops, [P_DETAIL] = &panel_detail_ops,
 	[P_HELP] = &panel_help_ops, [P_KEYS] = &panel_keys_ops, [P_LESSON] = &panel_lesson_ops,
-	[P_MENU] = &panel_menu_ops, [P_KV] = &panel_kv_ops,
+	[P_MENU] = &panel_menu_ops, [P_KV] = &panel_kv_ops, [P_MR] = &panel_mr_ops,
 };
 
 struct tui *tui_start(struct runtime *rt, char *err, size_t errlen)

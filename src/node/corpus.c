@@ -504,6 +504,7 @@ int corpus_main(int argc, char **argv)
 	vocab_free(&v);
 	free(t.buf);
 	if (rc == 0)
-		printf("%s: %" PRIu64 " files, %zu bytes in all (seed %" PRIu64 ")\n", dir, files, total, seed);
+		printf("%s: %" PRIu64 " file%s, %zu bytes in all (seed %" PRIu64 ")\n", dir, files,
+		       files == 1 ? "" : "s", total, seed);
 	return rc;
 }

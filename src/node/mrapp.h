@@ -31,6 +31,9 @@
  *   mr.files(prefix)    the names of the files in mr.dir that begin with
  *                       prefix, sorted (byte order); Lua has no directory listing
  *
+ * debug.sethook is taken away (the hook is the runaway guard); the rest of
+ * the standard libraries are there as usual.
+ *
  * mr.random and math.random are both seeded from (seed, worker), so a run
  * replays exactly.  A worker that is restarted after a crash should mix its
  * incarnation into `seed`, or it draws the same numbers again (and crash.lua
@@ -54,7 +57,7 @@
 
 enum { MRAPP_OK = 0, MRAPP_ERROR = 1, MRAPP_CRASH = 2 };
 
-#define MRAPP_WORK_LIMIT 200000000ULL        /* Lua instructions per call (a few seconds) */
+#define MRAPP_WORK_LIMIT 1000000000ULL       /* Lua instructions per call: seconds of work */
 #define MRAPP_MEM_LIMIT ((size_t)512 << 20)  /* bytes the app's Lua state may hold */
 
 struct mrapp;

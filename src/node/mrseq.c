@@ -220,6 +220,23 @@ int mrseq_main(int argc, char **argv)
 	if (!(dir = dir_of(out)) || mrapp_set_dir(app, dir) != 0)
 		goto oom;
 
+	/* the output goes to a temp file beside OUT: made first, so an OUT that
+	 * cannot be written fails before any work */
+	if (!(tmp = malloc(strlen(out) + 16)))
+		goto oom;
+	sprintf(tmp, "%s.tmp-XXXXXX", out);
+	fd = mkstemp(tmp);
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		fprintf(stderr, "termscope mr-seq: cannot write %s: %s\n", out, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
+		free(tmp);
+		tmp = NULL;
+		goto out;
+	}
+
 	/* map, in order */
 	for (size_t i = 0; i < nfiles; i++) {
 		size_t len;
@@ -244,21 +261,7 @@ int mrseq_main(int argc, char **argv)
 	if (ps.n > 1)
 		qsort(ps.v, ps.n, sizeof *ps.v, by_key);
 
-	/* reduce each key into a temp file beside OUT */
-	if (!(tmp = malloc(strlen(out) + 16)))
-		goto oom;
-	sprintf(tmp, "%s.tmp-XXXXXX", out);
-	fd = mkstemp(tmp);
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		fprintf(stderr, "termscope mr-seq: cannot write %s: %s\n", out, strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(tmp);
-		}
-		free(tmp);
-		tmp = NULL;
-		goto out;
-	}
+	/* reduce each key */
 	for (size_t i = 0; i < ps.n;) {
 		size_t j = i;
 		while (j < ps.n && key_cmp(&ps.v[i], &ps.v[j]) == 0)

@@ -194,6 +194,11 @@ static void draw(struct panel *p, const struct tui_view *v)
 		return;
 	uint64_t end = hub_last_index(nd);
 	uint64_t last = end > (uint64_t)v->detail_scroll ? end - (uint64_t)v->detail_scroll : 0;
+	/* scrolled back past the beginning: the top page, which begins with
+	 * the snapshot line (or index 1) */
+	uint64_t top = nd->log_base ? nd->log_base : 1;
+	if (last < top + (uint64_t)rows - 1)
+		last = end < top + (uint64_t)rows - 1 ? end : top + (uint64_t)rows - 1;
 	uint64_t first = last > (uint64_t)rows ? last - (uint64_t)rows + 1 : 1;
 	if (first <= nd->log_base)
 		first = nd->log_base;

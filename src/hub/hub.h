@@ -298,6 +298,8 @@ struct hub_mr_task {
 	uint32_t worker;
 	uint64_t started, finished;          /* virtual ms */
 	uint32_t runs;
+	uint64_t bytes;                      /* written by the run that finished it (its MrDone says) */
+	uint64_t reported;                   /* bytes in the latest MrDone sent for it */
 };
 struct hub_mr_worker {
 	uint8_t state;                       /* enum wire_mr_worker_state */

@@ -34,6 +34,10 @@ void hub__route_mr(struct hub *h, const uint8_t *bytes, uint32_t len, const stru
 	} else if (m->type == WIRE_MSG_MR_DONE) {
 		ev_str(ev, "task_type", m->task_type == MR_MAP ? "map" : "reduce");
 		ev_int(ev, "task", m->task);
+		ev_int(ev, "bytes", (int64_t)m->bytes);
+		struct hub_mr *mr = &h->mr;
+		if (mr->tasks && m->task < (m->task_type == MR_MAP ? mr->n_map : mr->n_reduce))
+			mr->tasks[m->task_type == MR_MAP ? m->task : mr->n_map + m->task].reported = m->bytes;
 	}
 	hub__emit(h, ev);
 	/* an order answers an ask: labrpc's replies */
@@ -94,8 +98,10 @@ const char *hub__mr_frame(struct hub *h, struct hub_node *n, const struct wire_f
 			return "a bad task report";
 		struct hub_mr_task *t = &mr->tasks[type == MR_MAP ? id : mr->n_map + id];
 		bool was_done = t->state == MR_FINISHED;
+		uint64_t reported = t->reported, bytes = t->bytes;
 		*t = (struct hub_mr_task){ .type = type, .id = id, .state = state, .worker = worker,
-					   .started = started, .finished = finished, .runs = runs };
+					   .started = started, .finished = finished, .runs = runs,
+					   .bytes = bytes, .reported = reported };
 		json_t *ev = hub__ev_new(h, "task");
 		ev_str(ev, "type", type == MR_MAP ? "map" : "reduce");
 		ev_int(ev, "task", id);
@@ -104,13 +110,12 @@ const char *hub__mr_frame(struct hub *h, struct hub_node *n, const struct wire_f
 			ev_int(ev, "worker", worker);
 		ev_int(ev, "runs", runs);
 		hub__emit(h, ev);
-		if (state == MR_FINISHED && !was_done && worker >= 1 && worker <= HUB_MAX_NODES) {
-			/* the bytes of the run that finished it: the worker's report
-			 * of that task (it keeps it while it asks for the next) */
-			struct hub_mr_worker *w = &mr->workers[worker];
-			w->tasks_done++;
-			if (w->type == type && w->task == id)
-				*(type == MR_MAP ? &mr->intermediate_bytes : &mr->output_bytes) += w->bytes_out;
+		if (state == MR_FINISHED && !was_done) {
+			/* the bytes of the run that finished it, as its MrDone said */
+			t->bytes = reported;
+			*(type == MR_MAP ? &mr->intermediate_bytes : &mr->output_bytes) += reported;
+			if (worker >= 1 && worker <= HUB_MAX_NODES)
+				mr->workers[worker].tasks_done++;
 		}
 		return NULL;
 	}

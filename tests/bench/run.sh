@@ -9,6 +9,8 @@
 #   the checker on a recorded history
 #   the linearizability checker on generated histories of 1k-100k ops, one
 #   key and 100 keys, legal and with a stale read (build/bench/lincheck)
+#   MapReduce (mr.sh): word count over a generated 50 MB corpus with 1 and 2
+#   workers, mr-seq and tr | sort | uniq -c on the same files
 set -u
 cd "$(dirname "$0")/../.."
 TERMSCOPE=${TERMSCOPE:-./termscope}
@@ -31,3 +33,4 @@ if MAKEFLAGS= make -s --no-print-directory build/bench/lincheck >/dev/null; then
 else
 	echo "(build/bench/lincheck did not build)"
 fi
+TERMSCOPE="$TERMSCOPE" sh tests/bench/mr.sh

@@ -299,7 +299,9 @@ end
 
 --- k:put(key, value): unconditional; returns true.
 --- k:put(key, value, version): conditional; true, or false and "ErrVersion" |
---- "ErrNoKey" | "ErrMaybe" (a retry met ErrVersion: the put may have happened).
+--- "ErrNoKey" | "ErrMaybe" (a retry met ErrVersion: the put may have happened;
+--- with the servers' duplicate table on, a retry gets the first attempt's
+--- answer instead, so ErrMaybe comes with dedup = false, as in Lab 2).
 function Client:put(key, value, version)
   if version == nil then
     self.cluster:_op(self.id, "put", key, value)

@@ -58,7 +58,11 @@ static uint32_t next_hopeful(struct clerk *c, uint32_t id)
 		if (!tried(c, s))
 			return s;
 	}
+	/* a whole round without an answer (no leader yet, or none within
+	 * reach): pause before the next round instead of spinning */
 	c->silent = c->refused = 0;
+	if (c->cfg.n_servers > 1)        /* one server: its timeout was the wait */
+		c->pause_until = c->now + c->cfg.retry / 2;
 	return after(c, id);
 }
 
@@ -124,6 +128,7 @@ int clerk_start(struct clerk *c, uint64_t now, const struct kv_request *req)
 	c->req.client = c->cfg.id;
 	c->req.seq = ++c->seq;
 	c->silent = c->refused = 0;
+	c->pause_until = 0;
 	c->req.key = buf;
 	c->req.value = buf + req->key_len;
 	c->req.value_len = value_len;
@@ -141,7 +146,7 @@ int clerk_start(struct clerk *c, uint64_t now, const struct kv_request *req)
 
 bool clerk_take(struct clerk *c, uint32_t *to, const struct kv_request **req)
 {
-	if (!c->busy || c->done || !c->to_send)
+	if (!c->busy || c->done || !c->to_send || c->now < c->pause_until)
 		return false;
 	c->to_send = false;
 	c->attempts++;
@@ -228,8 +233,10 @@ void clerk_tick(struct clerk *c, uint64_t now)
 
 uint64_t clerk_deadline(const struct clerk *c)
 {
-	if (!c->busy || c->done || c->to_send)
+	if (!c->busy || c->done)
 		return CLERK_NO_DEADLINE;
+	if (c->to_send)
+		return c->now < c->pause_until ? c->pause_until : CLERK_NO_DEADLINE;
 	return c->deadline;
 }
 

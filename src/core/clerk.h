@@ -11,7 +11,8 @@
  * in a minority still names the old leader stranded with it: following it
  * would bounce between the two forever), nor is one that has already
  * refused it; the clerk tries the servers it has not heard from first, and
- * starts over once it has tried them all (a lost request or reply,
+ * starts over once it has tried them all, after a pause of retry/2 (no
+ * leader yet, or none within reach: no point spinning) (a lost request or reply,
  * a crashed or partitioned server, a leader in a minority that can never
  * commit).  An ErrWrongLeader counts only from the server of the attempt in
  * flight (a late one from an earlier attempt would abandon a live attempt);
@@ -76,6 +77,7 @@ struct clerk {
 	uint32_t next;                       /* the server of the attempt waiting to be sent */
 	uint32_t silent;                     /* bit i: server i let an attempt of this op time out */
 	uint32_t refused;                    /* bit i: server i answered this op ErrWrongLeader */
+	uint64_t pause_until;                /* after a round with no answer: the next attempt waits */
 	uint64_t now;                        /* of the last input: clerk_take's deadline counts from it */
 	uint64_t deadline;
 	bool got_err_version_on_retry;

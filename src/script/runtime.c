@@ -164,11 +164,13 @@ static void make_ready(struct task *t)
 	rt_kick(t->rt);
 }
 
-/* A task ended: wake whoever joins it. */
+/* A task ended: wake whoever joins it, and whoever waits for a condition
+ * (c:wait(fn) may be waiting for what the task did: on an idle cluster no
+ * event would come to make it look again). */
 static void task_ended(struct runtime *rt, struct task *t)
 {
 	for (struct task *o = rt->tasks; o; o = o->next)
-		if (o->wait == W_JOIN && o->join == t)
+		if ((o->wait == W_JOIN && o->join == t) || o->wait == W_PROGRESS)
 			make_ready(o);
 }
 

@@ -246,10 +246,14 @@ Test(clerk, wrong_leader_without_hint)
 	reply(&c, 2, 3, 1, KV_ERR_WRONG_LEADER, NULL, 0, 3);          /* names itself */
 	take(&c, 1);
 	reply(&c, 3, 1, 1, KV_ERR_WRONG_LEADER, NULL, 0, 4);          /* out of range */
+	/* every server refused: a pause before the next round */
+	nothing_to_take(&c);
+	cr_assert_eq(clerk_deadline(&c), 3 + RETRY / 2);
+	clerk_tick(&c, 3 + RETRY / 2);
 	take(&c, 2);
-	reply(&c, 4, 2, 1, KV_ERR_WRONG_LEADER, NULL, 0, UINT32_MAX);
+	reply(&c, 4 + RETRY / 2, 2, 1, KV_ERR_WRONG_LEADER, NULL, 0, UINT32_MAX);
 	take(&c, 3);
-	reply(&c, 5, 3, 1, KV_OK, NULL, 1, 0);
+	reply(&c, 5 + RETRY / 2, 3, 1, KV_OK, NULL, 1, 0);
 	cr_assert_eq(result(&c).attempts, 5);
 	clerk_free(&c);
 }
@@ -292,8 +296,11 @@ Test(clerk, timeout_rotates_servers)
 	clerk_tick(&c, 20000);
 	take(&c, 1);                         /* round the ring */
 	clerk_tick(&c, 30000);
+	nothing_to_take(&c);                 /* a whole round unanswered: a pause first */
+	cr_assert_eq(clerk_deadline(&c), 30000 + RETRY / 2);
+	clerk_tick(&c, 30000 + RETRY / 2);
 	take(&c, 2);
-	reply(&c, 30001, 2, 1, KV_OK, NULL, 1, 0);
+	reply(&c, 30001 + RETRY / 2, 2, 1, KV_OK, NULL, 1, 0);
 	res = result(&c);
 	cr_assert_eq(res.attempts, 4);
 	cr_assert_eq(res.server, 2);

@@ -7,10 +7,10 @@
  * corpus file is a plain stream of frames anyone can hexdump), and every
  * frame the reader yields is decoded with the decoder for its type.  When a
  * raft message, a key/value message (its envelope and the kv request or
- * reply inside) or a state decodes cleanly it is encoded again and must give
- * back exactly the bytes it came from: the encodings are canonical.  Each
- * message is offered to both message decoders: at most one may take it, the
- * one its peeked type names.
+ * reply inside), a MapReduce message or a state decodes cleanly it is
+ * encoded again and must give back exactly the bytes it came from: the
+ * encodings are canonical.  Each message is offered to all three message
+ * decoders: at most one may take it, the one its peeked type names.
  *
  * It must never crash, leak or read out of bounds; a malformed frame ends
  * the stream the way it ends a connection.  Built with clang's
@@ -166,8 +166,56 @@ static bool decode_kv_msg(const struct wire_frame *f, struct rbuf *r)
 	return true;
 }
 
-/* The rest of r is one message, raft or key/value: peek names which, and
- * only that decoder may take it. */
+/* Returns true when the message decoded and was the whole payload. */
+static bool decode_mr_msg(const struct wire_frame *f, struct rbuf *r)
+{
+	struct wire_mr m;
+	size_t skip = r->pos;
+	if (wire_get_mr_msg(r, &m) < 0) {
+		if (!r->err)
+			abort();
+		return false;
+	}
+	if (r->err || !wire_msg_is_mr(m.type) || wire_msg_is_raft(m.type) ||
+	    m.from < 1 || m.from > RAFT_MAX_NODES ||
+	    m.to < 1 || m.to > RAFT_MAX_NODES)
+		abort();
+	switch (m.type) {
+	case WIRE_MSG_MR_ASK:
+		/* the header and nothing else */
+		if (m.order || m.task_type || m.task || m.n_map || m.n_reduce ||
+		    m.bytes || m.file || m.file_len)
+			abort();
+		break;
+	case WIRE_MSG_MR_ORDER:
+		/* an order's file points into the payload, even an empty one */
+		if (m.order > 3 || m.task_type || m.bytes || m.file == NULL ||
+		    !inside(m.file, m.file_len, f->payload, f->len))
+			abort();
+		touch(m.file, m.file_len);
+		sink += m.task + m.n_map + m.n_reduce;
+		break;
+	case WIRE_MSG_MR_DONE:
+		if (m.task_type > 1 || m.order || m.n_map || m.n_reduce ||
+		    m.file || m.file_len)
+			abort();
+		sink += m.task + m.bytes;
+		break;
+	default:
+		abort();
+	}
+	if (!rbuf_done(r))
+		return false;
+	struct wbuf b;
+	wbuf_init(&b);
+	wire_put_mr_msg(&b, &m);
+	check_canonical(f, skip, &b);
+	wbuf_free(&b);
+	return true;
+}
+
+/* The rest of r is one message, raft, key/value or MapReduce: peek names
+ * which, and only that decoder may take it. */
 static void decode_msg(const struct wire_frame *f, struct rbuf *r,
 		       struct raft_entry **scratch, size_t *cap)
 {
@@ -175,18 +223,25 @@ static void decode_msg(const struct wire_frame *f, struct rbuf *r,
 	uint32_t from = 0, to = 0;
 	bool peeked = !r->err &&
 		wire_peek_msg(r->p + r->pos, r->len - r->pos, &type, &from, &to) == 0;
-	if (peeked && !wire_msg_name(type)[0])
+	/* peek knows exactly the three families, which do not overlap, and
+	 * names every type it knows */
+	if (peeked && (wire_msg_is_raft(type) + wire_msg_is_mr(type) +
+		       (type == WIRE_MSG_KV_REQUEST || type == WIRE_MSG_KV_REPLY) != 1 ||
+		       !strcmp(wire_msg_name(type), "?")))
 		abort();
-	struct rbuf r2 = *r;
+	struct rbuf r2 = *r, r3 = *r;
 	bool raft = decode_raft_msg(f, r, scratch, cap);
 	bool kv = decode_kv_msg(f, &r2);
-	if (raft && kv)
+	bool mr = decode_mr_msg(f, &r3);
+	if (raft + kv + mr > 1)
 		abort();
-	if ((raft || kv) && !peeked)
+	if ((raft || kv || mr) && !peeked)
 		abort();
 	if (raft && !wire_msg_is_raft(type))
 		abort();
 	if (kv && type != WIRE_MSG_KV_REQUEST && type != WIRE_MSG_KV_REPLY)
+		abort();
+	if (mr && !wire_msg_is_mr(type))
 		abort();
 }
 
@@ -288,6 +343,31 @@ static void decode_frame(const struct wire_frame *f,
 		sink += rbuf_u64(&r);           /* version */
 		break;
 	case WIRE_KV_RESET:
+		break;
+	case WIRE_MR_JOB:
+		sink += rbuf_u8(&r);            /* phase */
+		sink += rbuf_u32(&r);           /* n_map */
+		sink += rbuf_u32(&r);           /* n_reduce */
+		break;
+	case WIRE_MR_TASK:
+		sink += rbuf_u8(&r);            /* type */
+		sink += rbuf_u32(&r);           /* id */
+		sink += rbuf_u8(&r);            /* state */
+		sink += rbuf_u32(&r);           /* worker */
+		sink += rbuf_u64(&r);           /* started */
+		sink += rbuf_u64(&r);           /* finished */
+		sink += rbuf_u32(&r);           /* runs */
+		break;
+	case WIRE_MR_WORKER:
+		sink += rbuf_u8(&r);            /* state */
+		sink += rbuf_u8(&r);            /* type */
+		sink += rbuf_u32(&r);           /* task */
+		sink += rbuf_u64(&r);           /* since */
+		sink += rbuf_u64(&r);           /* bytes_in */
+		sink += rbuf_u64(&r);           /* bytes_out */
+		break;
+	case WIRE_BYE:
+		sink += rbuf_u8(&r);            /* how */
 		break;
 	case WIRE_DELIVER:
 		sink += rbuf_u64(&r);

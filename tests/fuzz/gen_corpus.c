@@ -14,8 +14,9 @@
  * One file per seed: valid frames of every type ("ok-*"), streams of
  * several frames ("stream-*"), frames cut short ("cut-*"), headers the
  * reader must refuse ("bad-frame-*") and well-framed payloads the decoders
- * must refuse ("bad-msg-*", "bad-kv-*", "bad-state-*").  Every file stays
- * small (a snapshot seed carries a few dozen bytes, not a real snapshot).
+ * must refuse ("bad-msg-*", "bad-kv-*", "bad-mr-*", "bad-state-*").  Every
+ * file stays small (a snapshot seed carries a few dozen bytes, not a real
+ * snapshot; a map order names its input file, it does not carry it).
  * This is a tool, not part of termscope: it exits on the first error.
  */
 #include <errno.h>
@@ -24,6 +25,7 @@
 #include <string.h>
 
 #include "../../src/core/kv.h"
+#include "../../src/core/mr.h"
 #include "../../src/wire/wire.h"
 
 static const char *outdir;
@@ -144,6 +146,83 @@ static void frame_kv(struct wbuf *b, enum wire_type t, uint8_t type,
 		wire_put_kv_msg(b, type, node, client, body, len);
 	wire_frame_end(b, at);
 	free(body);
+}
+
+/* A MapReduce message between worker `worker` and the coordinator (node 1):
+ * an ask or a done from the worker, an order to it. */
+static void sample_mr(struct wire_mr *m, uint8_t type, uint32_t worker, uint8_t what)
+{
+	static const char file[] = "data/pg-grimm.txt";
+	memset(m, 0, sizeof *m);
+	m->type = type;
+	m->from = type == WIRE_MSG_MR_ORDER ? 1 : worker;
+	m->to = type == WIRE_MSG_MR_ORDER ? worker : 1;
+	if (type == WIRE_MSG_MR_ORDER) {
+		m->order = what;
+		m->task = what == MR_DO_MAP ? 2 : what == MR_DO_REDUCE ? 1 : 0;
+		m->n_map = 3;
+		m->n_reduce = 2;
+		if (what == MR_DO_MAP) {
+			m->file = (const uint8_t *)file;
+			m->file_len = sizeof file - 1;
+		}
+	} else if (type == WIRE_MSG_MR_DONE) {
+		m->task_type = what;
+		m->task = what == MR_MAP ? 2 : 1;
+		m->bytes = what == MR_MAP ? 5120 : 640;
+	}
+}
+
+static void frame_mr(struct wbuf *b, enum wire_type t, const struct wire_mr *m)
+{
+	size_t at = wire_frame_begin(b, t);
+	if (t == WIRE_DELIVER)
+		wbuf_u64(b, 1234);
+	wire_put_mr_msg(b, m);
+	wire_frame_end(b, at);
+}
+
+static void frame_mr_job(struct wbuf *b, uint8_t phase)
+{
+	size_t at = wire_frame_begin(b, WIRE_MR_JOB);
+	wbuf_u8(b, phase);
+	wbuf_u32(b, 3);                     /* n_map */
+	wbuf_u32(b, 2);                     /* n_reduce */
+	wire_frame_end(b, at);
+}
+
+static void frame_mr_task(struct wbuf *b, uint8_t type, uint32_t id, uint8_t state,
+			  uint32_t worker)
+{
+	size_t at = wire_frame_begin(b, WIRE_MR_TASK);
+	wbuf_u8(b, type);
+	wbuf_u32(b, id);
+	wbuf_u8(b, state);
+	wbuf_u32(b, worker);
+	wbuf_u64(b, state == MR_IDLE ? 0 : 1500);                /* started */
+	wbuf_u64(b, state == MR_FINISHED ? 2700 : 0);            /* finished */
+	wbuf_u32(b, state == MR_IDLE ? 0 : 1);                   /* runs */
+	wire_frame_end(b, at);
+}
+
+static void frame_mr_worker(struct wbuf *b, uint8_t state, uint8_t type, uint32_t task)
+{
+	bool busy = state == WIRE_MRW_MAPPING || state == WIRE_MRW_REDUCING;
+	size_t at = wire_frame_begin(b, WIRE_MR_WORKER);
+	wbuf_u8(b, state);
+	wbuf_u8(b, type);
+	wbuf_u32(b, task);
+	wbuf_u64(b, 1500);                  /* since */
+	wbuf_u64(b, busy ? 20480 : 0);      /* bytes_in */
+	wbuf_u64(b, busy ? 5120 : 0);       /* bytes_out */
+	wire_frame_end(b, at);
+}
+
+static void frame_bye(struct wbuf *b, uint8_t how)
+{
+	size_t at = wire_frame_begin(b, WIRE_BYE);
+	wbuf_u8(b, how);
+	wire_frame_end(b, at);
 }
 
 static void frame_snapshot(struct wbuf *b, uint64_t index, uint8_t how)
@@ -278,6 +357,7 @@ int main(int argc, char **argv)
 {
 	struct wbuf b;
 	struct raft_msg m;
+	struct wire_mr mr;
 	struct wire_state s;
 
 	if (argc != 2) {
@@ -382,6 +462,43 @@ int main(int argc, char **argv)
 	wbuf_reset(&b);
 	frame_empty(&b, WIRE_KV_RESET);
 	put_buf("ok-kv-reset", &b);
+	static const struct {
+		const char *name;
+		enum wire_type t;
+		uint8_t type, what;
+	} mrs[] = {
+		{ "ok-send-mr-ask", WIRE_SEND, WIRE_MSG_MR_ASK, 0 },
+		{ "ok-deliver-mr-ask", WIRE_DELIVER, WIRE_MSG_MR_ASK, 0 },
+		{ "ok-send-mr-order-map", WIRE_SEND, WIRE_MSG_MR_ORDER, MR_DO_MAP },
+		{ "ok-deliver-mr-order-map", WIRE_DELIVER, WIRE_MSG_MR_ORDER, MR_DO_MAP },
+		{ "ok-send-mr-order-reduce", WIRE_SEND, WIRE_MSG_MR_ORDER, MR_DO_REDUCE },
+		{ "ok-send-mr-order-wait", WIRE_SEND, WIRE_MSG_MR_ORDER, MR_WAIT },
+		{ "ok-deliver-mr-order-exit", WIRE_DELIVER, WIRE_MSG_MR_ORDER, MR_EXIT },
+		{ "ok-send-mr-done-map", WIRE_SEND, WIRE_MSG_MR_DONE, MR_MAP },
+		{ "ok-deliver-mr-done-reduce", WIRE_DELIVER, WIRE_MSG_MR_DONE, MR_REDUCE },
+	};
+	for (size_t i = 0; i < sizeof mrs / sizeof mrs[0]; i++) {
+		wbuf_reset(&b);
+		sample_mr(&mr, mrs[i].type, 2, mrs[i].what);
+		frame_mr(&b, mrs[i].t, &mr);
+		put_buf(mrs[i].name, &b);
+	}
+	wbuf_reset(&b);
+	sample_mr(&mr, WIRE_MSG_MR_DONE, RAFT_MAX_NODES, MR_REDUCE);
+	frame_mr(&b, WIRE_SEND, &mr);
+	put_buf("ok-send-mr-done-max-node", &b);
+	wbuf_reset(&b);
+	frame_mr_job(&b, MR_MAPPING);
+	put_buf("ok-mr-job", &b);
+	wbuf_reset(&b);
+	frame_mr_task(&b, MR_MAP, 2, MR_RUNNING, 2);
+	put_buf("ok-mr-task", &b);
+	wbuf_reset(&b);
+	frame_mr_worker(&b, WIRE_MRW_MAPPING, MR_MAP, 2);
+	put_buf("ok-mr-worker", &b);
+	wbuf_reset(&b);
+	frame_bye(&b, 0);
+	put_buf("ok-bye", &b);
 
 	/* conversations: what a node says, what the hub says */
 	wbuf_reset(&b);
@@ -424,6 +541,54 @@ int main(int argc, char **argv)
 	sample_msg(&m, RAFT_INSTALL_SNAPSHOT, 1);
 	frame_msg(&b, WIRE_DELIVER, &m);
 	put_buf("stream-hub", &b);
+	/* a MapReduce coordinator: hands out a map task, hears it is done,
+	 * finishes the job and leaves */
+	wbuf_reset(&b);
+	frame_hello(&b);
+	frame_mr_job(&b, MR_MAPPING);
+	frame_u64s(&b, WIRE_DONE, 1, 1000);
+	sample_mr(&mr, WIRE_MSG_MR_ORDER, 2, MR_DO_MAP);
+	frame_mr(&b, WIRE_SEND, &mr);
+	frame_mr_task(&b, MR_MAP, 2, MR_RUNNING, 2);
+	frame_u64s(&b, WIRE_DONE, 1, 11500);
+	frame_mr_task(&b, MR_MAP, 2, MR_FINISHED, 2);
+	frame_mr_job(&b, MR_REDUCING);
+	frame_u64s(&b, WIRE_DONE, 1, UINT64_MAX);
+	sample_mr(&mr, WIRE_MSG_MR_ORDER, 3, MR_EXIT);
+	frame_mr(&b, WIRE_SEND, &mr);
+	frame_mr_job(&b, MR_DONE);
+	frame_bye(&b, 0);
+	put_buf("stream-mr-coordinator", &b);
+	/* a worker: asks, maps, reports, is told to wait, its app crashes */
+	wbuf_reset(&b);
+	frame_hello(&b);
+	sample_mr(&mr, WIRE_MSG_MR_ASK, 3, 0);
+	frame_mr(&b, WIRE_SEND, &mr);
+	frame_mr_worker(&b, WIRE_MRW_ASKING, 0, 0);
+	frame_u64s(&b, WIRE_DONE, 1, 1100);
+	frame_mr_worker(&b, WIRE_MRW_MAPPING, MR_MAP, 2);
+	frame_u64s(&b, WIRE_DONE, 1, 1600);
+	sample_mr(&mr, WIRE_MSG_MR_DONE, 3, MR_MAP);
+	frame_mr(&b, WIRE_SEND, &mr);
+	sample_mr(&mr, WIRE_MSG_MR_ASK, 3, 0);
+	frame_mr(&b, WIRE_SEND, &mr);
+	frame_mr_worker(&b, WIRE_MRW_ASKING, MR_MAP, 2);
+	frame_mr_worker(&b, WIRE_MRW_WAITING, MR_MAP, 2);
+	frame_bye(&b, 1);
+	put_buf("stream-mr-worker", &b);
+	/* what the hub says to them */
+	wbuf_reset(&b);
+	frame_u64s(&b, WIRE_TICK, 1, 1000);
+	sample_mr(&mr, WIRE_MSG_MR_ASK, 2, 0);
+	frame_mr(&b, WIRE_DELIVER, &mr);
+	sample_mr(&mr, WIRE_MSG_MR_ORDER, 2, MR_DO_MAP);
+	frame_mr(&b, WIRE_DELIVER, &mr);
+	sample_mr(&mr, WIRE_MSG_MR_DONE, 2, MR_MAP);
+	frame_mr(&b, WIRE_DELIVER, &mr);
+	sample_mr(&mr, WIRE_MSG_MR_ORDER, 2, MR_WAIT);
+	frame_mr(&b, WIRE_DELIVER, &mr);
+	frame_u64s(&b, WIRE_TICK, 1, 2000);
+	put_buf("stream-mr-hub", &b);
 
 	/* cut short: the stream ends inside a frame */
 	wbuf_reset(&b);
@@ -498,6 +663,42 @@ int main(int argc, char **argv)
 		wire_frame_end(&b, at);
 	}
 	put_buf("cut-kv-set-in-frame", &b);
+	wbuf_reset(&b);
+	{
+		struct wbuf inner;
+		wbuf_init(&inner);
+		sample_mr(&mr, WIRE_MSG_MR_ORDER, 2, MR_DO_MAP);
+		wire_put_mr_msg(&inner, &mr);
+		size_t at = wire_frame_begin(&b, WIRE_SEND);
+		wbuf_raw(&b, inner.data, inner.len - 4);   /* inside the file */
+		wire_frame_end(&b, at);
+		wbuf_free(&inner);
+	}
+	put_buf("cut-mr-order-in-frame", &b);
+	wbuf_reset(&b);
+	{
+		struct wbuf inner;
+		wbuf_init(&inner);
+		sample_mr(&mr, WIRE_MSG_MR_DONE, 2, MR_REDUCE);
+		wire_put_mr_msg(&inner, &mr);
+		size_t at = wire_frame_begin(&b, WIRE_DELIVER);
+		wbuf_u64(&b, 1234);
+		wbuf_raw(&b, inner.data, inner.len - 3);   /* inside the bytes */
+		wire_frame_end(&b, at);
+		wbuf_free(&inner);
+	}
+	put_buf("cut-mr-done-in-frame", &b);
+	wbuf_reset(&b);
+	{
+		size_t at = wire_frame_begin(&b, WIRE_MR_TASK);
+		wbuf_u8(&b, MR_REDUCE);
+		wbuf_u32(&b, 1);
+		wbuf_u8(&b, MR_RUNNING);
+		wbuf_u32(&b, 3);
+		wbuf_u64(&b, 1500);             /* finished and runs are missing */
+		wire_frame_end(&b, at);
+	}
+	put_buf("cut-mr-task-in-frame", &b);
 
 	/* headers the reader refuses */
 	static const uint8_t too_big[] = { 0xff, 0xff, 0xff, 0xff, WIRE_SEND, 1, 2 };
@@ -508,8 +709,12 @@ int main(int argc, char **argv)
 	put("bad-frame-len-limit", over, sizeof over);
 	wbuf_reset(&b);
 	frame_u64s(&b, WIRE_TICK, 1, 1);
-	wbuf_raw(&b, "\x08\x00\x00\x00\x0e", 5);      /* type 14 */
-	put_buf("bad-frame-type-14", &b);
+	wbuf_raw(&b, "\x08\x00\x00\x00\x12", 5);      /* type 18: after BYE */
+	put_buf("bad-frame-type-18", &b);
+	wbuf_reset(&b);
+	frame_bye(&b, 0);
+	wbuf_raw(&b, "\x01\x00\x00\x00\x13\x00", 6);  /* type 19: before TICK */
+	put_buf("bad-frame-type-19", &b);
 	static const uint8_t type0[] = { 0, 0, 0, 0, 0 };
 	put("bad-frame-type-0", type0, sizeof type0);
 
@@ -582,6 +787,44 @@ int main(int argc, char **argv)
 		wire_frame_end(&b, at);
 	}
 	put_buf("bad-msg-trailing", &b);
+	wbuf_reset(&b);
+	sample_mr(&mr, WIRE_MSG_MR_ORDER, 2, MR_DO_MAP);
+	frame_mr(&b, WIRE_SEND, &mr);
+	/* the order (payload offset 9) is past MR_EXIT */
+	put_patched("bad-mr-order-4", &b, 9, MR_EXIT + 1);
+	wbuf_reset(&b);
+	frame_mr(&b, WIRE_SEND, &mr);
+	/* the file's length (offset 22) grows past the payload */
+	put_patched("bad-mr-file-len", &b, 23, 0x10);
+	wbuf_reset(&b);
+	frame_mr(&b, WIRE_SEND, &mr);
+	/* the receiver (offset 5) becomes client 1 */
+	wire_put_le(b.data + WIRE_HEADER + 5, WIRE_CLIENT_BASE + 1, 4);
+	put_buf("bad-mr-order-to-client", &b);
+	wbuf_reset(&b);
+	sample_mr(&mr, WIRE_MSG_MR_DONE, 2, MR_REDUCE);
+	frame_mr(&b, WIRE_DELIVER, &mr);
+	/* the task type (offset 8 + 9) is neither map nor reduce */
+	put_patched("bad-mr-task-type-2", &b, 8 + 9, 2);
+	wbuf_reset(&b);
+	frame_mr(&b, WIRE_SEND, &mr);
+	put_patched("bad-mr-from-0", &b, 1, 0);
+	wbuf_reset(&b);
+	sample_mr(&mr, WIRE_MSG_MR_ASK, 2, 0);
+	frame_mr(&b, WIRE_SEND, &mr);
+	put_patched("bad-mr-to-10", &b, 5, RAFT_MAX_NODES + 1);
+	wbuf_reset(&b);
+	frame_mr(&b, WIRE_SEND, &mr);
+	put_patched("bad-mr-type-21", &b, 0, WIRE_MSG_MR_DONE + 1);
+	wbuf_reset(&b);
+	{
+		size_t at = wire_frame_begin(&b, WIRE_DELIVER);
+		wbuf_u64(&b, 1234);
+		wire_put_mr_msg(&b, &mr);
+		wbuf_u8(&b, 0);                 /* an ask carries nothing more */
+		wire_frame_end(&b, at);
+	}
+	put_buf("bad-mr-ask-trailing", &b);
 	wbuf_reset(&b);
 	sample_state(&s, true);
 	frame_state(&b, &s);

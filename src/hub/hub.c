@@ -31,6 +31,7 @@
 static void conn_close(struct hub_conn *c, const char *why);
 static int spawn_node(struct hub *h, uint32_t id);
 static void on_bye(struct hub *h, struct hub_node *n, uint8_t how);
+static void on_conn_closed(uv_handle_t *handle);
 static void node_failed(struct hub *h, uint32_t id, const char *fmt, ...);
 static void maybe_free(struct hub *h);
 
@@ -1329,6 +1330,14 @@ static void on_bye(struct hub *h, struct hub_node *n, uint8_t how)
 	n->wake_seq++;
 	n->wake_at = RAFT_NO_DEADLINE;
 	drop_held(h, n->id, how ? "crashed" : "exited");
+	/* the connection is over too: its close, read later, must not be
+	 * taken for a failure of whatever incarnation comes next */
+	if (n->conn) {
+		n->conn->node = 0;
+		n->conn->closing = true;
+		uv_close((uv_handle_t *)&n->conn->tcp, on_conn_closed);
+		n->conn = NULL;
+	}
 	if (h->busy == n->id)
 		h->busy = 0;
 	hub__progress(h);

@@ -52,10 +52,19 @@ request 'get x'
 wait_screen '#[0-9]+ c1→n[1-5] KvRequest get x' || die "the events do not show c1's request as c1→nN KvRequest get x"
 screen | grep -q 'n100[0-9]' && die "a client is shown as a node (n100x)"
 wait_screen 'in flight: [1-9][0-9]* \([0-9]+ client\)' || die "the network panel does not count the client's message in flight"
+# run on at the slowest speed, so that the reply stays on screen long
+# enough to be read before the heartbeats push it out of the events
+keys - - - - - - - -
+wait_screen ' 0\.05x ' || die "- did not slow time down to 0.05x"
 keys Space
 wait_gone ' PAUSED ' || die "space did not resume time"
 wait_screen '#[0-9]+ n[1-5]→c1 KvReply OK' || die "the events do not show the server's reply to c1"
 wait_screen '^ c1 get x: "12"' || die "the get sent while time stood still was not answered"
+# speeds 0.05 0.1 0.25 0.5 1: four steps up
+for want in 0.1 0.25 0.5 1; do
+	keys +
+	wait_screen " ${want}x " || die "+ did not raise the speed to ${want}x"
+done
 
 # a new client, made on demand with Tab
 keys k

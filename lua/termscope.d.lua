@@ -20,6 +20,7 @@ ts = {}
 ---@field reduces? integer      # mr: reduce tasks (default 10)
 ---@field timeout? number       # mr: virtual seconds before a task is handed to another worker (default 10)
 ---@field rate? integer         # mr: bytes a worker reads per virtual second (a task's modelled duration)
+---@field split? integer        # mr: cut bigger input files at line ends into parts of about this many bytes
 ---@field seed? integer   # default: the run's --seed
 ---@field heartbeat? integer # ms between a leader's heartbeats, default 100
 ---@field election? integer  # ms: election timeouts are uniform in [election, 2*election), default 300

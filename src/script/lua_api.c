@@ -237,6 +237,75 @@ static int push_inputs(lua_State *L, const char *pattern)
 	return n;
 }
 
+/* Write `path` cut into parts of about `split` bytes, each ending at a line
+ * end (a line longer than that is not cut), as DIR/inputs/NAME@K; a "file"
+ * line for each part goes to f.  False with why on failure. */
+static bool write_parts(FILE *f, const char *path, uint64_t split, const char *dir, char *why, size_t len)
+{
+	FILE *in = fopen(path, "rb");
+	if (!in) {
+		snprintf(why, len, "%.400s: cannot read", path);
+		return false;
+	}
+	char parts[PATH_MAX + 64];
+	snprintf(parts, sizeof parts, "%s/inputs", dir);
+	mkdir(parts, 0755);
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	bool ok = true;
+	int k = 0, ch = 0;
+	while (ok && ch != EOF) {
+		char part[2 * PATH_MAX + 96];
+		snprintf(part, sizeof part, "%s/%s@%d", parts, base, k++);
+		FILE *out = fopen(part, "wb");
+		if (!out) {
+			snprintf(why, len, "%.400s: cannot write", part);
+			ok = false;
+			break;
+		}
+		uint64_t n = 0;
+		while ((ch = fgetc(in)) != EOF) {
+			fputc(ch, out);
+			if (++n >= split && ch == '\n')
+				break;
+		}
+		if (fclose(out) != 0 || (n == 0 && ch == EOF && k > 1 ? remove(part) != 0 : false)) {
+			snprintf(why, len, "%.400s: cannot write", part);
+			ok = false;
+		} else if (n > 0) {
+			fprintf(f, "file %s\n", part);
+		}
+	}
+	fclose(in);
+	return ok;
+}
+
+/* The job's lines, copied to f, but a file bigger than `split` bytes (0:
+ * never) is listed as its parts. */
+static bool write_job_files(FILE *f, const char *text, uint64_t split, const char *dir, char *why, size_t len)
+{
+	while (*text) {
+		const char *nl = strchr(text, '\n');
+		size_t l = nl ? (size_t)(nl - text) : strlen(text);
+		struct stat sb;
+		char path[PATH_MAX];
+		if (split && l > 5 && strncmp(text, "file ", 5) == 0 && l - 5 < sizeof path) {
+			memcpy(path, text + 5, l - 5);
+			path[l - 5] = 0;
+			if (stat(path, &sb) == 0 && (uint64_t)sb.st_size > split) {
+				if (!write_parts(f, path, split, dir, why, len))
+					return false;
+				text += l + (nl ? 1 : 0);
+				continue;
+			}
+		}
+		if (fwrite(text, 1, l, f) != l || fputc('\n', f) == EOF)
+			return false;
+		text += l + (nl ? 1 : 0);
+	}
+	return true;
+}
+
 /* kind mr: the job file's text (but its dir line) from the options table
  * at t, pushed as one string. */
 static void mr_job_text(lua_State *L, int t)
@@ -296,7 +365,7 @@ static int l_cluster(lua_State *L)
 	/* every key must be one we know */
 	static const char *known[] = { "kind", "nodes", "seed", "heartbeat", "election", "maxraftstate",
 				       "snapshot", "dedup", "reads", "retry", "workers", "app", "inputs",
-				       "reduces", "timeout", "rate", NULL };
+				       "reduces", "timeout", "rate", "split", NULL };
 	lua_pushnil(L);
 	while (lua_next(L, 1)) {
 		lua_pop(L, 1);
@@ -307,7 +376,7 @@ static int l_cluster(lua_State *L)
 		if (!ok)
 			rt_raise(L, "ts.cluster: unknown option '%s' (known: kind, nodes, seed, heartbeat, election, "
 				 "maxraftstate, snapshot, dedup, reads, retry; for kind mr: workers, app, inputs, "
-				 "reduces, timeout, rate)",
+				 "reduces, timeout, rate, split)",
 				 k ? k : luaL_typename(L, -1));
 	}
 	lua_getfield(L, 1, "kind");
@@ -320,8 +389,10 @@ static int l_cluster(lua_State *L)
 	bool mr = strcmp(kbuf, "mr") == 0;
 	int job_at = 0;                      /* mr: the job file's text, on the Lua stack */
 	uint32_t n;
+	uint64_t split = 0;
 	if (mr) {
 		n = 1 + (uint32_t)opt_int_field(L, 1, "workers", 3, 1, HUB_MAX_NODES - 1);
+		split = (uint64_t)opt_int_field(L, 1, "split", 0, 0, (lua_Integer)1 << 40);
 		mr_job_text(L, 1);
 		job_at = lua_gettop(L);
 	} else {
@@ -361,12 +432,14 @@ static int l_cluster(lua_State *L)
 		snprintf(job, sizeof job, "%s/job.txt", dir);
 		snprintf(mrdir, sizeof mrdir, "%s/mr", dir);
 		FILE *f = mkdir(mrdir, 0755) == 0 ? fopen(job, "w") : NULL;
-		bool ok = f && fprintf(f, "dir %s\n%s", mrdir, lua_tostring(L, job_at)) > 0;
+		bool ok = f && fprintf(f, "dir %s\n", mrdir) > 0;
+		char why[PATH_MAX + 64] = "";
+		ok = ok && write_job_files(f, lua_tostring(L, job_at), split, dir, why, sizeof why);
 		if (f && fclose(f) != 0)
 			ok = false;
 		if (!ok) {
 			free(c);
-			rt_raise(L, "ts.cluster: cannot write %s", job);
+			rt_raise(L, "ts.cluster: cannot write %s%s%s", job, why[0] ? ": " : "", why);
 		}
 	}
 	enum hub_pace pace = rt->opts.pace;

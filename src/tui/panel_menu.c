@@ -9,7 +9,7 @@ static void draw(struct panel *p, const struct tui_view *v)
 	ui_frame(p, v, "Lessons");
 	WINDOW *w = p->win;
 	int y = 1;
-	ui_print(w, y++, 2, p->w - 4, "Learn Raft and key/value services on live clusters of real processes.");
+	ui_print(w, y++, 2, p->w - 4, "Learn Raft, key/value services and MapReduce on live clusters of real processes.");
 	y++;
 	/* scroll so that the highlighted lesson is on screen */
 	int rows = p->h - 3 - y;

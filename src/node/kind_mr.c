@@ -308,6 +308,23 @@ static bool read_file(struct node *n, const char *path, uint8_t **data, size_t *
 	return true;
 }
 
+/* The work is done (files written); the worker is now "in" the task for
+ * the time it is modelled to take: its input at the job's rate, plus what
+ * the app slept. */
+static void enter_task(struct node *n, enum mr_task_type type, uint32_t task, uint64_t in, uint64_t out)
+{
+	struct worker *w = &st(n)->wk;
+	double slept = mrapp_take_slept(w->app);
+	w->state = type == MR_MAP ? WIRE_MRW_MAPPING : WIRE_MRW_REDUCING;
+	w->type = type;
+	w->task = task;
+	w->since = n->now;
+	w->bytes_in = in;
+	w->bytes_out = out;
+	w->until = n->now + TASK_OVERHEAD_MS + in * 1000 / st(n)->job.rate + (uint64_t)(slept * 1000);
+	report_worker(n);
+}
+
 struct partitions {
 	uint8_t **buf;
 	size_t *len, *cap;
@@ -383,15 +400,7 @@ static void do_map(struct node *n, uint32_t task, uint32_t n_reduce, const char 
 	free(p.cap);
 	if (!ok)
 		return;
-	double slept = mrapp_take_slept(w->app);
-	w->state = WIRE_MRW_MAPPING;
-	w->type = MR_MAP;
-	w->task = task;
-	w->since = n->now;
-	w->bytes_in = len;
-	w->bytes_out = out;
-	w->until = n->now + TASK_OVERHEAD_MS + len * 1000 / st(n)->job.rate + (uint64_t)(slept * 1000);
-	report_worker(n);
+	enter_task(n, MR_MAP, task, len, out);
 }
 
 struct kvref {
@@ -521,15 +530,7 @@ static void do_reduce(struct node *n, uint32_t task, uint32_t n_map)
 	free(lens);
 	if (!ok)
 		return;
-	double slept = mrapp_take_slept(w->app);
-	w->state = WIRE_MRW_REDUCING;
-	w->type = MR_REDUCE;
-	w->task = task;
-	w->since = n->now;
-	w->bytes_in = in;
-	w->bytes_out = out_len;
-	w->until = n->now + TASK_OVERHEAD_MS + in * 1000 / st(n)->job.rate + (uint64_t)(slept * 1000);
-	report_worker(n);
+	enter_task(n, MR_REDUCE, task, in, out_len);
 }
 
 static void worker_message(struct node *n, const struct wire_mr *m)

@@ -85,14 +85,32 @@ static void send_note(struct node *n, int level, const char *text)
 	wire_frame_end(&n->out, at);
 }
 
-/* A fatal error: tell the hub why, then exit once the words are out. */
-static void on_fatal_written(uv_write_t *req, int status)
+/* The node's last words (FATAL or BYE): write what is in n->out, then
+ * exit with `code` once it is out. */
+static int last_code;
+
+static void on_last_written(uv_write_t *req, int status)
 {
 	free(req->data);
 	free(req);
-	die_now(1);
+	die_now(last_code);
 }
 
+static void send_last(struct node *n, int code)
+{
+	last_code = code;
+	uv_write_t *req = malloc(sizeof *req);
+	if (!req || n->out.failed)
+		die_now(1);
+	uv_buf_t buf = uv_buf_init((char *)n->out.data, (unsigned)n->out.len);
+	req->data = n->out.data;
+	n->out.data = NULL;
+	n->out.len = n->out.cap = 0;
+	if (uv_write(req, (uv_stream_t *)&n->tcp, &buf, 1, on_last_written) < 0)
+		die_now(1);
+}
+
+/* A fatal error: tell the hub why, then exit once the words are out. */
 static void fatal(struct node *n, const char *fmt, ...)
 {
 	char msg[STORE_ERRMSG + 128];
@@ -104,15 +122,7 @@ static void fatal(struct node *n, const char *fmt, ...)
 	size_t at = wire_frame_begin(&n->out, WIRE_FATAL);
 	wbuf_str(&n->out, msg);
 	wire_frame_end(&n->out, at);
-	uv_write_t *req = malloc(sizeof *req);
-	if (!req || n->out.failed)
-		die_now(1);
-	uv_buf_t buf = uv_buf_init((char *)n->out.data, (unsigned)n->out.len);
-	req->data = n->out.data;
-	n->out.data = NULL;
-	n->out.len = n->out.cap = 0;
-	if (uv_write(req, (uv_stream_t *)&n->tcp, &buf, 1, on_fatal_written) < 0)
-		die_now(1);
+	send_last(n, 1);
 }
 
 static void fill_state(struct node *n, struct wire_state *s)
@@ -247,13 +257,6 @@ void node_send_mr(struct node *n, const struct wire_mr *m)
 	wire_frame_end(&n->out, at);
 }
 
-static void on_bye_written(uv_write_t *req, int status)
-{
-	free(req->data);
-	free(req);
-	die_now(0);
-}
-
 void node_exit(struct node *n, int how)
 {
 	if (n->exiting)
@@ -262,15 +265,7 @@ void node_exit(struct node *n, int how)
 	size_t at = wire_frame_begin(&n->out, WIRE_BYE);
 	wbuf_u8(&n->out, (uint8_t)how);
 	wire_frame_end(&n->out, at);
-	uv_write_t *req = malloc(sizeof *req);
-	if (!req || n->out.failed)
-		die_now(1);
-	uv_buf_t buf = uv_buf_init((char *)n->out.data, (unsigned)n->out.len);
-	req->data = n->out.data;
-	n->out.data = NULL;
-	n->out.len = n->out.cap = 0;
-	if (uv_write(req, (uv_stream_t *)&n->tcp, &buf, 1, on_bye_written) < 0)
-		die_now(1);
+	send_last(n, 0);
 }
 
 void node_fatal(struct node *n, const char *fmt, ...)

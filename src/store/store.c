@@ -346,9 +346,48 @@ fail:
 	return -1;
 }
 
-int store_save_meta(struct store *s, uint64_t term, uint32_t voted_for)
+/* Replace the file `name` crash-safely with head then body: written to
+ * `tmp`, fsync'd, renamed over `name`, the directory fsync'd. */
+static int write_file(struct store *s, const char *tmp_name, const char *name,
+		      const void *head, size_t head_len, const void *body, size_t body_len)
 {
 	char tmp[PATH_MAX], path[PATH_MAX];
+	path_of(tmp, s, tmp_name);
+	path_of(path, s, name);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		sys_err(s, tmp_name, "open");
+		return -1;
+	}
+	if (pwrite_all(fd, head, head_len, 0) < 0 ||
+	    (body_len && pwrite_all(fd, body, body_len, head_len) < 0)) {
+		sys_err(s, tmp_name, "write");
+		goto fail;
+	}
+	if (fsync(fd) < 0) {
+		sys_err(s, tmp_name, "fsync");
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		sys_err(s, tmp_name, "close");
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		sys_err(s, name, "rename");
+		goto fail;
+	}
+	return fsync_dir(s);
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return -1;
+}
+
+int store_save_meta(struct store *s, uint64_t term, uint32_t voted_for)
+{
 	uint8_t m[META_SIZE];
 
 	memcpy(m, META_MAGIC, 8);
@@ -356,38 +395,10 @@ int store_save_meta(struct store *s, uint64_t term, uint32_t voted_for)
 	wire_put_le(m + 16, voted_for, 4);
 	wire_put_le(m + 20, crc(0, m, 20), 4);
 
-	path_of(tmp, s, META_TMP);
-	path_of(path, s, STORE_META);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		sys_err(s, META_TMP, "open");
+	if (write_file(s, META_TMP, STORE_META, m, sizeof m, NULL, 0) != 0)
 		return -1;
-	}
-	if (pwrite_all(fd, m, sizeof m, 0) < 0) {
-		sys_err(s, META_TMP, "write");
-		goto fail;
-	}
-	if (fsync(fd) < 0) {
-		sys_err(s, META_TMP, "fsync");
-		goto fail;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		sys_err(s, META_TMP, "close");
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		sys_err(s, STORE_META, "rename");
-		goto fail;
-	}
 	s->meta_bytes = META_SIZE;
-	return fsync_dir(s);
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	return -1;
+	return 0;
 }
 
 /* ---- the snapshot ------------------------------------------------------- */
@@ -481,7 +492,6 @@ fail:
 int store_save_snapshot(struct store *s, uint64_t index, uint64_t term,
 			const void *data, uint32_t len)
 {
-	char tmp[PATH_MAX], path[PATH_MAX];
 	uint8_t h[SNAP_HEADER];
 
 	if (index == 0) {
@@ -495,40 +505,11 @@ int store_save_snapshot(struct store *s, uint64_t index, uint64_t term,
 	wire_put_le(h + 24, len, 4);
 	wire_put_le(h + 4, crc(crc(0, h + 8, SNAP_HEADER - 8), data, len), 4);
 
-	path_of(tmp, s, SNAP_TMP);
-	path_of(path, s, STORE_SNAPSHOT);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		sys_err(s, SNAP_TMP, "open");
+	if (write_file(s, SNAP_TMP, STORE_SNAPSHOT, h, sizeof h, data, len) != 0)
 		return -1;
-	}
-	if (pwrite_all(fd, h, sizeof h, 0) < 0 ||
-	    pwrite_all(fd, data, len, SNAP_HEADER) < 0) {
-		sys_err(s, SNAP_TMP, "write");
-		goto fail;
-	}
-	if (fsync(fd) < 0) {
-		sys_err(s, SNAP_TMP, "fsync");
-		goto fail;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		sys_err(s, SNAP_TMP, "close");
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		sys_err(s, STORE_SNAPSHOT, "rename");
-		goto fail;
-	}
 	s->snapshot_index = index;
 	s->snapshot_bytes = SNAP_HEADER + (uint64_t)len;
-	return fsync_dir(s);
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	return -1;
+	return 0;
 }
 
 /* ---- the log ------------------------------------------------------------ */

@@ -52,8 +52,9 @@ static const char usage_text[] =
 	"  --seed N           the run's seed: the same seed replays the same run (default: random)\n"
 	"  --events FILE      write every event as a JSON line to FILE\n"
 	"  --keep             keep the run's data dirs (their place is printed at exit)\n"
-	"  --pace fast|paced  fast: virtual time as fast as the nodes answer (headless scripts' default);\n"
-	"                     paced: virtual time follows the wall clock times --speed (the dashboard's)\n"
+	"  --pace fast|paced|real  fast: virtual time as fast as the nodes answer (headless scripts'\n"
+	"                     default); paced: it follows the wall clock times --speed (the dashboard's);\n"
+	"                     real: the wall clock, every node at work at once (for speed; not replayable)\n"
 	"  --speed X          paced: virtual seconds per wall second, 0.05 to 20 (default 1)\n"
 	"\n"
 	"exit codes: 0 success, 1 a failed script or check, 2 bad usage\n";
@@ -121,8 +122,10 @@ int main(int argc, char **argv)
 				o.pace = HUB_FAST;
 			else if (val && strcmp(val, "paced") == 0)
 				o.pace = HUB_PACED;
+			else if (val && strcmp(val, "real") == 0)
+				o.pace = HUB_REAL;
 			else
-				return bad_usage("--pace is fast or paced, got '%s'", val ? val : "nothing");
+				return bad_usage("--pace is fast, paced or real, got '%s'", val ? val : "nothing");
 			pace_given = true;
 			i++;
 		} else if (strcmp(a, "--speed") == 0) {

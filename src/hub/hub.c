@@ -87,6 +87,88 @@ void hub__progress(struct hub *h)
 		h->cfg.hooks.progress(h, h->cfg.hooks.ud);
 }
 
+/* ---- who is at work ------------------------------------------------------ */
+
+/* In fast and paced time one node works at a time (h->busy); in real pace
+ * every node may, each on one input at a time (h->rq[id].busy). */
+static void set_busy(struct hub *h, uint32_t id)
+{
+	if (h->pace == HUB_REAL) {
+		h->rq[id].busy = true;
+		h->rq[id].since = uv_now(h->loop);
+	} else {
+		h->busy = id;
+		h->busy_since = uv_now(h->loop);
+	}
+}
+
+static bool node_busy(const struct hub *h, uint32_t id)
+{
+	return h->pace == HUB_REAL ? h->rq[id].busy : h->busy == id;
+}
+
+static void run_event(struct hub *h, struct hev *e);
+static bool hev_stale(const struct hub *h, const struct hev *e);
+static void hev_discard(struct hev *e);
+
+/* Real pace: the node is done with its input; give it the next that waits. */
+static void next_for(struct hub *h, uint32_t id)
+{
+	struct node_q *q = &h->rq[id];
+	while (!q->busy && q->n > 0) {
+		struct hev e = q->ev[q->head];
+		q->head = (q->head + 1) % q->cap;
+		q->n--;
+		if (hev_stale(h, &e))
+			continue;
+		run_event(h, &e);
+	}
+}
+
+static void clear_busy(struct hub *h, uint32_t id)
+{
+	if (h->pace == HUB_REAL) {
+		h->rq[id].busy = false;
+		next_for(h, id);
+	} else if (h->busy == id) {
+		h->busy = 0;
+	}
+}
+
+/* Real pace: what waits for a node that is gone goes with it. */
+static void drop_queue(struct hub *h, uint32_t id)
+{
+	struct node_q *q = &h->rq[id];
+	while (q->n > 0) {
+		struct hev e = q->ev[q->head];
+		q->head = (q->head + 1) % q->cap;
+		q->n--;
+		if (!hev_stale(h, &e))
+			hev_discard(&e);
+	}
+	q->busy = false;
+}
+
+static int enqueue(struct hub *h, uint32_t id, const struct hev *e)
+{
+	struct node_q *q = &h->rq[id];
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? 2 * q->cap : 16;
+		struct hev *p = malloc(cap * sizeof *p);
+		if (!p)
+			return -1;
+		for (size_t i = 0; i < q->n; i++)
+			p[i] = q->ev[(q->head + i) % q->cap];
+		free(q->ev);
+		q->ev = p;
+		q->head = 0;
+		q->cap = cap;
+	}
+	q->ev[(q->head + q->n) % q->cap] = *e;
+	q->n++;
+	return 0;
+}
+
 /* ---- the event heap, ordered by (t, seq) ----------------------------- */
 
 /* Ordered by time; within one millisecond, the cluster's own events come
@@ -394,8 +476,7 @@ static void give(struct hub *h, uint32_t id, enum wire_type type, const void *bo
 		node_failed(h, id, "cannot write to its connection");
 		return;
 	}
-	h->busy = id;
-	h->busy_since = uv_now(h->loop);
+	set_busy(h, id);
 }
 
 static void hold(struct hub *h, const struct hev *e)
@@ -524,10 +605,48 @@ static void rebase(struct hub *h)
 	h->base_wall = wall_ms(h);
 }
 
+/* Real pace: the node an event is for, or 0 if it is the hub's own (a
+ * timer, a client's retry, a message to a client). */
+static uint32_t event_node(const struct hev *e)
+{
+	if (e->kind == HEV_TIMER || e->kind == HEV_CLIENT)
+		return 0;
+	return e->node >= 1 && e->node <= HUB_MAX_NODES ? e->node : 0;
+}
+
+static enum hub_step_result step_real(struct hub *h)
+{
+	uint64_t a = allowed(h);
+	if (a > h->now)
+		h->now = a;
+	const struct hev *top = heap_peek(h);
+	if (!top) {
+		/* nothing queued, but a node at work will say DONE and kick */
+		for (uint32_t i = 1; i <= h->cfg.n; i++)
+			if (h->rq[i].busy)
+				return HUB_STEP_BUSY;
+		return HUB_STEP_EMPTY;
+	}
+	if (top->t > h->now)
+		return HUB_STEP_WAIT;
+	struct hev e = heap_pop(h);
+	uint32_t id = event_node(&e);
+	if (id && h->rq[id].busy) {
+		if (enqueue(h, id, &e) != 0)
+			hev_discard(&e);
+		return HUB_STEP_DID;
+	}
+	run_event(h, &e);
+	hub__progress(h);
+	return HUB_STEP_DID;
+}
+
 enum hub_step_result hub_step(struct hub *h)
 {
 	if (h->stopping)
 		return HUB_STEP_EMPTY;
+	if (h->pace == HUB_REAL)
+		return step_real(h);
 	if (h->busy)
 		return HUB_STEP_BUSY;
 	const struct hev *top = heap_peek(h);
@@ -565,7 +684,7 @@ enum hub_step_result hub_step_one(struct hub *h)
 
 uint64_t hub_clock(struct hub *h)
 {
-	if (h->pace != HUB_PACED || h->busy)
+	if (h->pace == HUB_FAST || h->busy)
 		return h->now;
 	uint64_t a = allowed(h);
 	return a > h->now ? a : h->now;
@@ -584,7 +703,7 @@ bool hub_caught_up(struct hub *h)
 	if (h->busy)
 		return false;
 	if (h->pace != HUB_PACED)
-		return true;
+		return true;                 /* fast: always; real: there is no catching up */
 	const struct hev *top = heap_peek(h);
 	return !top || top->t > allowed(h);
 }
@@ -602,7 +721,7 @@ enum hub_pace hub_pace_of(const struct hub *h)
 uint64_t hub_wall_wait(struct hub *h)
 {
 	const struct hev *top = heap_peek(h);
-	if (!top || h->pace != HUB_PACED || h->frozen)
+	if (!top || h->pace == HUB_FAST || h->frozen)
 		return 0;
 	uint64_t a = allowed(h);
 	if (top->t <= a)
@@ -623,6 +742,12 @@ uint64_t hub_now(const struct hub *h)
 
 void hub_sync_clock(struct hub *h)
 {
+	if (h->pace == HUB_REAL) {
+		uint64_t a = allowed(h);
+		if (a > h->now)
+			h->now = a;
+		return;
+	}
 	if (h->pace != HUB_PACED || h->busy)
 		return;
 	uint64_t a = allowed(h);
@@ -635,6 +760,10 @@ void hub_sync_clock(struct hub *h)
 
 void hub_set_pace(struct hub *h, enum hub_pace pace, double speed)
 {
+	/* real pace is chosen when the cluster starts and stays: its nodes
+	 * work side by side, which the other paces do not allow */
+	if (h->pace == HUB_REAL || pace == HUB_REAL)
+		return;
 	hub_sync_clock(h);
 	h->pace = pace;
 	if (speed > 0)
@@ -645,6 +774,8 @@ void hub_set_pace(struct hub *h, enum hub_pace pace, double speed)
 
 void hub_freeze(struct hub *h, bool frozen)
 {
+	if (h->pace == HUB_REAL)
+		return;                      /* the wall clock does not stop */
 	hub_sync_clock(h);
 	h->frozen = frozen;
 	rebase(h);
@@ -879,7 +1010,7 @@ static const char *node_frame(struct hub *h, struct hub_conn *c, const struct wi
 	struct hub_node *n = &h->nodes[c->node];
 	struct rbuf r;
 	rbuf_init(&r, f->payload, f->len);
-	if (h->busy != n->id && f->type != WIRE_FATAL && f->type != WIRE_NOTE)
+	if (!node_busy(h, n->id) && f->type != WIRE_FATAL && f->type != WIRE_NOTE)
 		return "spoke out of turn";
 	switch (f->type) {
 	case WIRE_SEND: {
@@ -1029,7 +1160,7 @@ static const char *node_frame(struct hub *h, struct hub_conn *c, const struct wi
 		if (!rbuf_done(&r))
 			return r.err;
 		node_ready(h, n, deadline);
-		h->busy = 0;
+		clear_busy(h, n->id);
 		hub__progress(h);
 		hub__kick(h);
 		return NULL;
@@ -1244,7 +1375,7 @@ static int spawn_node(struct hub *h, uint32_t id)
 			 "--dir", dir, "--seed", a_seed, "--inc", a_inc, "--now", a_now,
 			 "--heartbeat", a_hb, "--election", a_el, "--kind", h->kind,
 			 "--maxraftstate", a_max, "--snapshot-every", a_every,
-			 "--dedup", h->cfg.no_dedup ? "0" : "1",
+			 "--dedup", h->cfg.no_dedup ? "0" : "1", "--real", h->pace == HUB_REAL ? "1" : "0",
 			 h->mr_job ? "--job" : NULL, h->mr_job, NULL };
 
 	/* environment: ours plus the token and our pid */
@@ -1309,8 +1440,7 @@ static int spawn_node(struct hub *h, uint32_t id)
 	ev_int(ev, "incarnation", n->incarnation);
 	ev_int(ev, "pid", n->pid);
 	hub__emit(h, ev);
-	h->busy = id;
-	h->busy_since = uv_now(h->loop);
+	set_busy(h, id);
 	return 0;
 }
 
@@ -1338,7 +1468,9 @@ static void on_bye(struct hub *h, struct hub_node *n, uint8_t how)
 		uv_close((uv_handle_t *)&n->conn->tcp, on_conn_closed);
 		n->conn = NULL;
 	}
-	if (h->busy == n->id)
+	if (h->pace == HUB_REAL)
+		drop_queue(h, n->id);
+	else if (h->busy == n->id)
 		h->busy = 0;
 	hub__progress(h);
 	hub__kick(h);
@@ -1423,7 +1555,10 @@ static void node_failed(struct hub *h, uint32_t id, const char *fmt, ...)
 		conn_close(c, NULL);
 	}
 	proc_kill(n->proc);
-	if (h->busy == id) {
+	if (h->pace == HUB_REAL) {
+		drop_queue(h, id);
+		hub__kick(h);
+	} else if (h->busy == id) {
 		h->busy = 0;
 		hub__progress(h);
 		hub__kick(h);
@@ -1435,6 +1570,9 @@ static void on_watchdog(uv_timer_t *t)
 	struct hub *h = t->data;
 	if (h->busy && uv_now(h->loop) - h->busy_since > WATCHDOG_MS)
 		node_failed(h, h->busy, "did not answer within %d s", WATCHDOG_MS / 1000);
+	for (uint32_t i = 1; h->pace == HUB_REAL && i <= h->cfg.n; i++)
+		if (h->rq[i].busy && uv_now(h->loop) - h->rq[i].since > WATCHDOG_MS)
+			node_failed(h, i, "did not answer within %d s", WATCHDOG_MS / 1000);
 	uint64_t now = uv_now(h->loop);
 	for (struct hub_conn *c = h->conns; c; c = c->next)
 		if (!c->node && !c->closing && now - c->opened > HELLO_MS)
@@ -1481,6 +1619,8 @@ int hub_crash(struct hub *h, uint32_t id)
 	n->paused = false;
 	n->wake_seq++;
 	drop_held(h, id, "crashed");
+	if (h->pace == HUB_REAL)
+		drop_queue(h, id);
 	if (n->conn) {
 		struct hub_conn *c = n->conn;
 		n->conn = NULL;
@@ -2100,6 +2240,10 @@ static void hub_free(struct hub *h)
 	free(h->applied);
 	hub__kv_free(h);
 	hub__mr_free(h);
+	for (uint32_t i = 1; i <= HUB_MAX_NODES; i++) {
+		drop_queue(h, i);
+		free(h->rq[i].ev);
+	}
 	free(h->mr_job);
 	free(h->leader_of_term);
 	free(h->heap);
@@ -2180,7 +2324,7 @@ struct hub *hub_new(uv_loop_t *loop, const struct hub_config *cfg, char *err, si
 	lincheck_history_init(&h->history);
 	h->history.units_per_ms = 1000;
 	h->pace = cfg->pace;
-	h->speed = cfg->speed > 0 ? cfg->speed : 1.0;
+	h->speed = cfg->pace == HUB_REAL ? 1.0 : cfg->speed > 0 ? cfg->speed : 1.0;
 	rng_seed(&h->rng, rng_mix(cfg->seed, 0x6e6574776f726bULL));   /* "network" */
 	net_init(&h->net, cfg->n);
 	for (uint32_t i = 1; i <= HUB_MAX_NODES; i++) {

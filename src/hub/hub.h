@@ -37,7 +37,10 @@
 #define HUB_MAX_NODES RAFT_MAX_NODES
 #define HUB_ERRMSG 512
 
-enum hub_pace { HUB_FAST = 0, HUB_PACED = 1 };
+/* fast: virtual time as fast as the nodes answer; paced: tied to the wall
+ * clock x speed, one node at a time, deterministic; real: the wall clock,
+ * every node at work at once (not deterministic: for speed, not for study) */
+enum hub_pace { HUB_FAST = 0, HUB_PACED = 1, HUB_REAL = 2 };
 
 enum hub_status {
 	HUB_NODE_DOWN = 0,        /* crashed (SIGKILL) or not started */

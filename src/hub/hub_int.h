@@ -124,6 +124,14 @@ struct hub {
 	uint64_t client_msgs;
 	uint64_t op_ms, op_sub;              /* op_time(): the ms and the order within it */
 	struct hub_mr mr;                    /* kind mr (hub_mr.c) */
+	/* real pace: each node works on its own; inputs for a node at work
+	 * wait in its queue */
+	struct node_q {
+		struct hev *ev;
+		size_t head, n, cap;
+		bool busy;
+		uint64_t since;              /* wall ms it was given its input */
+	} rq[HUB_MAX_NODES + 1];
 };
 
 

@@ -310,7 +310,7 @@ static bool read_file(struct node *n, const char *path, uint8_t **data, size_t *
 
 /* The work is done (files written); the worker is now "in" the task for
  * the time it is modelled to take: its input at the job's rate, plus what
- * the app slept. */
+ * the app slept (in real pace: only what the app slept). */
 static void enter_task(struct node *n, enum mr_task_type type, uint32_t task, uint64_t in, uint64_t out)
 {
 	struct worker *w = &st(n)->wk;
@@ -321,7 +321,11 @@ static void enter_task(struct node *n, enum mr_task_type type, uint32_t task, ui
 	w->since = n->now;
 	w->bytes_in = in;
 	w->bytes_out = out;
-	w->until = n->now + TASK_OVERHEAD_MS + in * 1000 / st(n)->job.rate + (uint64_t)(slept * 1000);
+	/* in real pace the work took the time it took; only the app's own
+	 * sleeps are added (a straggler is a straggler) */
+	w->until = n->now + (uint64_t)(slept * 1000);
+	if (!n->real)
+		w->until += TASK_OVERHEAD_MS + in * 1000 / st(n)->job.rate;
 	report_worker(n);
 }
 

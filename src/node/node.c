@@ -696,7 +696,7 @@ static int usage(void)
 	fprintf(stderr, "termscope node: started by termscope itself, not by hand\n"
 		"usage: termscope node --id N --nodes N --port P --dir DIR --seed S --inc I --now T\n"
 		"         [--kind raft|kv|kvsrv] [--heartbeat MS] [--election MS]\n"
-		"         [--maxraftstate BYTES] [--snapshot-every N] [--dedup 0|1] [--job FILE]\n");
+		"         [--maxraftstate BYTES] [--snapshot-every N] [--dedup 0|1] [--real 0|1] [--job FILE]\n");
 	return 2;
 }
 
@@ -750,6 +750,8 @@ int node_main(int argc, char **argv)
 			n.snapshot_every = v;
 		} else if (strcmp(a, "--dedup") == 0) {
 			n.dedup = v != 0;
+		} else if (strcmp(a, "--real") == 0) {
+			n.real = v != 0;
 		} else {
 			return usage();
 		}

@@ -87,6 +87,7 @@ struct node {
 	uint64_t snapshot_every;             /* raft: snapshot every this many applied entries (0: never) */
 	bool dedup;                          /* kv kinds: the duplicate table is on */
 	const char *job;                     /* mr: the job file */
+	bool real;                           /* real pace: time is the wall clock's */
 	bool exiting;                        /* said BYE: no more input is taken */
 	void *svc;                           /* the kind's own state */
 };

@@ -449,8 +449,10 @@ static int l_cluster(lua_State *L)
 			pace = HUB_FAST;
 		else if (strcmp(p, "paced") == 0)
 			pace = HUB_PACED;
+		else if (strcmp(p, "real") == 0)
+			pace = HUB_REAL;
 		else
-			rt_raise(L, "ts.cluster: pace is \"fast\" or \"paced\"");
+			rt_raise(L, "ts.cluster: pace is \"fast\", \"paced\" or \"real\"");
 	}
 	struct hub_config cfg = {
 		.kind = kbuf,

@@ -16,8 +16,9 @@ static void draw(struct panel *p, const struct tui_view *v)
 	const char *pace = "-";
 	char speed[32] = "";
 	if (v->hub) {
-		bool paced = hub_pace_of(v->hub) == HUB_PACED;
-		pace = !paced ? "fast" : hub_frozen(v->hub) ? "PAUSED" : "paced";
+		enum hub_pace hp = hub_pace_of(v->hub);
+		bool paced = hp == HUB_PACED;
+		pace = hp == HUB_REAL ? "real" : !paced ? "fast" : hub_frozen(v->hub) ? "PAUSED" : "paced";
 		if (paced)
 			snprintf(speed, sizeof speed, " %gx", hub_speed(v->hub));
 	}

@@ -619,7 +619,7 @@ static void on_frame(uv_timer_t *timer)
 	struct hub *h = c ? c->hub : NULL;
 	if (h != t->view.hub)
 		t->dirty = true;
-	bool clock_moves = h && hub_pace_of(h) == HUB_PACED && !hub_frozen(h);
+	bool clock_moves = h && (hub_pace_of(h) == HUB_REAL || (hub_pace_of(h) == HUB_PACED && !hub_frozen(h)));
 	uint64_t since = uv_now(t->rt->loop) - t->last_draw;
 	if (t->dirty || (clock_moves && since >= CLOCK_FRAME_MS) || (!h && rt_shown(t->rt)))
 		draw(t);
@@ -1357,6 +1357,10 @@ static void key(struct tui *t, int ch)
 			act(t, true, "c:dup(%llu)", (unsigned long long)t->view.sel_msg);
 		break;
 	case ' ':
+		if (hub_pace_of(h) == HUB_REAL) {
+			set_status(t, true, "real pace: the wall clock does not stop (pause a node with z)");
+			break;
+		}
 		if (hub_pace_of(h) != HUB_PACED)
 			hub_set_pace(h, HUB_PACED, hub_speed(h));
 		hub_freeze(h, !hub_frozen(h));

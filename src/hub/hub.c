@@ -90,12 +90,12 @@ void hub__progress(struct hub *h)
 /* ---- who is at work ------------------------------------------------------ */
 
 /* In fast and paced time one node works at a time (h->busy); in real pace
- * every node may, each on one input at a time (h->rq[id].busy). */
+ * every node may, on as many inputs as have been given it (h->rq). */
 static void set_busy(struct hub *h, uint32_t id)
 {
 	if (h->pace == HUB_REAL) {
-		h->rq[id].busy = true;
-		h->rq[id].since = uv_now(h->loop);
+		if (h->rq[id].outstanding++ == 0)
+			h->rq[id].since = uv_now(h->loop);
 	} else {
 		h->busy = id;
 		h->busy_since = uv_now(h->loop);
@@ -104,69 +104,23 @@ static void set_busy(struct hub *h, uint32_t id)
 
 static bool node_busy(const struct hub *h, uint32_t id)
 {
-	return h->pace == HUB_REAL ? h->rq[id].busy : h->busy == id;
-}
-
-static void run_event(struct hub *h, struct hev *e);
-static bool hev_stale(const struct hub *h, const struct hev *e);
-static void hev_discard(struct hev *e);
-
-/* Real pace: the node is done with its input; give it the next that waits. */
-static void next_for(struct hub *h, uint32_t id)
-{
-	struct node_q *q = &h->rq[id];
-	while (!q->busy && q->n > 0) {
-		struct hev e = q->ev[q->head];
-		q->head = (q->head + 1) % q->cap;
-		q->n--;
-		if (hev_stale(h, &e))
-			continue;
-		run_event(h, &e);
-	}
+	return h->pace == HUB_REAL ? h->rq[id].outstanding > 0 : h->busy == id;
 }
 
 static void clear_busy(struct hub *h, uint32_t id)
 {
 	if (h->pace == HUB_REAL) {
-		h->rq[id].busy = false;
-		next_for(h, id);
+		if (h->rq[id].outstanding > 0 && --h->rq[id].outstanding > 0)
+			h->rq[id].since = uv_now(h->loop);
 	} else if (h->busy == id) {
 		h->busy = 0;
 	}
 }
 
-/* Real pace: what waits for a node that is gone goes with it. */
+/* Real pace: a node that is gone owes nothing more. */
 static void drop_queue(struct hub *h, uint32_t id)
 {
-	struct node_q *q = &h->rq[id];
-	while (q->n > 0) {
-		struct hev e = q->ev[q->head];
-		q->head = (q->head + 1) % q->cap;
-		q->n--;
-		if (!hev_stale(h, &e))
-			hev_discard(&e);
-	}
-	q->busy = false;
-}
-
-static int enqueue(struct hub *h, uint32_t id, const struct hev *e)
-{
-	struct node_q *q = &h->rq[id];
-	if (q->n == q->cap) {
-		size_t cap = q->cap ? 2 * q->cap : 16;
-		struct hev *p = malloc(cap * sizeof *p);
-		if (!p)
-			return -1;
-		for (size_t i = 0; i < q->n; i++)
-			p[i] = q->ev[(q->head + i) % q->cap];
-		free(q->ev);
-		q->ev = p;
-		q->head = 0;
-		q->cap = cap;
-	}
-	q->ev[(q->head + q->n) % q->cap] = *e;
-	q->n++;
-	return 0;
+	h->rq[id].outstanding = 0;
 }
 
 /* ---- the event heap, ordered by (t, seq) ----------------------------- */
@@ -605,15 +559,6 @@ static void rebase(struct hub *h)
 	h->base_wall = wall_ms(h);
 }
 
-/* Real pace: the node an event is for, or 0 if it is the hub's own (a
- * timer, a client's retry, a message to a client). */
-static uint32_t event_node(const struct hev *e)
-{
-	if (e->kind == HEV_TIMER || e->kind == HEV_CLIENT)
-		return 0;
-	return e->node >= 1 && e->node <= HUB_MAX_NODES ? e->node : 0;
-}
-
 static enum hub_step_result step_real(struct hub *h)
 {
 	uint64_t a = allowed(h);
@@ -621,21 +566,15 @@ static enum hub_step_result step_real(struct hub *h)
 		h->now = a;
 	const struct hev *top = heap_peek(h);
 	if (!top) {
-		/* nothing queued, but a node at work will say DONE and kick */
+		/* nothing due, but a node at work will say DONE and kick */
 		for (uint32_t i = 1; i <= h->cfg.n; i++)
-			if (h->rq[i].busy)
+			if (h->rq[i].outstanding)
 				return HUB_STEP_BUSY;
 		return HUB_STEP_EMPTY;
 	}
 	if (top->t > h->now)
 		return HUB_STEP_WAIT;
 	struct hev e = heap_pop(h);
-	uint32_t id = event_node(&e);
-	if (id && h->rq[id].busy) {
-		if (enqueue(h, id, &e) != 0)
-			hev_discard(&e);
-		return HUB_STEP_DID;
-	}
 	run_event(h, &e);
 	hub__progress(h);
 	return HUB_STEP_DID;
@@ -1376,6 +1315,7 @@ static int spawn_node(struct hub *h, uint32_t id)
 			 "--heartbeat", a_hb, "--election", a_el, "--kind", h->kind,
 			 "--maxraftstate", a_max, "--snapshot-every", a_every,
 			 "--dedup", h->cfg.no_dedup ? "0" : "1", "--real", h->pace == HUB_REAL ? "1" : "0",
+			 "--fsync", h->fsync,
 			 h->mr_job ? "--job" : NULL, h->mr_job, NULL };
 
 	/* environment: ours plus the token and our pid */
@@ -1571,7 +1511,7 @@ static void on_watchdog(uv_timer_t *t)
 	if (h->busy && uv_now(h->loop) - h->busy_since > WATCHDOG_MS)
 		node_failed(h, h->busy, "did not answer within %d s", WATCHDOG_MS / 1000);
 	for (uint32_t i = 1; h->pace == HUB_REAL && i <= h->cfg.n; i++)
-		if (h->rq[i].busy && uv_now(h->loop) - h->rq[i].since > WATCHDOG_MS)
+		if (h->rq[i].outstanding && !h->nodes[i].paused && uv_now(h->loop) - h->rq[i].since > WATCHDOG_MS)
 			node_failed(h, i, "did not answer within %d s", WATCHDOG_MS / 1000);
 	uint64_t now = uv_now(h->loop);
 	for (struct hub_conn *c = h->conns; c; c = c->next)
@@ -1666,6 +1606,10 @@ int hub_pause(struct hub *h, uint32_t id)
 	}
 	n->paused = true;
 	ev_node(h, "pause", id);
+	/* real pace: it stops for real, mid-input if it was at work (in the
+	 * other paces it is simply given nothing: it cannot be mid-input) */
+	if (h->pace == HUB_REAL && n->pid > 0)
+		kill(n->pid, SIGSTOP);
 	hub__progress(h);
 	return 0;
 }
@@ -1681,6 +1625,8 @@ int hub_resume(struct hub *h, uint32_t id)
 	}
 	n->paused = false;
 	ev_node(h, "resume", id);
+	if (h->pace == HUB_REAL && n->pid > 0 && n->status == HUB_NODE_UP)
+		kill(n->pid, SIGCONT);
 	/* what waited for it arrives now, in the order it came */
 	size_t k = 0;
 	for (size_t i = 0; i < h->n_held; i++) {
@@ -2095,6 +2041,11 @@ const char *hub_kind(const struct hub *h)
 	return h->kind;
 }
 
+const char *hub_fsync(const struct hub *h)
+{
+	return h->fsync;
+}
+
 uint32_t hub_committed(const struct hub *h, uint64_t index, const struct hub_entry **cmd)
 {
 	uint32_t count = 0;
@@ -2240,10 +2191,7 @@ static void hub_free(struct hub *h)
 	free(h->applied);
 	hub__kv_free(h);
 	hub__mr_free(h);
-	for (uint32_t i = 1; i <= HUB_MAX_NODES; i++) {
-		drop_queue(h, i);
-		free(h->rq[i].ev);
-	}
+
 	free(h->mr_job);
 	free(h->leader_of_term);
 	free(h->heap);
@@ -2300,6 +2248,11 @@ struct hub *hub_new(uv_loop_t *loop, const struct hub_config *cfg, char *err, si
 		snprintf(err, errlen, "kind \"%s\" is not available (this build has: raft, kv, kvsrv, mr)", cfg->kind);
 		return NULL;
 	}
+	if (cfg->fsync && strcmp(cfg->fsync, "always") != 0 && strcmp(cfg->fsync, "batch") != 0 &&
+	    strcmp(cfg->fsync, "never") != 0) {
+		snprintf(err, errlen, "fsync is \"always\", \"batch\" or \"never\", not \"%s\"", cfg->fsync);
+		return NULL;
+	}
 	if (strcmp(cfg->kind, "mr") == 0 && (cfg->n < 2 || !cfg->mr_job)) {
 		snprintf(err, errlen, "kind \"mr\" needs a coordinator and at least one worker, and a job");
 		return NULL;
@@ -2319,6 +2272,7 @@ struct hub *hub_new(uv_loop_t *loop, const struct hub_config *cfg, char *err, si
 	h->cfg.kind = h->kind;
 	h->exe = strdup(cfg->exe);
 	h->mr_job = cfg->mr_job ? strdup(cfg->mr_job) : NULL;
+	snprintf(h->fsync, sizeof h->fsync, "%s", cfg->fsync ? cfg->fsync : "batch");
 	h->dir = strdup(cfg->dir);
 	h->inflight.prev = h->inflight.next = &h->inflight;
 	lincheck_history_init(&h->history);
@@ -2372,6 +2326,7 @@ struct hub *hub_new(uv_loop_t *loop, const struct hub_config *cfg, char *err, si
 	ev_int(ev, "seed", (int64_t)cfg->seed);
 	ev_str(ev, "kind", cfg->kind);
 	ev_int(ev, "nodes", cfg->n);
+	ev_str(ev, "fsync", h->fsync);
 	json_t *wall = json_object();
 	ev_int(wall, "port", h->port);
 	uv_timeval64_t tv;

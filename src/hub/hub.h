@@ -82,6 +82,7 @@ struct hub_config {
 	bool local_reads;                    /* kv: clients read from any replica's own state */
 	uint64_t clerk_retry;                /* virtual ms a clerk waits for an answer (0: 250) */
 	const char *mr_job;                  /* mr: the job file every node reads */
+	const char *fsync;                   /* "always", "batch" (default) or "never" */
 	struct evlog *log;
 	bool quiet;                          /* nothing on stderr (a screen is up) */
 	int number;                          /* which cluster of the run: tags its events */
@@ -238,6 +239,7 @@ uint32_t hub_committed(const struct hub *h, uint64_t index, const struct hub_ent
 uint64_t hub_last_index(const struct hub_node *n);
 const struct hub_entry *hub_entry_at(const struct hub_node *n, uint64_t index);
 const char *hub_kind(const struct hub *h);
+const char *hub_fsync(const struct hub *h);   /* the cluster's fsync policy */
 /* A log entry in words: the command as text for kind raft, the request
  * ("append k \"v\" c2#7") for the key/value kinds.  Like snprintf. */
 size_t hub_describe_entry(const struct hub *h, const struct hub_entry *e, char *buf, size_t len);

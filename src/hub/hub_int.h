@@ -71,6 +71,7 @@ struct hub {
 	char kind[16];
 	char *exe, *dir;
 	char *mr_job;                        /* kind mr: the job file */
+	char fsync[8];                       /* always, batch, never */
 	uv_tcp_t server;
 	uv_timer_t watchdog;
 	int port;
@@ -124,13 +125,12 @@ struct hub {
 	uint64_t client_msgs;
 	uint64_t op_ms, op_sub;              /* op_time(): the ms and the order within it */
 	struct hub_mr mr;                    /* kind mr (hub_mr.c) */
-	/* real pace: each node works on its own; inputs for a node at work
-	 * wait in its queue */
+	/* real pace: every node works on its own; inputs go to it at once,
+	 * one after the other on its connection (it may take several in one
+	 * read and make them durable with one fsync: group commit) */
 	struct node_q {
-		struct hev *ev;
-		size_t head, n, cap;
-		bool busy;
-		uint64_t since;              /* wall ms it was given its input */
+		uint32_t outstanding;        /* inputs given, DONE not yet heard */
+		uint64_t since;              /* wall ms the oldest of them was given */
 	} rq[HUB_MAX_NODES + 1];
 };
 

@@ -313,6 +313,24 @@ static int take_snapshot(struct node *n)
 	return 0;
 }
 
+/* What the fsync policy says to do with appends and truncations now:
+ * always: fsync them before anything is sent; batch: fsync once for all
+ * the inputs of one read from the hub (group commit: nothing is sent
+ * before that fsync either); never: leave it to the kernel (a power loss
+ * could lose acknowledged entries: for measuring, not for safety). */
+static int make_durable(struct node *n)
+{
+	if (n->fsync == NODE_FSYNC_BATCH) {
+		n->sync_pending = true;
+		return 0;
+	}
+	if (n->fsync == NODE_FSYNC_ALWAYS && store_sync(&n->store) != 0) {
+		fatal(n, "node %u: %s", n->id, n->store.errmsg);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Carry out the core's batch: persist, then send, then apply; then report
  * state and DONE.  Persisting first is what makes a vote or an acknowledged
@@ -373,10 +391,8 @@ static void process_ready(struct node *n)
 		dirty = true;
 		report_entry(n, WIRE_APPEND, index, e, false);
 	}
-	if (dirty && store_sync(&n->store) != 0) {
-		fatal(n, "node %u: %s", n->id, n->store.errmsg);
+	if (dirty && make_durable(n) != 0)
 		return;
-	}
 	/* the new role, term and vote first: they are why the messages go out */
 	report_state(n);
 	for (size_t i = 0; i < rd.n_msgs; i++) {
@@ -594,7 +610,6 @@ static void handle_frame(struct node *n, const struct wire_frame *f)
 		wbuf_u8(&n->out, rc == RAFT_OK);
 		wire_frame_end(&n->out, at);
 		send_done(n);
-		flush_out(n);
 		return;
 	}
 	case WIRE_TIMEOUT_NOW:
@@ -621,7 +636,6 @@ static void handle_frame(struct node *n, const struct wire_frame *f)
 		return;                      /* BYE or FATAL is on its way */
 	process_ready(n);
 	send_done(n);
-	flush_out(n);
 }
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -650,7 +664,19 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 			die_now(1);
 		}
 		handle_frame(n, &f);
+		if (n->exiting)
+			return;
 	}
+	/* every input of this read handled: make their appends durable at
+	 * once (fsync batch), then let their output go */
+	if (n->sync_pending) {
+		n->sync_pending = false;
+		if (store_sync(&n->store) != 0) {
+			fatal(n, "node %u: %s", n->id, n->store.errmsg);
+			return;
+		}
+	}
+	flush_out(n);
 }
 
 static void on_connect(uv_connect_t *req, int status)
@@ -696,7 +722,8 @@ static int usage(void)
 	fprintf(stderr, "termscope node: started by termscope itself, not by hand\n"
 		"usage: termscope node --id N --nodes N --port P --dir DIR --seed S --inc I --now T\n"
 		"         [--kind raft|kv|kvsrv] [--heartbeat MS] [--election MS]\n"
-		"         [--maxraftstate BYTES] [--snapshot-every N] [--dedup 0|1] [--real 0|1] [--job FILE]\n");
+		"         [--maxraftstate BYTES] [--snapshot-every N] [--dedup 0|1] [--real 0|1] [--job FILE]\n"
+		"         [--fsync always|batch|never]\n");
 	return 2;
 }
 
@@ -719,6 +746,15 @@ int node_main(int argc, char **argv)
 			n.dir = val;
 		} else if (strcmp(a, "--job") == 0) {
 			n.job = val;
+		} else if (strcmp(a, "--fsync") == 0) {
+			if (strcmp(val, "always") == 0)
+				n.fsync = NODE_FSYNC_ALWAYS;
+			else if (strcmp(val, "batch") == 0)
+				n.fsync = NODE_FSYNC_BATCH;
+			else if (strcmp(val, "never") == 0)
+				n.fsync = NODE_FSYNC_NEVER;
+			else
+				return usage();
 		} else if (strcmp(a, "--kind") == 0) {
 			n.kind = NULL;
 			for (size_t k = 0; k < sizeof node_kinds / sizeof node_kinds[0]; k++)

@@ -365,7 +365,7 @@ static int l_cluster(lua_State *L)
 	/* every key must be one we know */
 	static const char *known[] = { "kind", "nodes", "seed", "heartbeat", "election", "maxraftstate",
 				       "snapshot", "dedup", "reads", "retry", "workers", "app", "inputs",
-				       "reduces", "timeout", "rate", "split", NULL };
+				       "reduces", "timeout", "rate", "split", "fsync", NULL };
 	lua_pushnil(L);
 	while (lua_next(L, 1)) {
 		lua_pop(L, 1);
@@ -375,8 +375,8 @@ static int l_cluster(lua_State *L)
 			ok |= strcmp(k, known[i]) == 0;
 		if (!ok)
 			rt_raise(L, "ts.cluster: unknown option '%s' (known: kind, nodes, seed, heartbeat, election, "
-				 "maxraftstate, snapshot, dedup, reads, retry; for kind mr: workers, app, inputs, "
-				 "reduces, timeout, rate, split)",
+				 "maxraftstate, snapshot, dedup, reads, retry, fsync; for kind mr: workers, app, "
+				 "inputs, reduces, timeout, rate, split)",
 				 k ? k : luaL_typename(L, -1));
 	}
 	lua_getfield(L, 1, "kind");
@@ -409,6 +409,16 @@ static int l_cluster(lua_State *L)
 	if (!reads || (strcmp(reads, "log") != 0 && strcmp(reads, "local") != 0))
 		rt_raise(L, "ts.cluster: reads is \"log\" (through Raft, linearizable) or \"local\" (any replica's own state)");
 	bool local_reads = strcmp(reads, "local") == 0;
+	lua_pop(L, 1);
+	lua_getfield(L, 1, "fsync");
+	char fsync[16] = "batch";
+	if (!lua_isnil(L, -1)) {
+		const char *fs = lua_tostring(L, -1);
+		if (!fs || (strcmp(fs, "always") != 0 && strcmp(fs, "batch") != 0 && strcmp(fs, "never") != 0))
+			rt_raise(L, "ts.cluster: fsync is \"always\" (each input), \"batch\" (once per batch of "
+				 "inputs: group commit) or \"never\"");
+		snprintf(fsync, sizeof fsync, "%s", fs);
+	}
 	lua_pop(L, 1);
 	uint64_t seed = (uint64_t)opt_int_field(L, 1, "seed", (lua_Integer)rt->seed, 0, LUA_MAXINTEGER);
 	uint64_t hb = (uint64_t)opt_int_field(L, 1, "heartbeat", 100, 10, 10000);
@@ -470,6 +480,7 @@ static int l_cluster(lua_State *L)
 		.local_reads = local_reads,
 		.clerk_retry = retry,
 		.mr_job = mr ? job : NULL,
+		.fsync = fsync,
 		.log = rt->log,
 		.quiet = rt->dashboard,
 		.number = c->number,

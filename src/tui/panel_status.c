@@ -21,6 +21,8 @@ static void draw(struct panel *p, const struct tui_view *v)
 		pace = hp == HUB_REAL ? "real" : !paced ? "fast" : hub_frozen(v->hub) ? "PAUSED" : "paced";
 		if (paced)
 			snprintf(speed, sizeof speed, " %gx", hub_speed(v->hub));
+		else if (hp == HUB_REAL && strcmp(hub_kind(v->hub), "mr") != 0)
+			snprintf(speed, sizeof speed, " fsync %s", hub_fsync(v->hub));
 	}
 	char line[512];
 	snprintf(line, sizeof line, "%s%s %s%s  t=%.3fs  seed %" PRIu64 "  %" PRIu64 " recorded  %s",

@@ -1,7 +1,8 @@
 # Real pace: the nodes work side by side on the wall clock.  A MapReduce
 # job gives the sequential run's output; a key/value cluster that loses its
 # leader under writes keeps every acknowledged write and stays
-# linearizable; the events pass the invariant checks.  (Real pace is not
+# linearizable; pausing a node stops its process (SIGSTOP) and resuming
+# continues it; the events pass the invariant checks.  (Real pace is not
 # deterministic: these assert outcomes, never timings.)
 . tests/tools/checklib.sh
 "$TERMSCOPE" corpus --files 4 --mb 0.25 "$WORK/in" >/dev/null || die "corpus failed"
@@ -30,6 +31,18 @@ assert(k1:get("x") == string.rep("a", 50), "x lost or doubled an append across t
 assert(k2:get("y") == string.rep("b", 50), "y lost or doubled an append across the crash")
 local ok, text = c:check_linearizable()
 assert(ok, text)
+-- pausing a node in real pace stops its process (SIGSTOP); resuming continues it
+local function state(i)
+  local f = assert(io.open("/proc/" .. c:node(i).pid .. "/status"))
+  local s = f:read("a"):match("State:%s*(%S+)")
+  f:close()
+  return s
+end
+local f = c:leader() % 3 + 1
+c:pause(f)
+c:wait(function() return state(f) == "T" end, 5, "the paused node's process to be stopped")
+c:resume(f)
+c:wait(function() return state(f) ~= "T" end, 5, "the resumed node's process to run again")
 print("ok")
 LUA
 expect_exit 0 "$TERMSCOPE" run "$WORK/kv.lua" --headless --events "$WORK/kv.jsonl"

@@ -38,7 +38,9 @@ local function state(i)
   f:close()
   return s
 end
-local f = c:leader() % 3 + 1
+local f
+for i = 1, 3 do if c:node(i).up and i ~= c:leader() then f = i end end
+assert(f, "no running follower to pause")
 c:pause(f)
 c:wait(function() return state(f) == "T" end, 5, "the paused node's process to be stopped")
 c:resume(f)

@@ -21,7 +21,7 @@ LDFLAGS_SAN := -fsanitize=address,undefined
 
 CORE_SRC   := $(wildcard src/core/*.c) $(wildcard src/wire/*.c) $(wildcard src/store/*.c)
 APP_SRC    := $(wildcard src/node/*.c) $(wildcard src/hub/*.c) $(wildcard src/script/*.c) \
-              $(wildcard src/tui/*.c) src/main.c
+              $(wildcard src/tui/*.c) $(wildcard src/gateway/*.c) src/main.c
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 HEADERS    := $(wildcard src/*/*.h) src/version.h
 
@@ -29,6 +29,8 @@ LUA_SRC  := $(filter-out %.d.lua,$(wildcard lua/*.lua)) $(wildcard lua/apps/*.lu
 REL_OBJ  := $(patsubst %.c,build/rel/%.o,$(CORE_SRC) $(APP_SRC)) build/rel/gen/embed.o
 SAN_OBJ  := $(patsubst %.c,build/san/%.o,$(CORE_SRC) $(APP_SRC)) build/san/gen/embed.o
 SAN_CORE := $(patsubst %.c,build/san/%.o,$(CORE_SRC))
+# pure parts of the application the unit tests link too
+UNIT_APP := build/san/src/gateway/resp_parse.o
 UNIT_OBJ := $(patsubst %.c,build/san/%.o,$(UNIT_SRC))
 
 .PHONY: all build run test unit bench fuzz deps clean check-deps
@@ -38,7 +40,7 @@ build: check-deps termscope
 # ---- dependencies -------------------------------------------------------
 # Debian packages the build, the tests and the screen tests need.
 DEB_PKGS := build-essential pkg-config libuv1-dev liblua5.4-dev libncurses-dev \
-            libjansson-dev zlib1g-dev libcriterion-dev tmux
+            libjansson-dev zlib1g-dev libcriterion-dev tmux redis-tools
 deps:
 	@sh tests/tools/deps.sh $(DEB_PKGS)
 check-deps:
@@ -57,7 +59,7 @@ build/san/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_SAN) $(PKG_CFLAGS) -c -o $@ $<
 
-build/san/unit: $(UNIT_OBJ) $(SAN_CORE)
+build/san/unit: $(UNIT_OBJ) $(SAN_CORE) $(UNIT_APP)
 	$(CC) $(LDFLAGS_SAN) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs criterion) -lm
 
 build/san/fuzz_replay: tests/fuzz/fuzz_wire.c tests/fuzz/replay.c $(SAN_CORE)
@@ -93,6 +95,11 @@ bench: deps check-deps build
 build/bench/lincheck: tests/bench/lincheck.c src/core/lincheck.c src/core/lincheck.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_REL) -o $@ tests/bench/lincheck.c src/core/lincheck.c
+
+# the closed-loop load generator of the etcd/Redis comparison (tests/bench/compare.sh)
+build/bench/loadgen: tests/bench/loadgen.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_REL) $(shell pkg-config --cflags libuv) -o $@ $< $(shell pkg-config --libs libuv)
 
 fuzz: check-deps
 	@command -v clang >/dev/null || sh tests/tools/deps.sh clang

@@ -115,6 +115,10 @@ local function op_result(c, k)
     what = string.format("c%d put %s=%s if version %d: %s", k, key, shown(op.value, 24), op.version, op.err)
   elseif op.op == "append" then
     what = string.format("c%d append %s+=%s: %s", k, key, shown(op.value, 24), op.err)
+  elseif op.op == "del" then
+    what = string.format("c%d del %s: %s", k, key, op.err == "OK" and "removed" or "there was no such key")
+  elseif op.op == "incr" then
+    what = string.format("c%d incr %s: %s", k, key, op.out or op.err)
   else
     what = string.format("c%d put %s=%s: %s", k, key, shown(op.value, 24), op.err)
   end
@@ -126,7 +130,7 @@ end
 
 -- The client a line's request goes to, if the line is one request:
 -- client(2):put(...), or k2:get(...) for a client object k2.
-local ops = { put = true, get = true, append = true }
+local ops = { put = true, get = true, append = true, del = true, incr = true }
 local function client_op(code)
   local k, op = code:match("^%s*client%((%d+)%):(%a+)%(")
   if k and ops[op] then return tonumber(k) end

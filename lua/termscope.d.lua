@@ -75,14 +75,14 @@ ts = {}
 
 ---@class ts.Op
 ---@field client integer
----@field op "get"|"put"|"append"|"vput"
+---@field op "get"|"put"|"append"|"vput"|"del"|"incr"
 ---@field key string
 ---@field value? string
 ---@field version? integer    # vput: the expected version
 ---@field call integer        # virtual ms
 ---@field ret? integer        # virtual ms; nil while it has not returned
----@field err? string         # "OK", "ErrNoKey", "ErrVersion", "ErrMaybe"
----@field out? string         # get: the value read
+---@field err? string         # "OK", "ErrNoKey", "ErrVersion", "ErrMaybe", "ErrNotInteger"
+---@field out? string         # get: the value read; incr: the new value
 ---@field out_version? integer
 ---@field attempts? integer
 ---@field server? integer     # who answered
@@ -107,6 +107,15 @@ function Client:put(key, value, version) end
 ---@param value string
 ---@return boolean
 function Client:append(key, value) end
+---Remove the key (through the log): true if it was there.
+---@param key string
+---@return boolean removed
+function Client:del(key) end
+---The value as a 64-bit integer (missing: 0) plus one, through the log.
+---@param key string
+---@return integer|nil value     # the new value
+---@return? "ErrNotInteger" err  # the value is not an integer's decimal text, or is the largest
+function Client:incr(key) end
 ---@param nodes? integer[]
 function Client:reach(nodes) end
 ---@return ts.ClientView
@@ -143,6 +152,26 @@ function ts.go(fn, ...) end
 ---The run's seed.
 ---@return integer
 function ts.seed() end
+
+---@class ts.RespOptions
+---@field reach? integer[]|"all"  # confine the gateway's clerks to these nodes ("all": free them)
+---@field timeout? number         # seconds a request may wait for an answer (default 5)
+
+---@class ts.RespState
+---@field port integer
+---@field timeout number
+---@field reach? integer[]        # nil: all nodes
+---@field cluster? integer        # the cluster served (its number), nil: none
+---@field connections integer
+---@field clerks integer          # clients of the cluster made for connections
+---@field commands integer
+---@field ops integer             # requests sent to the cluster
+---@field timeouts integer
+
+---The RESP gateway (termscope --resp PORT): settings and state; nil without one.
+---@param opts? ts.RespOptions
+---@return ts.RespState|nil
+function ts.resp(opts) end
 
 ---Wall-clock milliseconds (for benchmarks; nothing decided from it replays).
 ---@return number

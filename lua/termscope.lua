@@ -318,6 +318,22 @@ function Client:append(key, value)
   return true
 end
 
+--- k:del(key): remove the key; true if it was there, false if not.
+function Client:del(key)
+  local err = self.cluster:_op(self.id, "del", key)
+  return err == "OK"
+end
+
+--- k:incr(key) -> the new value: the value read as a 64-bit integer (a
+--- missing key counts as 0) plus one, through the log like any write; nil
+--- and "ErrNotInteger" when the value is not an integer's decimal text
+--- (Redis's rule: no '+', no leading zero, no space) or is the largest.
+function Client:incr(key)
+  local err, _, _, _, _, n = self.cluster:_op(self.id, "incr", key)
+  if err ~= "OK" then return nil, err end
+  return n
+end
+
 --- k:reach{...}: confine the client to these nodes (nil: all of them).
 function Client:reach(nodes)
   self.cluster:_client_reach(self.id, nodes)

@@ -34,6 +34,7 @@ static const char usage_text[] =
 	"usage:\n"
 	"  termscope [OPTIONS]                the dashboard: a live 5-node KV cluster on Raft (? for keys)\n"
 	"  termscope --headless [OPTIONS]     the built-in demo without a screen: a leader lost and found\n"
+	"  termscope --headless --resp PORT   a live key/value cluster without a screen, for Redis clients\n"
 	"  termscope run FILE.lua [OPTIONS]   run a scenario on the dashboard, or --headless (see README.md)\n"
 	"  termscope lessons                  the lessons, numbered, with your progress\n"
 	"  termscope lesson N [--autopilot]   a guided lesson on the dashboard (--autopilot: its\n"
@@ -56,6 +57,10 @@ static const char usage_text[] =
 	"                     default); paced: it follows the wall clock times --speed (the dashboard's);\n"
 	"                     real: the wall clock, every node at work at once (for speed; not replayable)\n"
 	"  --speed X          paced: virtual seconds per wall second, 0.05 to 20 (default 1)\n"
+	"  --resp PORT        a Redis-protocol (RESP) gateway to the key/value cluster on\n"
+	"                     127.0.0.1:PORT (redis-cli -p PORT set a 1); with --headless and\n"
+	"                     no script: serve a live 5-node cluster, in real pace, until Ctrl-C\n"
+	"  --resp-timeout S   seconds a gateway request may wait for an answer (default 5)\n"
 	"\n"
 	"exit codes: 0 success, 1 a failed script or check, 2 bad usage\n";
 
@@ -135,6 +140,20 @@ int main(int argc, char **argv)
 				return bad_usage("--speed is a number from 0.05 to 20, got '%s'", val ? val : "nothing");
 			o.speed = s;
 			i++;
+		} else if (strcmp(a, "--resp") == 0) {
+			uint64_t port;
+			if (parse_u64(val, &port) != 0 || port < 1 || port > 65535)
+				return bad_usage("--resp needs a TCP port, 1 to 65535, got '%s'", val ? val : "nothing");
+			o.resp_port = (int)port;
+			i++;
+		} else if (strcmp(a, "--resp-timeout") == 0) {
+			char *end;
+			double s = val ? strtod(val, &end) : 0;
+			if (!val || *end || !(s >= 0.001 && s <= 86400))
+				return bad_usage("--resp-timeout is in seconds, from 0.001 to 86400, got '%s'",
+						 val ? val : "nothing");
+			o.resp_timeout_ms = (uint64_t)(s * 1000.0 + 0.5);
+			i++;
 		} else if (a[0] == '-') {
 			return bad_usage("unknown option %s", a);
 		} else if (!cmd) {
@@ -184,7 +203,10 @@ int main(int argc, char **argv)
 	/* on a screen time follows the wall clock; headless, scripts run as fast
 	 * as the nodes answer (the demo is paced: it is for watching) */
 	if (!pace_given)
-		o.pace = o.headless && file ? HUB_FAST : HUB_PACED;
+		o.pace = o.headless && file ? HUB_FAST
+		       : o.headless && o.resp_port && !o.lesson && !o.list_lessons ? HUB_REAL : HUB_PACED;
+	if (o.resp_timeout_ms && !o.resp_port)
+		return bad_usage("%s only goes with --resp", "--resp-timeout");
 	o.script = file;
 
 	char exe[PATH_MAX];

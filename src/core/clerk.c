@@ -92,7 +92,8 @@ void clerk_free(struct clerk *c)
 
 int clerk_start(struct clerk *c, uint64_t now, const struct kv_request *req)
 {
-	uint32_t value_len = req->op == KV_GET ? 0 : req->value_len;
+	bool valued = req->op == KV_PUT || req->op == KV_APPEND || req->op == KV_VPUT;
+	uint32_t value_len = valued ? req->value_len : 0;
 	uint8_t *buf;
 
 	c->now = now;
@@ -101,7 +102,7 @@ int clerk_start(struct clerk *c, uint64_t now, const struct kv_request *req)
 	if (c->cfg.n_servers < 1 || c->cfg.n_servers > CLERK_MAX_SERVERS)
 		return fail(c, "clerk %" PRIu32 ": %" PRIu32 " servers (1..%d)", c->cfg.id,
 			    c->cfg.n_servers, CLERK_MAX_SERVERS);
-	if (req->op != KV_GET && req->op != KV_PUT && req->op != KV_APPEND && req->op != KV_VPUT)
+	if (!valued && req->op != KV_GET && req->op != KV_DEL && req->op != KV_INCR)
 		return fail(c, "clerk %" PRIu32 ": bad op %d", c->cfg.id, (int)req->op);
 	if (req->local && req->op != KV_GET)
 		return fail(c, "clerk %" PRIu32 ": a local %s (only gets are local)", c->cfg.id,
@@ -164,6 +165,7 @@ static void finish(struct clerk *c, uint32_t from, const struct kv_reply *rep)
 
 	res->err = rep->err;
 	res->version = rep->version;
+	res->n = rep->n;
 	if (c->req.op == KV_GET) {
 		uint32_t len = rep->err == KV_OK ? rep->value_len : 0;
 		uint8_t *value = malloc(len ? len : 1);
@@ -204,6 +206,7 @@ void clerk_reply(struct clerk *c, uint64_t now, uint32_t from, const struct kv_r
 	case KV_OK:
 	case KV_ERR_NOKEY:
 	case KV_ERR_VERSION:
+	case KV_ERR_NOT_INTEGER:
 		finish(c, from, rep);
 		return;
 	case KV_ERR_WRONG_LEADER:

@@ -26,7 +26,9 @@
  * put did not happen and the clerk says ErrVersion; if only a retry is
  * answered ErrVersion, the first attempt may have happened and its reply
  * been lost, so the clerk says ErrMaybe.  A get of a missing key returns ""
- * and version 0.
+ * and version 0.  A del answers OK (removed) or ErrNoKey (nothing to
+ * remove), an incr OK with the new value in n or ErrNotInteger; with the
+ * duplicate table a retry of either gets its first attempt's answer.
  *
  * Like every core: inputs carry `now`, outputs are collected, no I/O.
  *   clerk_start(op)     -> a request to send (clerk_take)
@@ -55,11 +57,12 @@ struct clerk_config {
 /* The outcome of one operation. */
 struct clerk_result {
 	enum kv_op op;
-	enum kv_err err;                     /* OK, ErrNoKey, ErrVersion, ErrMaybe */
+	enum kv_err err;                     /* OK, ErrNoKey, ErrVersion, ErrMaybe, ErrNotInteger */
 	uint8_t *value;                      /* get: owned by the clerk until the next clerk_start
 					      * (never NULL for a get); writes: NULL */
 	uint32_t value_len;
 	uint64_t version;
+	uint64_t n;                          /* append: new length; incr: new value; del: keys removed */
 	uint32_t attempts;                   /* requests sent for it */
 	uint32_t server;                     /* who answered */
 };

@@ -5,8 +5,9 @@
  * nothing is ever deleted: the keys (FNV-1a over the key's bytes) and the
  * duplicate records (by client; seq == 0 marks an empty slot, since only
  * requests with seq > 0 are recorded).  Both double when three quarters
- * full, so the duplicate table's size follows the number of clients and
- * never the number of requests.
+ * full (a deleted key's tombstone counts: it holds its slot), so the
+ * duplicate table's size follows the number of clients and never the
+ * number of requests.  Growing the key table drops the tombstones.
  *
  * kv_apply makes every allocation a write needs (room in either table, a
  * copy of a new key, the new value) before it changes any content, so
@@ -31,14 +32,16 @@
 #define KEY_SLOTS_MIN 16
 #define DUP_SLOTS_MIN 8
 
-static const uint8_t snapshot_magic[5] = { 'T', 'S', 'K', 'V', '1' };
+static const uint8_t snapshot_magic[5] = { 'T', 'S', 'K', 'V', '2' };
+static const uint8_t snapshot_magic_v1[5] = { 'T', 'S', 'K', 'V', '1' };   /* records without n */
 static const uint8_t no_bytes[1];            /* what an empty value points at */
 
 /* Smallest encoded sizes, to bound counts read from a snapshot. */
 #define SNAP_KEY_MIN (4 + 4 + 8)             /* key_len, value_len, version */
-#define SNAP_DUP_SIZE (4 + 8 + 1 + 8)        /* client, seq, err, version */
+#define SNAP_DUP_SIZE (4 + 8 + 1 + 8 + 8)    /* client, seq, err, version, n */
+#define SNAP_DUP_SIZE_V1 (4 + 8 + 1 + 8)     /* TSKV1: no n */
 #define REQUEST_FIXED (1 + 1 + 4 + 8 + 8 + 4 + 4)
-#define REPLY_FIXED (4 + 8 + 1 + 8 + 4 + 4)
+#define REPLY_FIXED (4 + 8 + 1 + 8 + 4 + 8 + 4)
 
 /* ---- names ------------------------------------------------------------- */
 
@@ -49,6 +52,8 @@ const char *kv_op_name(enum kv_op op)
 	case KV_PUT: return "put";
 	case KV_APPEND: return "append";
 	case KV_VPUT: return "vput";
+	case KV_DEL: return "del";
+	case KV_INCR: return "incr";
 	}
 	return "?";
 }
@@ -61,26 +66,58 @@ const char *kv_err_name(enum kv_err err)
 	case KV_ERR_VERSION: return "ErrVersion";
 	case KV_ERR_MAYBE: return "ErrMaybe";
 	case KV_ERR_WRONG_LEADER: return "ErrWrongLeader";
+	case KV_ERR_NOT_INTEGER: return "ErrNotInteger";
 	}
 	return "?";
 }
 
 static bool valid_op(uint64_t op)
 {
-	return op == KV_GET || op == KV_PUT || op == KV_APPEND || op == KV_VPUT;
+	return op == KV_GET || op == KV_PUT || op == KV_APPEND || op == KV_VPUT ||
+	       op == KV_DEL || op == KV_INCR;
 }
 
 /* What a server may answer. */
 static bool valid_reply_err(uint64_t err)
 {
 	return err == KV_OK || err == KV_ERR_NOKEY || err == KV_ERR_VERSION ||
-	       err == KV_ERR_WRONG_LEADER;
+	       err == KV_ERR_WRONG_LEADER || err == KV_ERR_NOT_INTEGER;
 }
 
 /* What the duplicate table may hold: the outcome of an applied write. */
 static bool valid_dup_err(uint64_t err)
 {
-	return err == KV_OK || err == KV_ERR_NOKEY || err == KV_ERR_VERSION;
+	return err == KV_OK || err == KV_ERR_NOKEY || err == KV_ERR_VERSION ||
+	       err == KV_ERR_NOT_INTEGER;
+}
+
+bool kv_parse_int(const uint8_t *p, uint32_t len, int64_t *v)
+{
+	uint32_t i = 0;
+	bool neg = false;
+	uint64_t u = 0, limit;
+
+	if (len == 0 || len > 20 || !p)
+		return false;
+	if (p[0] == '-') {
+		neg = true;
+		i = 1;
+	}
+	if (i == len || p[i] < '0' || p[i] > '9')
+		return false;
+	if (p[i] == '0')                     /* "0" alone: no leading zero, no "-0" */
+		return !neg && len == 1 ? (*v = 0, true) : false;
+	limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (; i < len; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+		uint64_t d = (uint64_t)(p[i] - '0');
+		if (u > (limit - d) / 10)
+			return false;
+		u = u * 10 + d;
+	}
+	*v = neg ? (u == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)u) : (int64_t)u;
+	return true;
 }
 
 static int fail(struct kv_store *s, const char *fmt, ...)
@@ -152,23 +189,34 @@ static size_t dup_slot(const struct kv_dup *dups, size_t n_slots, uint32_t clien
 	return i;
 }
 
-/* Room for one more key: at most three quarters full with it. */
+/* Room for one more key: at most three quarters full with it (tombstones
+ * hold slots too).  Rebuilding drops the tombstones: the table then grows
+ * only if the live keys need it. */
 static int keys_reserve(struct kv_store *s)
 {
-	if ((s->n_keys + 1) * 4 <= s->n_slots * 3)
+	if ((s->n_keys + s->n_tombs + 1) * 4 <= s->n_slots * 3)
 		return 0;
-	size_t n = s->n_slots ? 2 * s->n_slots : KEY_SLOTS_MIN;
+	size_t n = s->n_slots ? s->n_slots : KEY_SLOTS_MIN;
+	while ((s->n_keys + 1) * 4 > n * 3)
+		n *= 2;
+	if (n == s->n_slots && (s->n_keys + 1) * 2 > n)
+		n *= 2;                          /* no churn: leave room after a purge */
 	struct kv_entry *slots = n <= SIZE_MAX / sizeof(*slots) ? calloc(n, sizeof(*slots)) : NULL;
 	if (!slots)
 		return fail(s, "out of memory growing the key table to %zu slots", n);
 	for (size_t i = 0; i < s->n_slots; i++) {
-		const struct kv_entry *e = &s->slots[i];
-		if (e->key)
+		struct kv_entry *e = &s->slots[i];
+		if (e->key && e->version == 0) {
+			free(e->key);
+			free(e->value);
+		} else if (e->key) {
 			slots[key_slot(slots, n, e->key, e->key_len)] = *e;
+		}
 	}
 	free(s->slots);
 	s->slots = slots;
 	s->n_slots = n;
+	s->n_tombs = 0;
 	return 0;
 }
 
@@ -202,12 +250,12 @@ static const struct kv_dup *dup_lookup(const struct kv_store *s, uint32_t client
 
 /* Record the outcome of a write; room was reserved. */
 static void dup_record(struct kv_store *s, uint32_t client, uint64_t seq,
-		       enum kv_err err, uint64_t version)
+		       enum kv_err err, uint64_t version, uint64_t n)
 {
 	struct kv_dup *d = &s->dups[dup_slot(s->dups, s->n_dup_slots, client)];
 	if (!d->seq)
 		s->n_dups++;
-	*d = (struct kv_dup){ .client = client, .seq = seq, .err = err, .version = version };
+	*d = (struct kv_dup){ .client = client, .seq = seq, .err = err, .version = version, .n = n };
 }
 
 static uint8_t *copy_bytes(const uint8_t *p, uint32_t len)
@@ -246,7 +294,7 @@ const struct kv_entry *kv_lookup(const struct kv_store *s, const uint8_t *key, u
 const struct kv_entry *kv_next(const struct kv_store *s, size_t *iter)
 {
 	for (size_t i = *iter; i < s->n_slots; i++)
-		if (s->slots[i].key) {
+		if (s->slots[i].key && s->slots[i].version) {
 			*iter = i + 1;
 			return &s->slots[i];
 		}
@@ -262,58 +310,87 @@ uint64_t kv_dup_bytes(const struct kv_store *s)
 /* ---- applying -------------------------------------------------------------- */
 
 /*
- * A put, an append or a vput that passed its check: the key's value becomes
- * the request's (put, vput) or grows by it (append), its version + 1.
- * Everything is allocated before anything changes.
+ * A write that passed its check: the key's value becomes `value` (put, vput,
+ * incr) or grows by it (append), its version + 1; a tombstone comes back to
+ * life at version 1.  Everything is allocated before anything changes.
+ * *e_out: the entry written.
  */
-static int write_key(struct kv_store *s, const struct kv_request *req, uint64_t *version)
+static int write_key(struct kv_store *s, const uint8_t *k, uint32_t k_len, bool append,
+		     const uint8_t *v, uint32_t v_len, struct kv_entry **e_out)
 {
-	struct kv_entry *e = (struct kv_entry *)kv_lookup(s, req->key, req->key_len);
+	struct kv_entry *e = (struct kv_entry *)kv_lookup(s, k, k_len);
 	uint32_t old_len = e ? e->value_len : 0;
-	uint64_t len = req->value_len;
+	uint64_t len = v_len;
 	uint8_t *key = NULL, *value;
 
-	if (req->op == KV_APPEND)
+	if (append)
 		len += old_len;
 	if (len > UINT32_MAX)
 		return fail(s, "append to a %" PRIu32 "-byte value would pass 4 GiB", old_len);
 	if (!e) {
 		if (keys_reserve(s) < 0)
 			return -1;
-		key = copy_bytes(req->key, req->key_len);
+		key = copy_bytes(k, k_len);
 		if (!key)
-			return fail(s, "out of memory copying a %" PRIu32 "-byte key", req->key_len);
+			return fail(s, "out of memory copying a %" PRIu32 "-byte key", k_len);
 	}
-	if (e && req->op == KV_APPEND) {
+	if (e && append) {
 		/* realloc keeps the old bytes, and value_len still says how many
 		 * count, so a failure here or a success changes no content */
 		value = realloc(e->value, len ? (size_t)len : 1);
 		if (!value)
 			return fail(s, "out of memory appending to a %" PRIu32 "-byte value", old_len);
-		if (req->value_len)
-			memcpy(value + old_len, req->value, req->value_len);
+		if (v_len)
+			memcpy(value + old_len, v, v_len);
 	} else {
-		value = copy_bytes(req->value, req->value_len);
+		value = copy_bytes(v, v_len);
 		if (!value) {
 			free(key);
-			return fail(s, "out of memory copying a %" PRIu32 "-byte value", req->value_len);
+			return fail(s, "out of memory copying a %" PRIu32 "-byte value", v_len);
 		}
 		if (e)
 			free(e->value);
 	}
 
 	if (!e) {
-		e = &s->slots[key_slot(s->slots, s->n_slots, req->key, req->key_len)];
-		*e = (struct kv_entry){ .key = key, .key_len = req->key_len };
+		e = &s->slots[key_slot(s->slots, s->n_slots, k, k_len)];
+		*e = (struct kv_entry){ .key = key, .key_len = k_len };
+	}
+	if (e->version == 0) {               /* new, or a tombstone back to life */
+		if (!key)
+			s->n_tombs--;
 		s->n_keys++;
-		s->bytes += req->key_len;
+		s->bytes += k_len;
 	}
 	s->bytes = s->bytes - old_len + len;
 	e->value = value;
 	e->value_len = (uint32_t)len;
 	e->version++;
-	*version = e->version;
+	*e_out = e;
 	return 0;
+}
+
+/* Make a live key a tombstone: "" at version 0, its slot kept.  The empty
+ * value is allocated first, so running out of memory changes nothing. */
+static int delete_key(struct kv_store *s, struct kv_entry *e)
+{
+	uint8_t *empty = copy_bytes(NULL, 0);
+	if (!empty)
+		return fail(s, "out of memory deleting a key");
+	free(e->value);
+	s->bytes -= (uint64_t)e->key_len + e->value_len;
+	e->value = empty;
+	e->value_len = 0;
+	e->version = 0;
+	s->n_keys--;
+	s->n_tombs++;
+	return 0;
+}
+
+int kv_unset(struct kv_store *s, const uint8_t *key, uint32_t key_len)
+{
+	struct kv_entry *e = (struct kv_entry *)kv_lookup(s, key, key_len);
+	return e && e->version ? delete_key(s, e) : 0;
 }
 
 int kv_apply(struct kv_store *s, const struct kv_request *req, struct kv_reply *rep, bool *changed)
@@ -330,6 +407,8 @@ int kv_apply(struct kv_store *s, const struct kv_request *req, struct kv_reply *
 	*rep = (struct kv_reply){ .client = req->client, .seq = req->seq, .err = KV_OK,
 				  .value = no_bytes, .value_len = 0, .version = 0, .leader_hint = 0 };
 	e = kv_lookup(s, req->key, req->key_len);
+	if (e && e->version == 0)
+		e = NULL;                    /* a tombstone: missing */
 
 	if (req->op == KV_GET) {             /* never recorded, never checked */
 		if (e) {
@@ -348,25 +427,53 @@ int kv_apply(struct kv_store *s, const struct kv_request *req, struct kv_reply *
 		if (d && req->seq <= d->seq) {   /* a retry: the first reply again */
 			rep->err = d->err;
 			rep->version = d->version;
+			rep->n = d->n;
 			return 0;
 		}
 		if (!d && dups_reserve(s) < 0)
 			return -1;
 	}
 
+	int64_t num = 0;
+	struct kv_entry *w;
 	if (req->op == KV_VPUT && !e && req->version > 0) {
 		rep->err = KV_ERR_NOKEY;
 	} else if (req->op == KV_VPUT && e && req->version != e->version) {
 		rep->err = KV_ERR_VERSION;
 		rep->version = e->version;
-	} else {
-		if (write_key(s, req, &rep->version) < 0)
+	} else if (req->op == KV_DEL && !e) {
+		rep->err = KV_ERR_NOKEY;
+	} else if (req->op == KV_DEL) {
+		if (delete_key(s, (struct kv_entry *)e) < 0)
 			return -1;
+		rep->n = 1;
+		if (changed)
+			*changed = true;
+	} else if (req->op == KV_INCR &&
+		   ((e && !kv_parse_int(e->value, e->value_len, &num)) || num == INT64_MAX)) {
+		rep->err = KV_ERR_NOT_INTEGER;
+		rep->version = e ? e->version : 0;
+	} else if (req->op == KV_INCR) {
+		char text[24];
+		int len = snprintf(text, sizeof text, "%" PRId64, num + 1);
+		if (write_key(s, req->key, req->key_len, false, (const uint8_t *)text, (uint32_t)len, &w) < 0)
+			return -1;
+		rep->version = w->version;
+		rep->n = (uint64_t)(num + 1);
+		if (changed)
+			*changed = true;
+	} else {
+		if (write_key(s, req->key, req->key_len, req->op == KV_APPEND,
+			      req->value, req->value_len, &w) < 0)
+			return -1;
+		rep->version = w->version;
+		if (req->op == KV_APPEND)
+			rep->n = w->value_len;
 		if (changed)
 			*changed = true;
 	}
 	if (record)
-		dup_record(s, req->client, req->seq, rep->err, rep->version);
+		dup_record(s, req->client, req->seq, rep->err, rep->version, rep->n);
 	return 0;
 }
 
@@ -469,9 +576,10 @@ static int dup_cmp(const void *a, const void *b)
 }
 
 /*
- * "TSKV1", u64 n_keys, n_keys x (u32 key_len, key, u32 value_len, value,
+ * "TSKV2", u64 n_keys, n_keys x (u32 key_len, key, u32 value_len, value,
  * u64 version), u64 n_dups, n_dups x (u32 client, u64 seq, u8 err,
- * u64 version), nothing after.
+ * u64 version, u64 n), nothing after.  (TSKV1, read only: records without n.)
+ * Tombstones are not written: a deleted key is simply missing.
  */
 int kv_snapshot(const struct kv_store *s, uint8_t **out, size_t *len)
 {
@@ -512,6 +620,7 @@ int kv_snapshot(const struct kv_store *s, uint8_t **out, size_t *len)
 		put_u64(&w, dups[i].seq);
 		put_u8(&w, (uint8_t)dups[i].err);
 		put_u64(&w, dups[i].version);
+		put_u64(&w, dups[i].n);
 	}
 	assert(w.off == size);
 	free(keys);
@@ -554,12 +663,19 @@ int kv_set(struct kv_store *s, const uint8_t *key, uint32_t key_len,
 	   const uint8_t *value, uint32_t value_len, uint64_t version)
 {
 	struct kv_entry *e = (struct kv_entry *)kv_lookup(s, key, key_len);
+	if (version == 0)                    /* what a deleted key reads as */
+		return kv_unset(s, key, key_len);
 	if (!e)
 		return restore_key(s, key, key_len, value, value_len, version);
 	uint8_t *v = copy_bytes(value, value_len);
 	if (!v)
 		return fail(s, "out of memory copying a %" PRIu32 "-byte value", value_len);
 	free(e->value);
+	if (e->version == 0) {               /* a tombstone back to life */
+		s->n_tombs--;
+		s->n_keys++;
+		s->bytes += key_len;
+	}
 	s->bytes = s->bytes - e->value_len + value_len;
 	e->value = v;
 	e->value_len = value_len;
@@ -575,10 +691,14 @@ int kv_restore(struct kv_store *s, const uint8_t *data, size_t len)
 	uint64_t n_keys, n_dups, i = 0;
 	const char *why;
 
+	size_t dup_size = SNAP_DUP_SIZE;
 	kv_init(&t, s->dedup);
 	why = "not a kv snapshot (bad magic)";
-	if (!get_bytes(&r, sizeof(snapshot_magic), &magic) ||
-	    memcmp(magic, snapshot_magic, sizeof(snapshot_magic)) != 0)
+	if (!get_bytes(&r, sizeof(snapshot_magic), &magic))
+		goto bad;
+	if (memcmp(magic, snapshot_magic_v1, sizeof(snapshot_magic_v1)) == 0)
+		dup_size = SNAP_DUP_SIZE_V1;
+	else if (memcmp(magic, snapshot_magic, sizeof(snapshot_magic)) != 0)
 		goto bad;
 	why = "truncated key count";
 	if (!get_u64(&r, &n_keys))
@@ -612,15 +732,15 @@ int kv_restore(struct kv_store *s, const uint8_t *data, size_t len)
 	if (!get_u64(&r, &n_dups))
 		goto bad;
 	why = "more duplicate records than the bytes can hold";
-	if (n_dups > left(&r) / SNAP_DUP_SIZE)
+	if (n_dups > left(&r) / dup_size)
 		goto bad;
 	for (i = 0; i < n_dups; i++) {
 		uint32_t client;
-		uint64_t seq, version;
+		uint64_t seq, version, n = 0;
 		uint8_t err;
 		why = "truncated duplicate record";
 		if (!get_u32(&r, &client) || !get_u64(&r, &seq) || !get_u8(&r, &err) ||
-		    !get_u64(&r, &version))
+		    !get_u64(&r, &version) || (dup_size == SNAP_DUP_SIZE && !get_u64(&r, &n)))
 			goto bad_dup;
 		why = "duplicate record with seq 0";
 		if (seq == 0)
@@ -633,7 +753,7 @@ int kv_restore(struct kv_store *s, const uint8_t *data, size_t len)
 			goto bad_dup;
 		if (dups_reserve(&t) < 0)
 			goto nomem;
-		dup_record(&t, client, seq, (enum kv_err)err, version);
+		dup_record(&t, client, seq, (enum kv_err)err, version, n);
 	}
 	why = "trailing bytes";
 	if (left(&r))
@@ -726,8 +846,8 @@ int kv_decode_request(const uint8_t *data, size_t len, struct kv_request *req, c
 	return 0;
 }
 
-/* u32 client, u64 seq, u8 err, u64 version, u32 leader_hint, u32 value_len,
- * value. */
+/* u32 client, u64 seq, u8 err, u64 version, u32 leader_hint, u64 n,
+ * u32 value_len, value. */
 int kv_encode_reply(const struct kv_reply *rep, uint8_t **out, size_t *len)
 {
 	size_t size = REPLY_FIXED + (size_t)rep->value_len;
@@ -743,6 +863,7 @@ int kv_encode_reply(const struct kv_reply *rep, uint8_t **out, size_t *len)
 	put_u8(&w, (uint8_t)rep->err);
 	put_u64(&w, rep->version);
 	put_u32(&w, rep->leader_hint);
+	put_u64(&w, rep->n);
 	put_u32(&w, rep->value_len);
 	put_bytes(&w, rep->value, rep->value_len);
 	*out = w.p;
@@ -759,7 +880,7 @@ int kv_decode_reply(const uint8_t *data, size_t len, struct kv_reply *rep, const
 	*why = "truncated reply";
 	if (!get_u32(&r, &rep->client) || !get_u64(&r, &rep->seq) || !get_u8(&r, &err) ||
 	    !get_u64(&r, &rep->version) || !get_u32(&r, &rep->leader_hint) ||
-	    !get_u32(&r, &rep->value_len))
+	    !get_u64(&r, &rep->n) || !get_u32(&r, &rep->value_len))
 		return -1;
 	*why = "reply with a bad err";
 	if (!valid_reply_err(err))

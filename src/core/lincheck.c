@@ -78,6 +78,8 @@ const char *lincheck_kind_name(enum lincheck_kind kind)
 	case LINCHECK_PUT: return "put";
 	case LINCHECK_APPEND: return "append";
 	case LINCHECK_VPUT: return "vput";
+	case LINCHECK_DEL: return "del";
+	case LINCHECK_INCR: return "incr";
 	}
 	return "?";
 }
@@ -89,6 +91,7 @@ const char *lincheck_reply_name(enum lincheck_reply reply)
 	case LINCHECK_REPLY_ERR_VERSION: return "ErrVersion";
 	case LINCHECK_REPLY_ERR_NOKEY: return "ErrNoKey";
 	case LINCHECK_REPLY_ERR_MAYBE: return "ErrMaybe";
+	case LINCHECK_REPLY_ERR_NOT_INTEGER: return "ErrNotInteger";
 	}
 	return "?";
 }
@@ -97,7 +100,7 @@ bool lincheck_reply_parse(const char *s, enum lincheck_reply *reply)
 {
 	static const enum lincheck_reply all[] = {
 		LINCHECK_REPLY_OK, LINCHECK_REPLY_ERR_VERSION,
-		LINCHECK_REPLY_ERR_NOKEY, LINCHECK_REPLY_ERR_MAYBE,
+		LINCHECK_REPLY_ERR_NOKEY, LINCHECK_REPLY_ERR_MAYBE, LINCHECK_REPLY_ERR_NOT_INTEGER,
 	};
 	for (size_t i = 0; s && i < sizeof(all) / sizeof(all[0]); i++)
 		if (strcmp(s, lincheck_reply_name(all[i])) == 0) {
@@ -143,13 +146,41 @@ void lincheck_history_free(struct lincheck_history *h)
 
 static bool valid_kind(enum lincheck_kind k)
 {
-	return k == LINCHECK_GET || k == LINCHECK_PUT || k == LINCHECK_APPEND || k == LINCHECK_VPUT;
+	return k == LINCHECK_GET || k == LINCHECK_PUT || k == LINCHECK_APPEND || k == LINCHECK_VPUT ||
+	       k == LINCHECK_DEL || k == LINCHECK_INCR;
 }
 
-static bool valid_reply(enum lincheck_reply r)
+/* Kinds that take a value as input. */
+static bool takes_value(enum lincheck_kind k)
 {
-	return r == LINCHECK_REPLY_OK || r == LINCHECK_REPLY_ERR_VERSION ||
-	       r == LINCHECK_REPLY_ERR_NOKEY || r == LINCHECK_REPLY_ERR_MAYBE;
+	return k == LINCHECK_PUT || k == LINCHECK_APPEND || k == LINCHECK_VPUT;
+}
+
+/* Kinds whose answer says something (a put or an append answers nothing). */
+static bool answers(enum lincheck_kind k)
+{
+	return k == LINCHECK_VPUT || k == LINCHECK_DEL || k == LINCHECK_INCR;
+}
+
+static bool valid_reply(enum lincheck_kind k, enum lincheck_reply r)
+{
+	switch (k) {
+	case LINCHECK_VPUT:
+		return r == LINCHECK_REPLY_OK || r == LINCHECK_REPLY_ERR_VERSION ||
+		       r == LINCHECK_REPLY_ERR_NOKEY || r == LINCHECK_REPLY_ERR_MAYBE;
+	case LINCHECK_DEL:
+		return r == LINCHECK_REPLY_OK || r == LINCHECK_REPLY_ERR_NOKEY;
+	case LINCHECK_INCR:
+		return r == LINCHECK_REPLY_OK || r == LINCHECK_REPLY_ERR_NOT_INTEGER;
+	default:
+		return true;
+	}
+}
+
+/* Does the op keep an output value (a get, an incr that answered OK)? */
+static bool has_out_value(enum lincheck_kind k, enum lincheck_reply r)
+{
+	return k == LINCHECK_GET || (k == LINCHECK_INCR && r == LINCHECK_REPLY_OK);
 }
 
 static int hist_fail(struct lincheck_history *h, int code, const char *fmt, ...)
@@ -167,8 +198,11 @@ static const char *bad_output(enum lincheck_kind kind, const char *out_value,
 {
 	if (kind == LINCHECK_GET && !out_value)
 		return "a get that returned needs the value it read";
-	if (kind == LINCHECK_VPUT && !valid_reply(reply))
-		return "bad vput reply";
+	if (!valid_reply(kind, reply))
+		return kind == LINCHECK_VPUT ? "bad vput reply" : kind == LINCHECK_DEL ? "bad del reply" :
+		       "bad incr reply";
+	if (kind == LINCHECK_INCR && reply == LINCHECK_REPLY_OK && !out_value)
+		return "an incr that answered OK needs the value it made";
 	return NULL;
 }
 
@@ -180,7 +214,7 @@ int lincheck_add(struct lincheck_history *h, const struct lincheck_op *op, size_
 	if (!op->key)
 		return hist_fail(h, LINCHECK_EINVAL, "operation %zu (%s by client %" PRIu32 "): no key",
 				 i, lincheck_kind_name(op->kind), op->client);
-	if (op->kind != LINCHECK_GET && !op->value)
+	if (takes_value(op->kind) && !op->value)
 		return hist_fail(h, LINCHECK_EINVAL, "operation %zu (%s %s by client %" PRIu32 "): no value",
 				 i, lincheck_kind_name(op->kind), op->key, op->client);
 	if (op->ret != LINCHECK_PENDING) {
@@ -203,20 +237,21 @@ int lincheck_add(struct lincheck_history *h, const struct lincheck_op *op, size_
 		h->cap = cap;
 	}
 	struct lincheck_op c = *op;
-	bool returned_get = op->kind == LINCHECK_GET && op->ret != LINCHECK_PENDING;
+	bool returned = op->ret != LINCHECK_PENDING;
+	bool out = returned && has_out_value(op->kind, op->reply);
 	c.key = strdup(op->key);
-	c.value = op->kind != LINCHECK_GET ? strdup(op->value) : NULL;
-	c.out_value = returned_get ? strdup(op->out_value) : NULL;
-	if (!c.key || (op->kind != LINCHECK_GET && !c.value) || (returned_get && !c.out_value)) {
+	c.value = takes_value(op->kind) ? strdup(op->value) : NULL;
+	c.out_value = out ? strdup(op->out_value) : NULL;
+	if (!c.key || (takes_value(op->kind) && !c.value) || (out && !c.out_value)) {
 		op_free(&c);
 		return hist_fail(h, LINCHECK_ENOMEM, "out of memory adding operation %zu", i);
 	}
 	if (op->kind != LINCHECK_GET)
 		c.out_version = 0;
-	if (op->kind != LINCHECK_VPUT) {
+	if (op->kind != LINCHECK_VPUT)
 		c.version = 0;
+	if (!answers(op->kind) || !returned)
 		c.reply = LINCHECK_REPLY_OK;
-	}
 	h->ops[h->n++] = c;
 	if (index)
 		*index = i;
@@ -241,14 +276,15 @@ int lincheck_finish(struct lincheck_history *h, size_t index, uint64_t ret,
 	if (why)
 		return hist_fail(h, LINCHECK_EINVAL, "operation %zu (%s %s by client %" PRIu32 "): %s",
 				 index, lincheck_kind_name(op->kind), op->key, op->client, why);
-	if (op->kind == LINCHECK_GET) {
+	if (has_out_value(op->kind, reply)) {
 		char *copy = strdup(out_value);
 		if (!copy)
 			return hist_fail(h, LINCHECK_ENOMEM, "out of memory finishing operation %zu", index);
 		op->out_value = copy;
-		op->out_version = out_version;
+		if (op->kind == LINCHECK_GET)
+			op->out_version = out_version;
 	}
-	if (op->kind == LINCHECK_VPUT)
+	if (answers(op->kind))
 		op->reply = reply;
 	op->ret = ret;
 	return LINCHECK_OK;
@@ -377,9 +413,9 @@ struct pop {                             /* an operation as the search sees it *
 	enum lincheck_kind kind;
 	uint32_t in;                         /* input value */
 	uint64_t expect;                     /* vput: expected version */
-	uint32_t out;                        /* get: the value read */
+	uint32_t out;                        /* get: the value read; incr: the value made */
 	uint64_t out_version;                /* get: its version, or LINCHECK_ANY_VERSION */
-	enum lincheck_reply reply;           /* vput */
+	enum lincheck_reply reply;           /* vput, del, incr */
 	uint64_t call, ret;
 	bool pending;
 	uint64_t zobrist;
@@ -475,9 +511,9 @@ static bool part_build(struct part *p, const struct lincheck_history *h,
 		q->ret = o->ret;
 		q->pending = o->ret == LINCHECK_PENDING;
 		q->zobrist = mix64(p->n ^ 0x6c696e636865636bULL);
-		if (o->kind != LINCHECK_GET && !strs_add(&p->strs, o->value, &q->in))
+		if (takes_value(o->kind) && !strs_add(&p->strs, o->value, &q->in))
 			return false;
-		if (o->kind == LINCHECK_GET && !strs_add(&p->strs, o->out_value, &q->out))
+		if (o->out_value && !strs_add(&p->strs, o->out_value, &q->out))
 			return false;
 		p->ents[p->n_ents++] = (struct entry){ .op = (uint32_t)p->n, .is_ret = false, .time = o->call };
 		if (!q->pending)
@@ -508,6 +544,36 @@ struct state {
 };
 
 enum step { STEP_OK, STEP_MISMATCH, STEP_NOMEM };
+
+/* Redis's integer rule, as the store applies it to incr: the canonical
+ * decimal text of a 64-bit integer (optional '-', no leading zero). */
+static bool int_text(const char *t, size_t len, int64_t *v)
+{
+	size_t i = 0;
+	bool neg = false;
+	uint64_t u = 0;
+	if (len == 0 || len > 20)
+		return false;
+	if (t[0] == '-')
+		neg = true, i = 1;
+	if (i == len || t[i] < '0' || t[i] > '9')
+		return false;
+	if (t[i] == '0') {
+		*v = 0;
+		return !neg && len == 1;
+	}
+	uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (; i < len; i++) {
+		if (t[i] < '0' || t[i] > '9')
+			return false;
+		uint64_t d = (uint64_t)(t[i] - '0');
+		if (u > (limit - d) / 10)
+			return false;
+		u = u * 10 + d;
+	}
+	*v = neg ? (u == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)u) : (int64_t)u;
+	return true;
+}
 
 /* Apply op to s.  With any_output (a pending or relaxed op) whatever it
  * answered is accepted; otherwise its observed output must be the model's. */
@@ -551,6 +617,29 @@ static enum step model_step(struct part *p, const struct pop *op, bool any_outpu
 		}
 		if (r == LINCHECK_REPLY_OK)
 			*next = (struct state){ op->in, s.version + 1 };
+		return STEP_OK;
+	}
+	case LINCHECK_DEL: {
+		enum lincheck_reply r = s.version ? LINCHECK_REPLY_OK : LINCHECK_REPLY_ERR_NOKEY;
+		if (!any_output && op->reply != r)
+			return STEP_MISMATCH;
+		*next = (struct state){ 0, 0 };
+		return STEP_OK;
+	}
+	case LINCHECK_INCR: {
+		int64_t v = 0;
+		if (s.version && !int_text(p->strs.s[s.value], p->strs.len[s.value], &v))
+			v = INT64_MAX;               /* not an integer: refused like the largest */
+		if (v == INT64_MAX)
+			return any_output || op->reply == LINCHECK_REPLY_ERR_NOT_INTEGER ? STEP_OK : STEP_MISMATCH;
+		char text[24];
+		uint32_t id;
+		int len = snprintf(text, sizeof(text), "%" PRId64, v + 1);
+		if (!strs_intern(&p->strs, text, (size_t)len, "", 0, &id))
+			return STEP_NOMEM;
+		if (!any_output && (op->reply != LINCHECK_REPLY_OK || op->out != id))
+			return STEP_MISMATCH;
+		*next = (struct state){ id, s.version + 1 };
 		return STEP_OK;
 	}
 	}
@@ -974,13 +1063,14 @@ static int search_all(struct shrink *k)
 	return LINCHECK_ILLEGAL;
 }
 
-/* A vput in flight at the cut stays strict: the context's end points were
- * found with it answering as observed, and relaxed it could have answered
- * otherwise (a put or append answers nothing; a relaxed get is dropped). */
+/* A vput, del or incr in flight at the cut stays strict: the context's end
+ * points were found with it answering as observed, and relaxed it could
+ * have answered otherwise (a put or append answers nothing; a relaxed get
+ * is dropped). */
 static bool can_relax(const struct shrink *k, uint32_t op)
 {
 	const struct pop *o = &k->p->ops[op];
-	return !(k->n_context && o->kind == LINCHECK_VPUT && o->call < k->since);
+	return !(k->n_context && answers(o->kind) && o->call < k->since);
 }
 
 /* Relax ops[0..n) (all relaxable); keep that if the part stays not
@@ -1021,13 +1111,14 @@ static size_t strict_ops(const struct shrink *k, uint32_t *strict)
 }
 
 /* How bad a cut at m is: the ops in flight then (called before, returning
- * at or after), a vput counting as many (it could not be relaxed). */
+ * at or after), one that answers (vput, del, incr) counting as many (it
+ * could not be relaxed). */
 static size_t in_flight(const struct part *p, uint64_t m)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < p->n; i++)
 		if (p->ops[i].call < m && p->ops[i].ret >= m)
-			n += p->ops[i].kind == LINCHECK_VPUT && !p->ops[i].pending ? p->n : 1;
+			n += answers(p->ops[i].kind) && !p->ops[i].pending ? p->n : 1;
 	return n;
 }
 
@@ -1405,7 +1496,7 @@ static void say_op(struct text *t, const struct lincheck_history *h, const struc
 	bool pending = op->ret == LINCHECK_PENDING;
 	say(t, "%s(", lincheck_kind_name(op->kind));
 	say_key(t, op->key);
-	if (op->kind != LINCHECK_GET) {
+	if (takes_value(op->kind)) {
 		say(t, ", ");
 		say_value(t, op->value);
 	}
@@ -1418,7 +1509,11 @@ static void say_op(struct text *t, const struct lincheck_history *h, const struc
 		if (op->out_version != LINCHECK_ANY_VERSION)
 			say(t, " v%" PRIu64, op->out_version);
 	}
-	if (op->kind == LINCHECK_VPUT && !pending)
+	if ((op->kind == LINCHECK_VPUT || op->kind == LINCHECK_DEL) && !pending)
+		say(t, " -> %s", lincheck_reply_name(op->reply));
+	if (op->kind == LINCHECK_INCR && !pending && op->reply == LINCHECK_REPLY_OK)
+		say(t, " -> %s", op->out_value ? op->out_value : "?");
+	else if (op->kind == LINCHECK_INCR && !pending)
 		say(t, " -> %s", lincheck_reply_name(op->reply));
 	say(t, " by client %" PRIu32 " [call ", op->client);
 	say_time(t, h, op->call);

@@ -16,6 +16,16 @@
  *                   and ver == version -> value = v, version + 1, OK;
  *                   present otherwise -> ErrVersion.  An observed ErrMaybe
  *                   matches either OK (applied) or ErrVersion (not applied).
+ *   del(k)          present -> OK (one key removed), and the key is missing
+ *                   afterwards: "" at version 0, so the next put makes
+ *                   version 1 again (the store's rule); missing -> ErrNoKey
+ *                   (none removed), nothing changes
+ *   incr(k)         the value as a 64-bit integer (Redis's rule: the
+ *                   canonical decimal text, no '+', no leading zero, in
+ *                   range; missing counts as 0) plus one -> OK with the new
+ *                   value's text as the output, stored as the value, version
+ *                   + 1; not an integer, or INT64_MAX -> ErrNotInteger,
+ *                   nothing changes
  * An operation that never returned may take effect at any instant after its
  * call, or never; its output is unknown (a pending get constrains nothing).
  *
@@ -58,14 +68,17 @@ enum lincheck_kind {
 	LINCHECK_PUT = 1,
 	LINCHECK_APPEND = 2,
 	LINCHECK_VPUT = 3,                   /* versioned conditional put */
+	LINCHECK_DEL = 4,                    /* remove the key */
+	LINCHECK_INCR = 5,                   /* integer + 1 */
 };
 
-/* What a versioned put answered. */
+/* What a versioned put, a del or an incr answered. */
 enum lincheck_reply {
 	LINCHECK_REPLY_OK = 0,
 	LINCHECK_REPLY_ERR_VERSION = 1,
-	LINCHECK_REPLY_ERR_NOKEY = 2,
-	LINCHECK_REPLY_ERR_MAYBE = 3,        /* applied or not: the clerk cannot tell */
+	LINCHECK_REPLY_ERR_NOKEY = 2,        /* vput: no such key; del: nothing removed */
+	LINCHECK_REPLY_ERR_MAYBE = 3,        /* vput: applied or not, the clerk cannot tell */
+	LINCHECK_REPLY_ERR_NOT_INTEGER = 4,  /* incr */
 };
 
 /* One operation as a client saw it. */
@@ -73,14 +86,15 @@ struct lincheck_op {
 	uint32_t client;
 	enum lincheck_kind kind;
 	const char *key;
-	const char *value;                   /* put/append/vput: the input; get: NULL */
+	const char *value;                   /* put/append/vput: the input; get, del, incr: NULL */
 	uint64_t version;                    /* vput: the expected version */
 	uint64_t call;                       /* virtual ms */
 	uint64_t ret;                        /* virtual ms, >= call, or LINCHECK_PENDING */
 	/* output, meaningful once returned */
-	const char *out_value;               /* get: the value read */
+	const char *out_value;               /* get: the value read; incr (OK): the new value's text */
 	uint64_t out_version;                /* get: its version, or LINCHECK_ANY_VERSION */
-	enum lincheck_reply reply;           /* vput */
+	enum lincheck_reply reply;           /* vput (OK, ErrVersion, ErrNoKey, ErrMaybe), del (OK,
+					      * ErrNoKey), incr (OK, ErrNotInteger) */
 };
 
 /* A growable list of operations; each string is a private copy. */
@@ -137,12 +151,14 @@ void lincheck_history_free(struct lincheck_history *h);
 
 /* Append a copy of *op (its strings too).  *index (if not NULL) receives its
  * position.  LINCHECK_OK, LINCHECK_EINVAL (a missing key or value, a bad
- * kind or reply, ret before call; h->errmsg says which) or LINCHECK_ENOMEM. */
+ * kind or reply, an incr answered OK without its value, ret before call;
+ * h->errmsg says which) or LINCHECK_ENOMEM. */
 int lincheck_add(struct lincheck_history *h, const struct lincheck_op *op, size_t *index);
 
 /* Record the return of a pending operation, as a recorder that sees calls
  * and returns separately would.  out_value/out_version are read for a get,
- * reply for a vput; the rest ignore them.  LINCHECK_OK, LINCHECK_EINVAL (no
+ * reply for a vput, a del and an incr, out_value for an incr that answered
+ * OK; the rest ignore them.  LINCHECK_OK, LINCHECK_EINVAL (no
  * such pending operation, ret before call, a get without a value) or
  * LINCHECK_ENOMEM. */
 int lincheck_finish(struct lincheck_history *h, size_t index, uint64_t ret,
@@ -168,7 +184,8 @@ size_t lincheck_explain(const struct lincheck_result *r, const struct lincheck_h
 
 const char *lincheck_kind_name(enum lincheck_kind kind);     /* "get", ... */
 const char *lincheck_reply_name(enum lincheck_reply reply);  /* "OK", "ErrVersion", ... */
-/* "OK", "ErrVersion", "ErrNoKey", "ErrMaybe" -> *reply; false for anything else. */
+/* "OK", "ErrVersion", "ErrNoKey", "ErrMaybe", "ErrNotInteger" -> *reply; false
+ * for anything else. */
 bool lincheck_reply_parse(const char *s, enum lincheck_reply *reply);
 const char *lincheck_status_name(enum lincheck_status status); /* "ok", "illegal", ... */
 

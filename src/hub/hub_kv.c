@@ -144,9 +144,19 @@ static enum lincheck_kind lin_kind(enum kv_op op)
 		return LINCHECK_APPEND;
 	case KV_VPUT:
 		return LINCHECK_VPUT;
+	case KV_DEL:
+		return LINCHECK_DEL;
+	case KV_INCR:
+		return LINCHECK_INCR;
 	default:
 		return LINCHECK_GET;
 	}
+}
+
+/* Does the op carry a value (put, append, vput)? */
+static bool valued(enum kv_op op)
+{
+	return op == KV_PUT || op == KV_APPEND || op == KV_VPUT;
 }
 
 static enum lincheck_reply lin_reply(enum kv_err err)
@@ -158,6 +168,8 @@ static enum lincheck_reply lin_reply(enum kv_err err)
 		return LINCHECK_REPLY_ERR_NOKEY;
 	case KV_ERR_MAYBE:
 		return LINCHECK_REPLY_ERR_MAYBE;
+	case KV_ERR_NOT_INTEGER:
+		return LINCHECK_REPLY_ERR_NOT_INTEGER;
 	default:
 		return LINCHECK_REPLY_OK;
 	}
@@ -168,6 +180,7 @@ static void finish(struct hub *h, uint32_t k, const struct clerk_result *res)
 	struct hub_client *c = &h->clients[k - 1];
 	const struct lincheck_op *op = &h->history.ops[c->op];
 	char *value = NULL;
+	char number[24];
 	if (op->kind == LINCHECK_GET) {
 		value = malloc(res->value_len + 1);
 		if (value) {
@@ -175,9 +188,12 @@ static void finish(struct hub *h, uint32_t k, const struct clerk_result *res)
 			value[res->value_len] = 0;
 		}
 	}
+	/* an incr's output is the value it made, as the store keeps it */
+	snprintf(number, sizeof number, "%" PRId64, (int64_t)res->n);
 	/* a value with a NUL cannot be compared as a string: the history keeps
 	 * what precedes it, which is what a text-minded user typed anyway */
-	lincheck_finish(&h->history, c->op, op_time(h), value ? value : "", res->version, lin_reply(res->err));
+	lincheck_finish(&h->history, c->op, op_time(h),
+			op->kind == LINCHECK_INCR ? number : value ? value : "", res->version, lin_reply(res->err));
 	struct hub_opinfo *x = &h->opinfo[c->op];
 	x->attempts = res->attempts;
 	x->server = res->server;
@@ -195,6 +211,8 @@ static void finish(struct hub *h, uint32_t k, const struct clerk_result *res)
 		ev_bytes(ev, "value", res->value, res->value_len);
 		ev_int(ev, "version", (int64_t)res->version);
 	}
+	if (op->kind == LINCHECK_DEL || (op->kind == LINCHECK_INCR && res->err == KV_OK))
+		ev_int(ev, "n", (int64_t)res->n);
 	ev_int(ev, "attempts", res->attempts);
 	ev_int(ev, "server", res->server);
 	ev_int(ev, "latency", (int64_t)(h->now - op->call / OP_UNITS));
@@ -354,8 +372,8 @@ int hub_client_op(struct hub *h, uint32_t k, const struct kv_request *req, uint6
 	struct kv_request r = *req;
 	r.local = req->op == KV_GET && c->local_reads;
 	char *key = strndup((const char *)req->key, req->key_len);
-	char *value = req->op == KV_GET ? NULL : strndup(req->value ? (const char *)req->value : "", req->value_len);
-	if (!key || (req->op != KV_GET && !value) || opinfo_reserve(h, h->history.n + 1) != 0) {
+	char *value = !valued(req->op) ? NULL : strndup(req->value ? (const char *)req->value : "", req->value_len);
+	if (!key || (valued(req->op) && !value) || opinfo_reserve(h, h->history.n + 1) != 0) {
 		free(key);
 		free(value);
 		hub__set_err(h, "out of memory");
@@ -395,7 +413,7 @@ int hub_client_op(struct hub *h, uint32_t k, const struct kv_request *req, uint6
 	ev_int(ev, "n", (int64_t)at + 1);
 	ev_str(ev, "op", kv_op_name(req->op));
 	ev_bytes(ev, "key", req->key, req->key_len);
-	if (req->op != KV_GET)
+	if (valued(req->op))
 		ev_bytes(ev, "value", req->value, req->value_len);
 	if (req->op == KV_VPUT)
 		ev_int(ev, "version", (int64_t)req->version);
@@ -502,6 +520,8 @@ int hub_history_export(struct hub *h, const char *path)
 				ev_str(o, "out", op->out_value ? op->out_value : "");
 				ev_int(o, "out_version", (int64_t)op->out_version);
 			}
+			if (op->kind == LINCHECK_INCR && op->out_value)
+				ev_str(o, "out", op->out_value);
 			ev_int(o, "attempts", x->attempts);
 			ev_int(o, "server", x->server);
 		}
@@ -550,7 +570,9 @@ size_t hub_describe_entry(const struct hub *h, const struct hub_entry *e, char *
 	uint32_t c = req.client > WIRE_CLIENT_BASE ? req.client - WIRE_CLIENT_BASE : req.client;
 	switch (req.op) {
 	case KV_GET:
-		return (size_t)snprintf(buf, len, "get %s  c%u#%" PRIu64, key, c, req.seq);
+	case KV_DEL:
+	case KV_INCR:
+		return (size_t)snprintf(buf, len, "%s %s  c%u#%" PRIu64, kv_op_name(req.op), key, c, req.seq);
 	case KV_VPUT:
 		return (size_t)snprintf(buf, len, "put %s \"%s\" if v%" PRIu64 "  c%u#%" PRIu64, key, value,
 					req.version, c, req.seq);
@@ -562,6 +584,9 @@ size_t hub_describe_entry(const struct hub *h, const struct hub_entry *e, char *
 
 /* ---- the mirror of the replicas' tables --------------------------------- */
 
+/* A replica reports every key a write changed, as kv_lookup then shows it:
+ * a deleted key comes as its tombstone, "" at version 0, which kv_set turns
+ * into a tombstone of the mirror (missing to every reader). */
 int hub__kv_set(struct hub *h, struct hub_node *n, const uint8_t *key, uint32_t klen,
 		const uint8_t *value, uint32_t vlen, uint64_t version)
 {

@@ -25,6 +25,7 @@
 #include "embed.h"
 #include "script.h"
 #include "../core/mr.h"
+#include "../gateway/resp.h"
 #include "../tui/tui.h"
 
 #define CLUSTER_MT "termscope.cluster"
@@ -499,6 +500,7 @@ static int l_cluster(lua_State *L)
 	struct cluster **pc = lua_newuserdatauv(L, sizeof *pc, 0);
 	*pc = c;
 	luaL_setmetatable(L, CLUSTER_MT);
+	rt_cluster_started(rt, c);
 	rt_kick(rt);
 	return 1;
 }
@@ -506,6 +508,7 @@ static int l_cluster(lua_State *L)
 void lua_cluster_stop(struct cluster *c)
 {
 	if (c->hub) {
+		rt_cluster_stopping(c->rt, c);
 		hub_stop(c->hub);
 		c->hub = NULL;
 	}
@@ -753,18 +756,21 @@ static int l_client_view(lua_State *L)
 	return 1;
 }
 
-/* c:_op(k, op, key [, value [, version]]) -> err, value, version, attempts, server */
+/* c:_op(k, op, key [, value [, version]]) -> err, value, version, attempts, server, n
+ * (op: get, put, append, vput, del, incr; n: append's new length, incr's new
+ * value, del's count) */
 static int l_op(lua_State *L)
 {
 	struct runtime *rt = rt_of(L);
 	struct cluster *c = check_cluster(L, 1);
 	struct hub *h = live_hub(L, 1);
 	uint32_t k = check_client(L, h, 2);
-	static const char *const ops[] = { "get", "put", "append", "vput", NULL };
+	static const char *const ops[] = { "get", "put", "append", "vput", "del", "incr", NULL };
 	int op = luaL_checkoption(L, 3, NULL, ops);
 	size_t klen, vlen = 0;
 	const char *key = luaL_checklstring(L, 4, &klen);
-	const char *value = op == KV_GET ? NULL : luaL_checklstring(L, 5, &vlen);
+	bool valued = op == KV_PUT || op == KV_APPEND || op == KV_VPUT;
+	const char *value = valued ? luaL_checklstring(L, 5, &vlen) : NULL;
 	lua_Integer version = op == KV_VPUT ? luaL_checkinteger(L, 6) : 0;
 	if (klen > KV_MAX_KEY)
 		rt_raise(L, "%s: a key of %d bytes is too long (the limit is %d)", ops[op], (int)klen, (int)KV_MAX_KEY);
@@ -840,6 +846,8 @@ static int l_history(lua_State *L)
 				lua_setfield(L, -2, "out");
 				set_int(L, "out_version", (lua_Integer)op->out_version);
 			}
+			if (op->kind == LINCHECK_INCR && op->out_value)
+				lua_pushstring(L, op->out_value), lua_setfield(L, -2, "out");
 			set_int(L, "attempts", x.attempts);
 			set_int(L, "server", x.server);
 		}
@@ -1572,8 +1580,11 @@ static const luaL_Reg task_methods[] = {
 	{ NULL, NULL },
 };
 
+static int l_resp(lua_State *L);
+
 static const luaL_Reg ts_funcs[] = {
 	{ "_cluster", l_cluster },
+	{ "resp", l_resp },
 	{ "_block", l_block },
 	{ "go", l_go },
 	{ "seed", l_ts_seed },
@@ -1583,6 +1594,78 @@ static const luaL_Reg ts_funcs[] = {
 	{ "_embedded", l_embedded },
 	{ NULL, NULL },
 };
+
+/* ts.resp([{ reach = {4, 5} | "all", timeout = seconds }]) -> { port, timeout,
+ * reach, cluster, connections, clerks, commands, ops, timeouts }, or nil
+ * without a gateway (--resp).  reach confines the gateway's clerks, those it
+ * has and those it will make (what a test needs to send a client's requests
+ * to a minority); timeout is how long a request may wait for an answer. */
+static int l_resp(lua_State *L)
+{
+	struct runtime *rt = rt_of(L);
+	if (!rt->resp) {
+		lua_pushnil(L);
+		return 1;
+	}
+	if (!lua_isnoneornil(L, 1)) {
+		luaL_checktype(L, 1, LUA_TTABLE);
+		lua_pushnil(L);
+		while (lua_next(L, 1)) {
+			const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+			if (!k || (strcmp(k, "reach") != 0 && strcmp(k, "timeout") != 0))
+				rt_raise(L, "ts.resp: unknown option '%s' (known: reach, timeout)",
+					 k ? k : luaL_typename(L, -2));
+			lua_pop(L, 1);
+		}
+		lua_getfield(L, 1, "timeout");
+		if (!lua_isnil(L, -1)) {
+			lua_Number s = luaL_checknumber(L, -1);
+			if (!(s >= 0.001 && s <= 86400))
+				rt_raise(L, "ts.resp: timeout is in seconds, from 0.001 to 86400");
+			resp_set_timeout(rt->resp, (uint64_t)(s * 1000.0 + 0.5));
+		}
+		lua_pop(L, 1);
+		lua_getfield(L, 1, "reach");
+		if (!lua_isnil(L, -1)) {
+			struct hub *h = resp_hub(rt->resp);
+			if (!h)
+				rt_raise(L, "ts.resp: reach: the gateway serves no key/value cluster yet");
+			uint32_t mask = 0;
+			if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "all") == 0)
+				mask = 0;
+			else
+				mask = reach_mask(L, h, lua_gettop(L));
+			const char *why = NULL;
+			if (resp_set_reach(rt->resp, mask, &why) != 0)
+				rt_raise(L, "ts.resp: reach: %s", why);
+		}
+		lua_pop(L, 1);
+	}
+	struct resp_stats st;
+	resp_stats(rt->resp, &st);
+	lua_createtable(L, 0, 9);
+	set_int(L, "port", st.port);
+	lua_pushnumber(L, (lua_Number)st.timeout_ms / 1000.0);
+	lua_setfield(L, -2, "timeout");
+	if (st.reach) {
+		lua_newtable(L);
+		int n = 0;
+		for (uint32_t i = 1; i <= HUB_MAX_NODES; i++)
+			if (st.reach & (1u << i)) {
+				lua_pushinteger(L, i);
+				lua_rawseti(L, -2, ++n);
+			}
+		lua_setfield(L, -2, "reach");
+	}
+	if (st.cluster)
+		set_int(L, "cluster", st.cluster);
+	set_int(L, "connections", (lua_Integer)st.connections);
+	set_int(L, "clerks", (lua_Integer)st.clerks);
+	set_int(L, "commands", (lua_Integer)st.commands);
+	set_int(L, "ops", (lua_Integer)st.ops);
+	set_int(L, "timeouts", (lua_Integer)st.timeouts);
+	return 1;
+}
 
 void lua_api_open(struct runtime *rt, lua_State *L)
 {

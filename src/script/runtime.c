@@ -17,6 +17,11 @@
  *
  * Errors reach the user as FILE:LINE: message, the line being the first
  * frame of the user's own script on the failing task's stack.
+ *
+ * The RESP gateway (--resp PORT, src/gateway) belongs to the runtime too:
+ * it serves one key/value cluster, gets the client results and timers that
+ * are its own from the hooks, and does its work from the pump, like a
+ * task, only while no hub is busy.
  */
 #include "runtime.h"
 
@@ -34,6 +39,7 @@
 #include <lua.h>
 #include <lualib.h>
 
+#include "../gateway/resp.h"
 #include "../hub/evlog.h"
 #include "embed.h"
 #include "lua_api.h"
@@ -190,6 +196,8 @@ static void finish(struct runtime *rt, int code, const char *msg)
 	}
 	for (struct cluster *c = rt->clusters; c; c = c->next)
 		lua_cluster_stop(c);
+	resp_close(rt->resp);
+	rt->resp = NULL;
 	uv_idle_stop(&rt->idle);
 	uv_timer_stop(&rt->pace_timer);
 }
@@ -355,6 +363,7 @@ static void on_progress(struct hub *h, void *ud)
 static void on_timer(struct hub *h, uint64_t id, void *ud)
 {
 	struct cluster *c = ud;
+	resp_timer(c->rt->resp, h, id);
 	for (struct task *t = c->rt->tasks; t; t = t->next)
 		if (t->timer_id == id && t->timer_hub == h &&
 		    (t->wait == W_TIME || t->wait == W_PROGRESS || t->wait == W_JOIN)) {
@@ -380,6 +389,10 @@ static void on_client_done(struct hub *h, uint32_t client, uint64_t token,
 			   const struct clerk_result *res, void *ud)
 {
 	struct cluster *c = ud;
+	if (resp_token(token)) {
+		resp_client_done(c->rt->resp, h, client, token, res);
+		return;
+	}
 	for (struct task *t = c->rt->tasks; t; t = t->next)
 		if (t->wait == W_CLIENT && t->cl == c && t->req == token) {
 			lua_pushstring(t->co, kv_err_name(res->err));
@@ -387,7 +400,8 @@ static void on_client_done(struct hub *h, uint32_t client, uint64_t token,
 			lua_pushinteger(t->co, (lua_Integer)res->version);
 			lua_pushinteger(t->co, res->attempts);
 			lua_pushinteger(t->co, res->server);
-			t->npush = 5;
+			lua_pushinteger(t->co, (lua_Integer)(int64_t)res->n);
+			t->npush = 6;
 			make_ready(t);
 		}
 }
@@ -435,6 +449,35 @@ struct cluster *rt_shown(struct runtime *rt)
 void rt_quit(struct runtime *rt, int code, const char *msg)
 {
 	finish(rt, code, msg);
+}
+
+static bool serves_kv(const struct cluster *c)
+{
+	return c->hub && (strcmp(hub_kind(c->hub), "kv") == 0 || strcmp(hub_kind(c->hub), "kvsrv") == 0);
+}
+
+void rt_cluster_started(struct runtime *rt, struct cluster *c)
+{
+	if (rt->resp && !resp_hub(rt->resp) && serves_kv(c))
+		resp_attach(rt->resp, c->hub, c->number);
+}
+
+void rt_cluster_stopping(struct runtime *rt, struct cluster *c)
+{
+	if (!rt->resp || !c->hub || resp_hub(rt->resp) != c->hub)
+		return;
+	resp_detach(rt->resp, c->hub);
+	struct cluster *next = NULL;
+	for (struct cluster *o = rt->clusters; o; o = o->next)
+		if (o != c && serves_kv(o))
+			next = o;
+	if (next)
+		resp_attach(rt->resp, next->hub, next->number);
+}
+
+static void resp_kick(void *ud)
+{
+	rt_kick(ud);
 }
 
 /* Start the next queued action as a task, once the shown cluster has run
@@ -502,6 +545,10 @@ static void pump(uv_idle_t *idle)
 			run_ready(rt);
 			continue;
 		}
+		if (resp_has_work(rt->resp) && !any_busy(rt)) {
+			resp_pump(rt->resp);
+			continue;
+		}
 		if (start_hand(rt))
 			continue;
 		did = busy = paused = false;
@@ -536,7 +583,7 @@ static void pump(uv_idle_t *idle)
 	}
 	if (rt->finishing)
 		return;
-	if (did || (!any_busy(rt) && any_ready(rt)))
+	if (did || (!any_busy(rt) && (any_ready(rt) || resp_has_work(rt->resp))))
 		return;                      /* more to do: stay scheduled */
 	uv_idle_stop(&rt->idle);
 	if (wait_ms != UINT64_MAX) {
@@ -659,6 +706,16 @@ int rt_run(const struct rt_opts *o)
 	lua_pop(L, 1);
 
 	int code = 0;
+	if (o->resp_port) {
+		struct resp_config rc = { .port = o->resp_port, .timeout_ms = o->resp_timeout_ms,
+					  .kick = resp_kick, .ud = rt };
+		rt->resp = resp_new(rt->loop, &rc, err, sizeof err);
+		if (!rt->resp) {
+			fprintf(stderr, "termscope: --resp %d: %s\n", o->resp_port, err);
+			code = 1;
+			goto out;
+		}
+	}
 	if (load_embedded(L, "termscope.lua") != 0 || load_embedded(L, "dashboard.lua") != 0 ||
 	    load_embedded(L, "lesson.lua") != 0 || load_embedded(L, "kvlock.lua") != 0) {
 		fprintf(stderr, "termscope: %s\n", lua_tostring(L, -1));
@@ -693,6 +750,14 @@ int rt_run(const struct rt_opts *o)
 			rc = luaL_loadbuffer(L, auto_run, sizeof auto_run - 1, "=lesson");
 		else
 			rc = luaL_loadbuffer(L, open, sizeof open - 1, "=lesson");
+	} else if (!rt->dashboard && o->resp_port) {
+		/* headless with a gateway: serve a live cluster until stopped */
+		static const char serve[] =
+			"local c = ts.cluster{ kind = \"kv\", nodes = 5 }\n"
+			"print(string.format(\"termscope: a 5-node key/value cluster behind the RESP gateway \" ..\n"
+			"  \"on 127.0.0.1:%d; Ctrl-C ends it\", ts.resp().port))\n"
+			"while true do c:sleep(3600) end\n";
+		rc = luaL_loadbuffer(L, serve, sizeof serve - 1, "=serve");
 	} else if (rt->dashboard) {
 		/* the live dashboard: a cluster to play with, and the lesson menu */
 		static const char live[] = "ts._lesson.menu = true "
@@ -735,6 +800,8 @@ out:
 	rt->finishing = true;
 	for (struct cluster *c = rt->clusters; c; c = c->next)
 		lua_cluster_stop(c);
+	resp_close(rt->resp);
+	rt->resp = NULL;
 	uv_close((uv_handle_t *)&rt->idle, close_cb);
 	uv_close((uv_handle_t *)&rt->pace_timer, close_cb);
 	for (int i = 0; i < 3; i++)

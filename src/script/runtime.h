@@ -25,6 +25,8 @@ struct rt_opts {
 	const char *lesson;                  /* a lesson to run (number, name or file) */
 	bool autopilot;                      /* perform every step's solution */
 	bool list_lessons;                   /* print the lessons and progress */
+	int resp_port;                       /* the RESP gateway's port on 127.0.0.1, 0: none */
+	uint64_t resp_timeout_ms;            /* its request timeout, 0: the default (5 s) */
 };
 
 /* Run a script to its end.  Returns the process exit code:

@@ -64,6 +64,7 @@ struct hand {                                /* a person's action, waiting its t
 };
 
 struct tui;
+struct resp_server;
 
 struct runtime {
 	struct rt_opts opts;
@@ -78,6 +79,7 @@ struct runtime {
 	uv_timer_t pace_timer;
 	uv_signal_t signals[3];
 	lua_State *L;
+	struct resp_server *resp;            /* the RESP gateway, or NULL */
 	struct evlog *log;
 	char dir[PATH_MAX];
 	uint64_t seed;
@@ -104,5 +106,9 @@ void rt_hand(struct runtime *rt, const char *code, bool record);
 struct cluster *rt_shown(struct runtime *rt);
 /* Leave: stop every cluster and let the loop end with this exit code. */
 void rt_quit(struct runtime *rt, int code, const char *msg);
+/* A cluster started / is about to stop: the RESP gateway serves the first
+ * key/value cluster, and the newest one left when that one stops. */
+void rt_cluster_started(struct runtime *rt, struct cluster *c);
+void rt_cluster_stopping(struct runtime *rt, struct cluster *c);
 
 #endif

@@ -235,8 +235,8 @@ static const char *lat_text(int64_t ms, char *buf, size_t len)
 static void op_brief(char *buf, size_t len, const char *op, const char *key, const char *value, bool has_value,
 		     int64_t version)
 {
-	if (!strcmp(op, "get"))
-		snprintf(buf, len, "get %s", key);
+	if (!strcmp(op, "get") || !strcmp(op, "del") || !strcmp(op, "incr"))
+		snprintf(buf, len, "%s %s", op, key);
 	else if (!strcmp(op, "append"))
 		snprintf(buf, len, "append %s+=%s", key, has_value ? value : "?");
 	else if (!strcmp(op, "vput"))
@@ -274,6 +274,8 @@ static void op_text(const struct tui_view *v, json_t *ev, char *o, size_t room)
 	}
 	if (json_object_get(ev, "value"))
 		snprintf(out, sizeof out, " \"%s\" v%" PRId64, jtext(ev, "value", value, sizeof value), jint(ev, "version"));
+	else if (json_object_get(ev, "n"))               /* del's count, incr's new value */
+		snprintf(out, sizeof out, " %" PRId64, jint(ev, "n"));
 	char lat[24], tries[24] = "";
 	if (jint(ev, "attempts") > 1)
 		snprintf(tries, sizeof tries, ", %" PRId64 " tries", jint(ev, "attempts"));

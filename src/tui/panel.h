@@ -62,6 +62,7 @@ struct tui_view {
 	uint32_t selected;                   /* node, 0: none */
 	uint64_t sel_msg;                    /* in-flight message id, 0: none */
 	const char *running;                 /* what runs: "live cluster", "scenario x.lua" */
+	char gateway[48];                    /* the RESP gateway: "resp :6380 2 conns", or "" */
 	const char *status;                  /* the last result or error, one line */
 	bool status_error;
 	bool color, utf8;

@@ -58,9 +58,17 @@ static bool running(const struct hub_node *nd)
 	return nd->status == HUB_NODE_UP;
 }
 
+/* The replica's entry for a key; NULL if it has none (a deleted key's
+ * tombstone counts as none). */
+static const struct kv_entry *mirror_lookup(const struct kv_store *kv, const uint8_t *key, uint32_t len)
+{
+	const struct kv_entry *e = kv ? kv_lookup(kv, key, len) : NULL;
+	return e && e->version ? e : NULL;
+}
+
 static const struct kv_entry *lookup(const struct hub_node *nd, const struct keyrow *k)
 {
-	return nd->kv ? kv_lookup(nd->kv, k->key, k->len) : NULL;
+	return mirror_lookup(nd->kv, k->key, k->len);
 }
 
 static bool same(const struct kv_entry *a, const struct kv_entry *b)
@@ -100,7 +108,7 @@ static size_t collect(const struct hub *h, size_t *total)
 			bool seen = false;
 			for (uint32_t j = 1; j < i && !seen; j++) {
 				const struct hub_node *o = hub_node(h, j);
-				seen = o->kv && kv_lookup(o->kv, e->key, e->key_len);
+				seen = mirror_lookup(o->kv, e->key, e->key_len) != NULL;
 			}
 			if (seen)
 				continue;
@@ -340,6 +348,12 @@ static void op_brief(const struct lincheck_op *op, char *buf, size_t len, int vw
 	case LINCHECK_VPUT:
 		snprintf(buf, len, "put %s=%s if v%" PRIu64, key, val, op->version);
 		break;
+	case LINCHECK_DEL:
+		snprintf(buf, len, "del %s", key);
+		break;
+	case LINCHECK_INCR:
+		snprintf(buf, len, "incr %s", key);
+		break;
 	default:
 		snprintf(buf, len, "put %s=%s", key, val);
 		break;
@@ -499,6 +513,8 @@ static void draw_history(WINDOW *w, const struct tui_view *v, int y, int x, int 
 				cut_value(v, val, sizeof val, (const uint8_t *)ov, strlen(ov), res_w - 6);
 				snprintf(res, sizeof res, "\"%s\" v%" PRIu64, val, op->out_version);
 			}
+			if (op->kind == LINCHECK_INCR && op->out_value)
+				snprintf(res, sizeof res, "%s", op->out_value);
 		}
 		if (x2.local)
 			snprintf(what + strlen(what), sizeof what - strlen(what), " (local)");

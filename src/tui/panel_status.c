@@ -25,11 +25,11 @@ static void draw(struct panel *p, const struct tui_view *v)
 			snprintf(speed, sizeof speed, " fsync %s", hub_fsync(v->hub));
 	}
 	char line[512];
-	snprintf(line, sizeof line, "%s%s %s%s  t=%.3fs  seed %" PRIu64 "  %" PRIu64 " recorded  %s",
+	snprintf(line, sizeof line, "%s%s %s%s  t=%.3fs  seed %" PRIu64 "  %" PRIu64 " recorded  %s%s%s",
 		 p->w >= 100 ? " termscope  " : " ",
 		 v->hub && hub_frozen(v->hub) ? ui_glyph(v, "❚❚", "||") : ui_glyph(v, "▶", ">"),
 		 pace, speed, (double)v->clock / 1000.0, v->hub ? hub_seed(v->hub) : 0,
-		 v->recorded, v->running ? v->running : "");
+		 v->recorded, v->running ? v->running : "", v->gateway[0] ? "  " : "", v->gateway);
 	ui_print(w, 0, 0, p->w, "%s", line);
 	wattroff(w, (int)A_REVERSE);
 }

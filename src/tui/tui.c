@@ -35,6 +35,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "../gateway/resp.h"
 #include "../script/script.h"
 #include "panel.h"
 
@@ -393,6 +394,13 @@ static void refresh_view(struct tui *t)
 		t->view.running = t->lesson_label;
 	}
 	t->view.status = t->status;
+	t->view.gateway[0] = 0;
+	if (rt->resp) {
+		struct resp_stats st;
+		resp_stats(rt->resp, &st);
+		snprintf(t->view.gateway, sizeof t->view.gateway, "resp :%d %zu conn%s", st.port,
+			 st.connections, st.connections == 1 ? "" : "s");
+	}
 	/* the recording's length: ts._dash.actions */
 	lua_State *L = rt->L;
 	t->view.recorded = 0;
@@ -852,7 +860,7 @@ static bool lua_quote(char *buf, size_t len, const char *s, size_t n)
 	return true;
 }
 
-static const char kv_usage[] = "put KEY VALUE [@VERSION] | get KEY | append KEY VALUE";
+static const char kv_usage[] = "put KEY VALUE [@VERSION] | get KEY | append KEY VALUE | del KEY | incr KEY";
 
 /*
  * The request line: "put KEY VALUE", "put KEY VALUE @VERSION" (a
@@ -889,7 +897,10 @@ static void kv_submit(struct tui *t)
 		vl--;
 	const char *fn = !strcmp(op, "put") || !strcmp(op, "p") ? "put"
 		       : !strcmp(op, "get") || !strcmp(op, "g") ? "get"
-		       : !strcmp(op, "append") || !strcmp(op, "a") ? "append" : NULL;
+		       : !strcmp(op, "append") || !strcmp(op, "a") ? "append"
+		       : !strcmp(op, "del") ? "del"
+		       : !strcmp(op, "incr") ? "incr" : NULL;
+	bool key_only = fn && (!strcmp(fn, "get") || !strcmp(fn, "del") || !strcmp(fn, "incr"));
 	long long version = -1;
 	if (fn && !strcmp(fn, "put")) {
 		/* a last word @N: the version the put is conditional on */
@@ -916,8 +927,8 @@ static void kv_submit(struct tui *t)
 	char msg[256];
 	const char *wrong = !fn ? "not a request"
 			  : !kl ? "which key?"
-			  : !strcmp(fn, "get") && given ? "get takes a key only"
-			  : strcmp(fn, "get") != 0 && !given ? "which value?" : NULL;
+			  : key_only && given ? "get, del and incr take a key only"
+			  : !key_only && !given ? "which value?" : NULL;
 	if (wrong) {
 		snprintf(msg, sizeof msg, "%s  (%s)", wrong, kv_usage);
 		set_status(t, true, msg);
@@ -935,8 +946,8 @@ static void kv_submit(struct tui *t)
 		set_status(t, true, "that request is too long");
 		return;
 	}
-	if (!strcmp(fn, "get"))
-		snprintf(code, sizeof code, "client(%u):get(%s)", k, qk);
+	if (key_only)
+		snprintf(code, sizeof code, "client(%u):%s(%s)", k, fn, qk);
 	else if (version >= 0)
 		snprintf(code, sizeof code, "client(%u):put(%s, %s, %lld)", k, qk, qv, version);
 	else

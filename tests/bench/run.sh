@@ -34,3 +34,4 @@ else
 	echo "(build/bench/lincheck did not build)"
 fi
 TERMSCOPE="$TERMSCOPE" sh tests/bench/mr.sh
+TERMSCOPE="$TERMSCOPE" sh tests/bench/compare.sh

@@ -3,6 +3,6 @@
 -- rounds all five servers are killed and restarted from disk; every
 -- client's appends must survive once each and in order, gets must be
 -- exact, no server may snapshot, and the history must be linearizable.
--- (Rounds of 1 virtual s, not 5.)
+-- (Rounds of 0.6 virtual s, not 5.)
 -- seed: 7
-require("lib.kvtest").generic{ nclients = 5, nservers = 5, crash = true, secs = 1 }
+require("lib.kvtest").generic{ nclients = 5, nservers = 5, crash = true, secs = 0.6 }

@@ -78,7 +78,7 @@ wait_screen '^(x|│) >c2 +1-5 +log +1 idle' || die "the clients table does not 
 
 # a bad request: refused with the usage, nothing sent
 keys k 'frobnicate x' Enter
-wait_screen '^ not a request +\(put KEY VALUE \[@VERSION\] \| get KEY \| append KEY VALUE\)' ||
+wait_screen '^ not a request +\(put KEY VALUE \[@VERSION\] \| get KEY \| append KEY VALUE \| del KEY \| incr KEY\)' ||
 	die "a bad request was not refused with the usage"
 keys k 'get' Enter
 wait_screen '^ which key\?' || die "get without a key was not refused"

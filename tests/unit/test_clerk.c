@@ -163,6 +163,41 @@ Test(clerk, normal_operations)
 	clerk_free(&c);
 }
 
+Test(clerk, del_and_incr)
+{
+	struct clerk c;
+	struct clerk_result res;
+	const struct kv_request *req;
+	init(&c, 7, 3, 0);                   /* starts at server 1 */
+	/* del: no value is sent, whatever the caller gave */
+	start(&c, 0, op(KV_DEL, "k", "ignored", 0));
+	req = take(&c, 1);
+	cr_assert_eq(req->op, KV_DEL);
+	cr_assert_eq(req->value_len, 0);
+	reply(&c, 5, 1, 1, KV_ERR_NOKEY, NULL, 0, 0);
+	res = result(&c);
+	cr_assert_eq(res.err, KV_ERR_NOKEY, "a del of a missing key says so");
+	cr_assert_null(res.value);
+	/* incr: the number comes in n; ErrNotInteger is an answer, not a retry */
+	start(&c, 10, op(KV_INCR, "n", NULL, 0));
+	req = take(&c, 1);
+	cr_assert_eq(req->op, KV_INCR);
+	struct kv_reply rep = { .client = 7, .seq = 2, .err = KV_OK, .value = (const uint8_t *)"",
+				.version = 3, .n = 42 };
+	clerk_reply(&c, 12, 1, &rep);
+	res = result(&c);
+	cr_assert_eq(res.err, KV_OK);
+	cr_assert_eq(res.n, 42);
+	cr_assert_eq(res.version, 3);
+	start(&c, 20, op(KV_INCR, "n", NULL, 0));
+	take(&c, 1);
+	reply(&c, 25, 1, 3, KV_ERR_NOT_INTEGER, NULL, 3, 0);
+	res = result(&c);
+	cr_assert_eq(res.err, KV_ERR_NOT_INTEGER);
+	cr_assert_eq(res.attempts, 1);
+	clerk_free(&c);
+}
+
 Test(clerk, start_rejects)
 {
 	struct clerk c;

@@ -1,7 +1,8 @@
 /*
  * test_kv.c — unit tests of the key/value state machine (src/core/kv.c).
  *
- * Every operation on present and missing keys (the vput matrix included),
+ * Every operation on present and missing keys (the vput matrix included;
+ * del and its tombstones; incr and Redis's integer rule),
  * the duplicate table (a retry of each kind of write gets the first reply
  * and changes nothing; gets and seq 0 are never deduplicated; with dedup off
  * a retry applies twice; the table's memory follows the clients, not the
@@ -58,6 +59,13 @@ static void expect_reply(struct kv_reply rep, enum kv_err err, const char *value
 			     rep.value_len, strlen(value));
 		cr_assert(memcmp(rep.value, value, rep.value_len) == 0);
 	}
+}
+
+/* The reply's err and version, whatever its value. */
+static struct kv_reply expect_reply_v(struct kv_reply rep, enum kv_err err, uint64_t version)
+{
+	expect_reply(rep, err, NULL, version);
+	return rep;
 }
 
 static void expect_key(const struct kv_store *s, const char *key, const char *value, uint64_t version)
@@ -122,12 +130,15 @@ Test(kv, names)
 	cr_assert_str_eq(kv_op_name(KV_PUT), "put");
 	cr_assert_str_eq(kv_op_name(KV_APPEND), "append");
 	cr_assert_str_eq(kv_op_name(KV_VPUT), "vput");
+	cr_assert_str_eq(kv_op_name(KV_DEL), "del");
+	cr_assert_str_eq(kv_op_name(KV_INCR), "incr");
 	cr_assert_str_eq(kv_op_name((enum kv_op)9), "?");
 	cr_assert_str_eq(kv_err_name(KV_OK), "OK");
 	cr_assert_str_eq(kv_err_name(KV_ERR_NOKEY), "ErrNoKey");
 	cr_assert_str_eq(kv_err_name(KV_ERR_VERSION), "ErrVersion");
 	cr_assert_str_eq(kv_err_name(KV_ERR_MAYBE), "ErrMaybe");
 	cr_assert_str_eq(kv_err_name(KV_ERR_WRONG_LEADER), "ErrWrongLeader");
+	cr_assert_str_eq(kv_err_name(KV_ERR_NOT_INTEGER), "ErrNotInteger");
 	cr_assert_str_eq(kv_err_name((enum kv_err)9), "?");
 }
 
@@ -264,6 +275,250 @@ Test(kv, many_keys_grow_and_iterate)
 	kv_free(&s);
 	cr_assert_eq(s.n_keys, 0);
 	cr_assert(s.dedup, "kv_free keeps the dedup flag");
+}
+
+static struct kv_reply expect_n(struct kv_reply rep, uint64_t n)
+{
+	cr_assert_eq(rep.n, n, "n %" PRIu64 ", expected %" PRIu64, rep.n, n);
+	return rep;
+}
+
+Test(kv, append_answers_the_new_length)
+{
+	struct kv_store s;
+	kv_init(&s, true);
+	expect_n(apply(&s, rq(KV_APPEND, 1, 1, "k", "ab", 0), NULL), 2);
+	expect_n(apply(&s, rq(KV_APPEND, 1, 2, "k", "cde", 0), NULL), 5);
+	expect_n(apply(&s, rq(KV_APPEND, 1, 3, "k", "", 0), NULL), 5);
+	expect_n(apply(&s, rq(KV_PUT, 1, 4, "k", "xyz", 0), NULL), 0);
+	kv_free(&s);
+}
+
+Test(kv, del_makes_a_tombstone)
+{
+	struct kv_store s;
+	bool changed;
+	kv_init(&s, true);
+	apply(&s, rq(KV_PUT, 1, 1, "k", "value", 0), NULL);
+	apply(&s, rq(KV_PUT, 1, 2, "k", "v2", 0), NULL);
+	apply(&s, rq(KV_PUT, 1, 3, "other", "o", 0), NULL);
+	cr_assert_eq(s.bytes, 1 + 2 + 5 + 1);
+	/* present: removed, one key; the key reads as missing, "" at version 0 */
+	expect_n(expect_reply_v(apply(&s, rq(KV_DEL, 1, 4, "k", NULL, 0), &changed), KV_OK, 0), 1);
+	cr_assert(changed);
+	expect_reply(apply(&s, rq(KV_GET, 1, 0, "k", NULL, 0), NULL), KV_ERR_NOKEY, "", 0);
+	cr_assert_eq(s.n_keys, 1);
+	cr_assert_eq(s.n_tombs, 1);
+	cr_assert_eq(s.bytes, 5 + 1);
+	/* what a replica reports after the change: the tombstone */
+	const struct kv_entry *e = kv_lookup(&s, (const uint8_t *)"k", 1);
+	cr_assert_not_null(e);
+	cr_assert_eq(e->version, 0);
+	cr_assert_eq(e->value_len, 0);
+	/* kv_next does not show it */
+	size_t it = 0, n = 0;
+	while ((e = kv_next(&s, &it))) {
+		n++;
+		cr_assert_eq(e->key_len, 5);
+	}
+	cr_assert_eq(n, 1);
+	/* missing: ErrNoKey, nothing removed, nothing changed */
+	expect_n(expect_reply_v(apply(&s, rq(KV_DEL, 1, 5, "k", NULL, 0), &changed), KV_ERR_NOKEY, 0), 0);
+	cr_assert(!changed);
+	expect_reply_v(apply(&s, rq(KV_DEL, 1, 6, "never", NULL, 0), &changed), KV_ERR_NOKEY, 0);
+	cr_assert(!changed);
+	/* written again: version 1, the slot reused; vput at 0 creates it */
+	expect_reply(apply(&s, rq(KV_VPUT, 1, 7, "k", "back", 0), &changed), KV_OK, "", 1);
+	cr_assert(changed);
+	expect_key(&s, "k", "back", 1);
+	cr_assert_eq(s.n_keys, 2);
+	cr_assert_eq(s.n_tombs, 0);
+	cr_assert_eq(s.bytes, 1 + 4 + 5 + 1);
+	/* append and incr on a deleted key start from "" and 0 */
+	apply(&s, rq(KV_DEL, 1, 8, "k", NULL, 0), NULL);
+	expect_n(apply(&s, rq(KV_APPEND, 1, 9, "k", "ab", 0), NULL), 2);
+	expect_key(&s, "k", "ab", 1);
+	apply(&s, rq(KV_DEL, 1, 10, "k", NULL, 0), NULL);
+	expect_n(apply(&s, rq(KV_INCR, 1, 11, "k", NULL, 0), NULL), 1);
+	expect_key(&s, "k", "1", 1);
+	kv_free(&s);
+}
+
+Test(kv, many_deletes_do_not_fill_the_table)
+{
+	/* tombstones hold slots until the table is rebuilt: churn over new
+	 * keys keeps it small */
+	struct kv_store s;
+	char key[32];
+	kv_init(&s, true);
+	for (int i = 0; i < 20000; i++) {
+		snprintf(key, sizeof(key), "key%d", i);
+		expect_reply(apply(&s, rq(KV_PUT, 1, 0, key, "v", 0), NULL), KV_OK, "", 1);
+		expect_reply_v(apply(&s, rq(KV_DEL, 1, 0, key, NULL, 0), NULL), KV_OK, 0);
+		cr_assert_eq(s.n_keys, 0);
+	}
+	cr_assert_leq(s.n_slots, 64, "%zu slots for no key", s.n_slots);
+	cr_assert_eq(s.bytes, 0);
+	/* and the live keys survive every rebuild */
+	for (int i = 0; i < 500; i++) {
+		snprintf(key, sizeof(key), "live%d", i);
+		apply(&s, rq(KV_PUT, 1, 0, key, key, 0), NULL);
+		snprintf(key, sizeof(key), "gone%d", i);
+		apply(&s, rq(KV_PUT, 1, 0, key, key, 0), NULL);
+		apply(&s, rq(KV_DEL, 1, 0, key, NULL, 0), NULL);
+	}
+	for (int i = 0; i < 500; i++) {
+		snprintf(key, sizeof(key), "live%d", i);
+		expect_key(&s, key, key, 1);
+		snprintf(key, sizeof(key), "gone%d", i);
+		const struct kv_entry *e = kv_lookup(&s, (const uint8_t *)key, (uint32_t)strlen(key));
+		cr_assert(!e || e->version == 0);
+	}
+	cr_assert_eq(s.n_keys, 500);
+	kv_free(&s);
+}
+
+Test(kv, incr)
+{
+	struct kv_store s;
+	bool changed;
+	kv_init(&s, true);
+	/* missing counts as 0; the value is kept as decimal text */
+	expect_n(expect_reply_v(apply(&s, rq(KV_INCR, 1, 1, "n", NULL, 0), &changed), KV_OK, 1), 1);
+	cr_assert(changed);
+	expect_key(&s, "n", "1", 1);
+	expect_n(apply(&s, rq(KV_INCR, 1, 2, "n", NULL, 0), NULL), 2);
+	expect_key(&s, "n", "2", 2);
+	apply(&s, rq(KV_PUT, 1, 3, "n", "-5", 0), NULL);
+	expect_n(apply(&s, rq(KV_INCR, 1, 4, "n", NULL, 0), NULL), (uint64_t)-4);
+	expect_key(&s, "n", "-4", 4);
+	apply(&s, rq(KV_PUT, 1, 5, "n", "-1", 0), NULL);
+	expect_n(apply(&s, rq(KV_INCR, 1, 6, "n", NULL, 0), NULL), 0);
+	expect_key(&s, "n", "0", 6);
+	apply(&s, rq(KV_PUT, 1, 7, "n", "9223372036854775806", 0), NULL);
+	expect_n(apply(&s, rq(KV_INCR, 1, 8, "n", NULL, 0), NULL), (uint64_t)INT64_MAX);
+	expect_key(&s, "n", "9223372036854775807", 8);
+	/* at the largest: refused with the key's version, nothing changes */
+	expect_reply_v(apply(&s, rq(KV_INCR, 1, 9, "n", NULL, 0), &changed), KV_ERR_NOT_INTEGER, 8);
+	cr_assert(!changed);
+	expect_key(&s, "n", "9223372036854775807", 8);
+	apply(&s, rq(KV_PUT, 1, 10, "n", "-9223372036854775808", 0), NULL);
+	expect_n(apply(&s, rq(KV_INCR, 1, 11, "n", NULL, 0), NULL), (uint64_t)(INT64_MIN + 1));
+	/* what is not an integer's canonical text is refused */
+	static const char *const bad[] = {
+		"", "a", "007", "-0", "+1", " 1", "1 ", "1.0", "0x1", "--1", "-",
+		"9223372036854775808", "-9223372036854775809", "99999999999999999999",
+	};
+	uint32_t seq = 20;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		apply(&s, rq(KV_PUT, 2, seq++, "b", bad[i], 0), NULL);
+		expect_reply_v(apply(&s, rq(KV_INCR, 2, seq++, "b", NULL, 0), &changed), KV_ERR_NOT_INTEGER, i + 1);
+		cr_assert(!changed, "\"%s\" was incremented", bad[i]);
+		expect_key(&s, "b", bad[i], i + 1);
+	}
+	kv_free(&s);
+}
+
+Test(kv, parse_int)
+{
+	int64_t v;
+	cr_assert(kv_parse_int((const uint8_t *)"0", 1, &v) && v == 0);
+	cr_assert(kv_parse_int((const uint8_t *)"-12", 3, &v) && v == -12);
+	cr_assert(kv_parse_int((const uint8_t *)"9223372036854775807", 19, &v) && v == INT64_MAX);
+	cr_assert(kv_parse_int((const uint8_t *)"-9223372036854775808", 20, &v) && v == INT64_MIN);
+	cr_assert(!kv_parse_int((const uint8_t *)"12x", 3, &v));
+	cr_assert(!kv_parse_int((const uint8_t *)"12", 1, &v) || v == 1);   /* only len bytes count */
+	cr_assert(!kv_parse_int(NULL, 0, &v));
+}
+
+Test(kv, dedup_del_and_incr_retry)
+{
+	struct kv_store s;
+	bool changed;
+	kv_init(&s, true);
+	/* an incr's retry gets the first answer's number, not a new increment */
+	expect_n(apply(&s, rq(KV_INCR, 1, 1, "n", NULL, 0), NULL), 1);
+	expect_n(apply(&s, rq(KV_INCR, 2, 1, "n", NULL, 0), NULL), 2);
+	expect_n(expect_reply_v(apply(&s, rq(KV_INCR, 1, 1, "n", NULL, 0), &changed), KV_OK, 1), 1);
+	cr_assert(!changed);
+	expect_key(&s, "n", "2", 2);
+	/* an append's retry: the first length */
+	expect_n(apply(&s, rq(KV_APPEND, 1, 2, "a", "xyz", 0), NULL), 3);
+	apply(&s, rq(KV_APPEND, 2, 2, "a", "!", 0), NULL);
+	expect_n(apply(&s, rq(KV_APPEND, 1, 2, "a", "xyz", 0), &changed), 3);
+	cr_assert(!changed);
+	expect_key(&s, "a", "xyz!", 2);
+	/* a del's retry: removed once, still "one removed" though the key is
+	 * back; a refused incr's retry is still refused */
+	expect_n(apply(&s, rq(KV_DEL, 1, 3, "n", NULL, 0), NULL), 1);
+	apply(&s, rq(KV_PUT, 2, 3, "n", "5", 0), NULL);
+	expect_n(expect_reply_v(apply(&s, rq(KV_DEL, 1, 3, "n", NULL, 0), &changed), KV_OK, 0), 1);
+	cr_assert(!changed);
+	expect_key(&s, "n", "5", 1);
+	apply(&s, rq(KV_PUT, 2, 4, "t", "text", 0), NULL);
+	expect_reply_v(apply(&s, rq(KV_INCR, 1, 4, "t", NULL, 0), NULL), KV_ERR_NOT_INTEGER, 1);
+	apply(&s, rq(KV_PUT, 2, 5, "t", "7", 0), NULL);
+	expect_reply_v(apply(&s, rq(KV_INCR, 1, 4, "t", NULL, 0), &changed), KV_ERR_NOT_INTEGER, 1);
+	cr_assert(!changed);
+	expect_key(&s, "t", "7", 2);
+	/* the records survive a snapshot, numbers and all */
+	expect_n(apply(&s, rq(KV_INCR, 3, 1, "c3", NULL, 0), NULL), 1);
+	apply(&s, rq(KV_PUT, 2, 6, "c3", "41", 0), NULL);
+	struct kv_store t;
+	kv_init(&t, true);
+	struct bytes b = snap(&s);
+	cr_assert_eq(kv_restore(&t, b.p, b.len), 0, "%s", t.errmsg);
+	expect_n(expect_reply_v(apply(&t, rq(KV_INCR, 3, 1, "c3", NULL, 0), &changed), KV_OK, 1), 1);
+	cr_assert(!changed);
+	expect_reply_v(apply(&t, rq(KV_INCR, 1, 4, "t", NULL, 0), &changed), KV_ERR_NOT_INTEGER, 1);
+	cr_assert(!changed);
+	expect_key(&t, "c3", "41", 2);
+	free(b.p);
+	kv_free(&t);
+	kv_free(&s);
+}
+
+Test(kv, snapshot_skips_tombstones)
+{
+	struct kv_store s, t;
+	kv_init(&s, true);
+	kv_init(&t, true);
+	apply(&s, rq(KV_PUT, 1, 0, "a", "1", 0), NULL);
+	apply(&s, rq(KV_PUT, 1, 0, "gone", "x", 0), NULL);
+	apply(&s, rq(KV_DEL, 1, 0, "gone", NULL, 0), NULL);
+	apply(&t, rq(KV_PUT, 1, 0, "a", "1", 0), NULL);
+	struct bytes a = snap(&s), b = snap(&t);
+	expect_same(a, b);                                   /* as if "gone" had never been */
+	struct kv_store u;
+	kv_init(&u, true);
+	cr_assert_eq(kv_restore(&u, a.p, a.len), 0, "%s", u.errmsg);
+	cr_assert_null(kv_lookup(&u, (const uint8_t *)"gone", 4));
+	free(a.p);
+	free(b.p);
+	kv_free(&s);
+	kv_free(&t);
+	kv_free(&u);
+}
+
+Test(kv, mirror_set_and_unset)
+{
+	/* the hub's mirror: a reported tombstone ("" at version 0) unsets */
+	struct kv_store m;
+	kv_init(&m, false);
+	cr_assert_eq(kv_set(&m, (const uint8_t *)"k", 1, (const uint8_t *)"v", 1, 3), 0);
+	expect_key(&m, "k", "v", 3);
+	cr_assert_eq(kv_set(&m, (const uint8_t *)"k", 1, (const uint8_t *)"", 0, 0), 0);
+	cr_assert_eq(m.n_keys, 0);
+	cr_assert_eq(m.bytes, 0);
+	size_t it = 0;
+	cr_assert_null(kv_next(&m, &it));
+	cr_assert_eq(kv_set(&m, (const uint8_t *)"k", 1, (const uint8_t *)"w", 1, 1), 0);
+	expect_key(&m, "k", "w", 1);
+	cr_assert_eq(m.bytes, 2);
+	cr_assert_eq(kv_unset(&m, (const uint8_t *)"nope", 4), 0);
+	cr_assert_eq(kv_unset(&m, (const uint8_t *)"k", 1), 0);
+	cr_assert_eq(m.n_keys, 0);
+	kv_free(&m);
 }
 
 /* ---- the duplicate table ------------------------------------------------------------ */
@@ -486,7 +741,7 @@ Test(kv, snapshot_empty_and_canonical)
 	kv_init(&t, true);
 	a = snap(&s);
 	cr_assert_eq(a.len, 5 + 8 + 8);
-	cr_assert(memcmp(a.p, "TSKV1", 5) == 0);
+	cr_assert(memcmp(a.p, "TSKV2", 5) == 0);
 	apply(&t, rq(KV_PUT, 1, 1, "x", "y", 0), NULL);
 	cr_assert_eq(kv_restore(&t, a.p, a.len), 0, "kv_restore: %s", t.errmsg);
 	cr_assert_eq(t.n_keys, 0);
@@ -658,10 +913,19 @@ Test(kv, restore_rejects_bad_records)
 	memcpy(w.p, "TSKV1", 5), w.n = 5;
 	w_u64(&w, 2), w_key(&w, "a", "1", 1), w_key(&w, "b", "", 3);
 	w_u64(&w, 2), w_dup(&w, 0, 1, KV_OK, 1), w_dup(&w, 7, 4, KV_ERR_VERSION, 3);
-	expect_accepted(&w);
+	expect_accepted(&w);   /* TSKV1: records without n, as before del and incr */
 
 	w = (struct snapw){ 0 };
 	memcpy(w.p, "TSKV2", 5), w.n = 5;
+	w_u64(&w, 1), w_key(&w, "a", "1", 1);
+	w_u64(&w, 2), w_dup(&w, 0, 1, KV_OK, 1), w_u64(&w, 5);
+	w_dup(&w, 7, 4, KV_ERR_NOT_INTEGER, 3), w_u64(&w, 0);
+	expect_accepted(&w);
+	w.n -= 8;                                      /* a TSKV2 record without its n */
+	expect_refused(&w, "more duplicate records than the bytes can hold");
+
+	w = (struct snapw){ 0 };
+	memcpy(w.p, "TSKV9", 5), w.n = 5;
 	w_u64(&w, 0), w_u64(&w, 0);
 	expect_refused(&w, "bad magic");
 
@@ -696,7 +960,7 @@ Test(kv, restore_rejects_bad_records)
 	w_u64(&w, 0), w_u64(&w, 1), w_dup(&w, 1, 0, KV_OK, 1);
 	expect_refused(&w, "seq 0");
 
-	uint8_t bad_errs[] = { KV_ERR_MAYBE, KV_ERR_WRONG_LEADER, 5, 255 };
+	uint8_t bad_errs[] = { KV_ERR_MAYBE, KV_ERR_WRONG_LEADER, 6, 255 };
 	for (size_t i = 0; i < sizeof(bad_errs); i++) {
 		w = (struct snapw){ 0 };
 		memcpy(w.p, "TSKV1", 5), w.n = 5;
@@ -794,7 +1058,7 @@ Test(kv, request_bad_fields)
 	size_t n;
 	cr_assert_eq(kv_encode_request(&req, &p, &n), 0);
 	/* layout: op, local, client(4), seq(8), version(8), key_len(4) at 22 */
-	p[0] = 4;
+	p[0] = 6;
 	cr_assert_eq(kv_decode_request(p, n, &back, &why), -1);
 	cr_assert_str_eq(why, "request with a bad op");
 	p[0] = KV_PUT;
@@ -840,6 +1104,8 @@ Test(kv, reply_round_trip_and_truncations)
 		{ .client = 3, .seq = UINT64_MAX, .err = KV_ERR_NOKEY, .value = (const uint8_t *)"" },
 		{ .client = 4, .seq = 1, .err = KV_ERR_VERSION, .version = 3 },
 		{ .client = 5, .seq = 8, .err = KV_ERR_WRONG_LEADER, .leader_hint = 3 },
+		{ .client = 6, .seq = 9, .err = KV_OK, .version = 4, .n = (uint64_t)-42 },
+		{ .client = 7, .seq = 10, .err = KV_ERR_NOT_INTEGER, .version = 2 },
 	};
 	for (size_t i = 0; i < sizeof(reps) / sizeof(reps[0]); i++) {
 		struct kv_reply back;
@@ -847,13 +1113,14 @@ Test(kv, reply_round_trip_and_truncations)
 		uint8_t *p;
 		size_t n;
 		cr_assert_eq(kv_encode_reply(&reps[i], &p, &n), 0);
-		cr_assert_eq(n, 29 + (size_t)reps[i].value_len);
+		cr_assert_eq(n, 37 + (size_t)reps[i].value_len);
 		cr_assert_eq(kv_decode_reply(p, n, &back, &why), 0, "reply %zu: %s", i, why);
 		cr_assert_eq(back.client, reps[i].client);
 		cr_assert_eq(back.seq, reps[i].seq);
 		cr_assert_eq(back.err, reps[i].err);
 		cr_assert_eq(back.version, reps[i].version);
 		cr_assert_eq(back.leader_hint, reps[i].leader_hint);
+		cr_assert_eq(back.n, reps[i].n);
 		cr_assert_eq(back.value_len, reps[i].value_len);
 		cr_assert(back.value_len == 0 || memcmp(back.value, reps[i].value, back.value_len) == 0);
 		for (size_t m = 0; m < n; m++) {
@@ -867,7 +1134,7 @@ Test(kv, reply_round_trip_and_truncations)
 		cr_assert_eq(kv_decode_reply(q, n + 1, &back, &why), -1);
 		cr_assert_str_eq(why, "trailing bytes after reply");
 		/* bad err values, ErrMaybe included (only a clerk makes it) */
-		uint8_t bad[] = { KV_ERR_MAYBE, 5, 255 };
+		uint8_t bad[] = { KV_ERR_MAYBE, 6, 255 };
 		for (size_t b = 0; b < sizeof(bad); b++) {
 			q[12] = bad[b];
 			cr_assert_eq(kv_decode_reply(q, n, &back, &why), -1);
@@ -907,7 +1174,7 @@ Test(kv, limits)
 	struct kv_request big_value = rq(KV_APPEND, 1, 10, "k", value, 0);
 	struct kv_request bad_op = rq(KV_PUT, 1, 10, "k", "v", 0);
 	struct kv_request null_key = rq(KV_PUT, 1, 10, "k", "v", 0);
-	bad_op.op = (enum kv_op)4;
+	bad_op.op = (enum kv_op)6;
 	null_key.key = NULL;
 	cr_assert_eq(kv_apply(&s, &big_key, &rep, NULL), -1);
 	cr_assert(strstr(s.errmsg, "KV_MAX_KEY"), "%s", s.errmsg);

@@ -7,7 +7,8 @@
  * overlapping writes in either order, pending writes that did or did not
  * happen, appends, versioned puts with every reply) and broken ones (a stale
  * read, two readers seeing writes in opposite orders, a lost append, a
- * versioned put that won twice).  Then per-key partitioning, the budget
+ * versioned put that won twice), and del and incr (the version a del resets,
+ * Redis's integer rule, a lost increment).  Then per-key partitioning, the budget
  * (UNKNOWN when tiny, the right answer when big, on 2000 operations), and a
  * randomized comparison against a brute-force checker written here from the
  * definition: try every order of every allowed subset of operations (with a
@@ -22,7 +23,9 @@
  */
 #include <criterion/criterion.h>
 
+#include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +73,22 @@ static size_t vput(struct lincheck_history *h, uint32_t c, const char *k, const 
 {
 	return add(h, (struct lincheck_op){ .client = c, .kind = LINCHECK_VPUT, .key = k,
 		   .value = v, .version = ver, .call = call, .ret = ret, .reply = reply });
+}
+
+static size_t del(struct lincheck_history *h, uint32_t c, const char *k, uint64_t call, uint64_t ret,
+		  enum lincheck_reply reply)
+{
+	return add(h, (struct lincheck_op){ .client = c, .kind = LINCHECK_DEL, .key = k,
+		   .call = call, .ret = ret, .reply = reply });
+}
+
+/* an incr that answered OK with out, or (out NULL) ErrNotInteger */
+static size_t incr(struct lincheck_history *h, uint32_t c, const char *k, uint64_t call, uint64_t ret,
+		   const char *out)
+{
+	return add(h, (struct lincheck_op){ .client = c, .kind = LINCHECK_INCR, .key = k,
+		   .call = call, .ret = ret, .out_value = out,
+		   .reply = out ? LINCHECK_REPLY_OK : LINCHECK_REPLY_ERR_NOT_INTEGER });
 }
 
 static char text[4096];
@@ -464,6 +483,42 @@ static bool bf_step(struct bstate *s, const struct lincheck_op *op, bool any,
 		}
 		return match;
 	}
+	case LINCHECK_DEL: {
+		enum lincheck_reply r = s->ver[k] ? LINCHECK_REPLY_OK : LINCHECK_REPLY_ERR_NOKEY;
+		if (reply)
+			*reply = r;
+		bool match = any || op->reply == r;
+		if (match) {
+			s->val[k][0] = 0;
+			s->ver[k] = 0;
+		}
+		return match;
+	}
+	case LINCHECK_INCR: {
+		/* an integer is what strtoll reads and prints back the same */
+		long long v = 0;
+		bool ok = true;
+		if (s->ver[k]) {
+			char *end, back[32];
+			errno = 0;
+			v = strtoll(s->val[k], &end, 10);
+			snprintf(back, sizeof(back), "%lld", v);
+			ok = errno == 0 && *end == 0 && strcmp(back, s->val[k]) == 0;
+		}
+		ok = ok && v != LLONG_MAX;
+		enum lincheck_reply r = ok ? LINCHECK_REPLY_OK : LINCHECK_REPLY_ERR_NOT_INTEGER;
+		if (reply)
+			*reply = r;
+		char next[32] = "";
+		if (ok)
+			snprintf(next, sizeof(next), "%lld", v + 1);
+		bool match = any || (op->reply == r && (!ok || strcmp(op->out_value, next) == 0));
+		if (match && ok) {
+			snprintf(s->val[k], BVAL, "%s", next);
+			s->ver[k]++;
+		}
+		return match;
+	}
 	}
 	return false;
 }
@@ -634,20 +689,22 @@ static const char *pick(struct rng *g, const char *const *from, size_t n)
  * may or may not break linearizability.
  */
 static void gen_history(struct rng *g, struct lincheck_history *h, size_t n, size_t nkeys,
-			uint64_t span, bool perturb)
+			uint64_t span, bool perturb, bool del_incr)
 {
 	static const char *const keys[] = { "x", "y", "z" };
-	static const char *const vals[] = { "a", "b", "c" };
+	static const char *const letters[] = { "a", "b", "c" }, *const numbers[] = { "1", "9", "a" };
 	static const char *const reads[] = { "", "a", "b", "ab", "ba", "c" };
+	static const char *const nreads[] = { "", "1", "2", "10", "a" };
+	const char *const *vals = del_incr ? numbers : letters;
 	struct gen_op *ops = calloc(n, sizeof(*ops));
 	struct gen_op **order = calloc(n, sizeof(*order));
 	cr_assert(ops && order);
 	for (size_t i = 0; i < n; i++) {
 		struct gen_op *o = &ops[i];
 		o->op.client = (uint32_t)(i % 3) + 1;
-		o->op.kind = (enum lincheck_kind)rng_range(g, 0, 4);
+		o->op.kind = (enum lincheck_kind)rng_range(g, 0, del_incr ? 6 : 4);
 		o->op.key = keys[rng_range(g, 0, nkeys)];
-		o->op.value = o->op.kind == LINCHECK_GET ? NULL : pick(g, vals, 3);
+		o->op.value = o->op.kind == LINCHECK_GET || o->op.kind >= LINCHECK_DEL ? NULL : pick(g, vals, 3);
 		o->op.call = rng_range(g, 0, span);
 		bool pending = rng_range(g, 0, 10) == 0;
 		o->op.ret = pending ? P : o->op.call + rng_range(g, 0, span / 2 + 1);
@@ -679,19 +736,31 @@ static void gen_history(struct rng *g, struct lincheck_history *h, size_t n, siz
 		if (o->op.kind == LINCHECK_VPUT)
 			o->op.reply = r == LINCHECK_REPLY_ERR_VERSION && rng_range(g, 0, 4) == 0
 				? LINCHECK_REPLY_ERR_MAYBE : r;
+		if (o->op.kind == LINCHECK_DEL || o->op.kind == LINCHECK_INCR)
+			o->op.reply = r;
+		if (o->op.kind == LINCHECK_INCR && r == LINCHECK_REPLY_OK) {
+			snprintf(o->out, BVAL, "%s", s.val[k]);
+			o->op.out_value = o->out;
+		}
 	}
 	if (perturb) {
 		struct gen_op *o = &ops[rng_range(g, 0, n)];
 		if (o->op.ret != P && o->op.kind == LINCHECK_GET) {
 			if (rng_range(g, 0, 3))
-				o->op.out_value = pick(g, reads, 6);
+				o->op.out_value = del_incr ? pick(g, nreads, 5) : pick(g, reads, 6);
 			else
 				o->op.out_version = rng_range(g, 0, 4);
 		}
 		if (o->op.ret != P && o->op.kind == LINCHECK_VPUT)
 			o->op.reply = (enum lincheck_reply)rng_range(g, 0, 4);
-		if (o->op.ret != P && o->op.kind != LINCHECK_GET && o->op.kind != LINCHECK_VPUT)
+		if (o->op.ret != P && (o->op.kind == LINCHECK_PUT || o->op.kind == LINCHECK_APPEND))
 			o->op.value = pick(g, vals, 3);   /* the input changed after the fact */
+		if (o->op.ret != P && o->op.kind == LINCHECK_DEL)
+			o->op.reply = o->op.reply == LINCHECK_REPLY_OK ? LINCHECK_REPLY_ERR_NOKEY : LINCHECK_REPLY_OK;
+		if (o->op.ret != P && o->op.kind == LINCHECK_INCR) {
+			o->op.out_value = pick(g, nreads + 1, 3);
+			o->op.reply = rng_range(g, 0, 4) ? LINCHECK_REPLY_OK : LINCHECK_REPLY_ERR_NOT_INTEGER;
+		}
 	}
 	for (size_t i = 0; i < n; i++)
 		add(h, ops[i].op);
@@ -759,7 +828,7 @@ Test(lincheck, random_against_brute_force)
 		struct lincheck_history h;
 		lincheck_history_init(&h);
 		size_t n = rng_range(&g, 1, 8);
-		gen_history(&g, &h, n, rng_range(&g, 1, 3), 20, rng_range(&g, 0, 2));
+		gen_history(&g, &h, n, rng_range(&g, 1, 3), 20, rng_range(&g, 0, 2), false);
 		bool want = brute(&h, NULL);
 		struct lincheck_result r;
 		int v = check(&h, LINCHECK_UNLIMITED, &r);
@@ -782,6 +851,48 @@ Test(lincheck, random_against_brute_force)
 	cr_expect_gt(counts[LINCHECK_ILLEGAL], 200, "%d not", counts[LINCHECK_ILLEGAL]);
 }
 
+Test(lincheck, random_with_del_and_incr_against_brute_force)
+{
+	/* the same, with deletes and increments among the writes and numbers
+	 * among the values, so that increments both succeed and fail */
+	struct rng g;
+	rng_seed(&g, 4242);
+	int counts[3] = { 0 }, incr_ok = 0, incr_refused = 0, dels = 0;
+	for (int round = 0; round < 2000; round++) {
+		struct lincheck_history h;
+		lincheck_history_init(&h);
+		size_t n = rng_range(&g, 1, 8);
+		gen_history(&g, &h, n, rng_range(&g, 1, 3), 20, rng_range(&g, 0, 2), true);
+		for (size_t i = 0; i < h.n; i++) {
+			const struct lincheck_op *op = &h.ops[i];
+			if (op->ret == P)
+				continue;
+			incr_ok += op->kind == LINCHECK_INCR && op->reply == LINCHECK_REPLY_OK;
+			incr_refused += op->kind == LINCHECK_INCR && op->reply != LINCHECK_REPLY_OK;
+			dels += op->kind == LINCHECK_DEL;
+		}
+		bool want = brute(&h, NULL);
+		struct lincheck_result r;
+		int v = check(&h, LINCHECK_UNLIMITED, &r);
+		cr_assert_neq(v, LINCHECK_UNKNOWN);
+		cr_assert_eq(v == LINCHECK_OK, want, "round %d: checker says %s, brute force %s:\n%s",
+			     round, lincheck_status_name(v), want ? "ok" : "illegal", text);
+		counts[v]++;
+		if (v == LINCHECK_ILLEGAL) {
+			cr_assert(r.n_core >= 1);
+			cr_expect(expect_core_sound(&h, &r), "round %d: the brute force gave up", round);
+			expect_prefix_legal(&h, &r);
+		}
+		lincheck_result_free(&r);
+		lincheck_history_free(&h);
+	}
+	cr_expect_gt(counts[LINCHECK_OK], 600, "%d linearizable", counts[LINCHECK_OK]);
+	cr_expect_gt(counts[LINCHECK_ILLEGAL], 200, "%d not", counts[LINCHECK_ILLEGAL]);
+	cr_expect_gt(incr_ok, 300, "%d increments answered OK", incr_ok);
+	cr_expect_gt(incr_refused, 150, "%d increments refused", incr_refused);
+	cr_expect_gt(dels, 500, "%d deletes", dels);
+}
+
 Test(lincheck, random_busier_histories)
 {
 	/* fewer rounds, more ops and more overlap */
@@ -790,7 +901,7 @@ Test(lincheck, random_busier_histories)
 	for (int round = 0; round < 300; round++) {
 		struct lincheck_history h;
 		lincheck_history_init(&h);
-		gen_history(&g, &h, 9, rng_range(&g, 1, 3), 12, rng_range(&g, 0, 2));
+		gen_history(&g, &h, 9, rng_range(&g, 1, 3), 12, rng_range(&g, 0, 2), false);
 		bool want = brute(&h, NULL);
 		struct lincheck_result r;
 		int v = check(&h, LINCHECK_UNLIMITED, &r);
@@ -1055,6 +1166,111 @@ Test(lincheck, context_with_a_versioned_put_in_flight_across_the_cut)
 	lincheck_history_free(&h);
 }
 
+/* ---- del and incr ------------------------------------------------------------ */
+
+Test(lincheck, del_and_incr_sequential)
+{
+	struct lincheck_history h;
+	lincheck_history_init(&h);
+	incr(&h, 1, "x", 0, 10, "1");                       /* missing counts as 0 */
+	put(&h, 1, "x", "41", 20, 30);
+	incr(&h, 1, "x", 40, 50, "42");
+	get(&h, 1, "x", 60, 70, "42", 3);
+	del(&h, 1, "x", 80, 90, LINCHECK_REPLY_OK);
+	get(&h, 1, "x", 100, 110, "", 0);                   /* missing again: "" at version 0 */
+	del(&h, 1, "x", 120, 130, LINCHECK_REPLY_ERR_NOKEY);
+	put(&h, 1, "x", "a", 140, 150);
+	get(&h, 1, "x", 160, 170, "a", 1);                  /* the version starts over */
+	incr(&h, 1, "x", 180, 190, NULL);                   /* "a": not an integer, no change */
+	get(&h, 1, "x", 200, 210, "a", 1);
+	vput(&h, 1, "y", "-9223372036854775808", 0, 220, 230, LINCHECK_REPLY_OK);
+	incr(&h, 1, "y", 240, 250, "-9223372036854775807");
+	expect_ok(&h);
+	lincheck_history_free(&h);
+}
+
+Test(lincheck, incr_follows_redis_integer_rule)
+{
+	/* what is not an integer's canonical text is refused, and nothing changes */
+	static const char *const refused[] = {
+		"007", "-0", "+1", " 1", "1 ", "", "1.5", "0x10", "9223372036854775807",
+		"9223372036854775808", "-9223372036854775809", "123456789012345678901",
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		struct lincheck_history h;
+		lincheck_history_init(&h);
+		put(&h, 1, "x", refused[i], 0, 10);
+		incr(&h, 1, "x", 20, 30, NULL);
+		get(&h, 1, "x", 40, 50, refused[i], 1);
+		expect_ok(&h);
+		lincheck_history_free(&h);
+		/* and an incr that claims to have done it is wrong */
+		lincheck_history_init(&h);
+		put(&h, 1, "x", refused[i], 0, 10);
+		size_t bad = incr(&h, 1, "x", 20, 30, "8");
+		size_t core[] = { bad };
+		struct lincheck_result r;
+		cr_expect_eq(check(&h, BIG, &r), LINCHECK_ILLEGAL, "\"%s\" + 1 accepted", refused[i]);
+		cr_expect(has(r.core, r.n_core, core[0]));
+		lincheck_result_free(&r);
+		lincheck_history_free(&h);
+	}
+}
+
+Test(lincheck, concurrent_increments)
+{
+	/* two overlapping increments: 1 and 2 in either order is fine */
+	struct lincheck_history h;
+	lincheck_history_init(&h);
+	incr(&h, 1, "x", 0, 20, "2");
+	incr(&h, 2, "x", 5, 15, "1");
+	get(&h, 3, "x", 30, 40, "2", 2);
+	expect_ok(&h);
+	lincheck_history_free(&h);
+
+	/* both saw 0: an increment was lost */
+	lincheck_history_init(&h);
+	size_t a = incr(&h, 1, "x", 0, 20, "1");
+	size_t b = incr(&h, 2, "x", 5, 15, "1");
+	size_t core[] = { a, b };
+	expect_core(&h, "x", core, 2);
+	expect_text("incr(x) -> 1 by client 1");
+	lincheck_history_free(&h);
+}
+
+Test(lincheck, del_answers_and_resets_the_version)
+{
+	struct lincheck_history h;
+	lincheck_history_init(&h);
+	size_t p = put(&h, 1, "x", "a", 0, 10);
+	size_t d = del(&h, 1, "x", 20, 30, LINCHECK_REPLY_ERR_NOKEY);   /* the key was there */
+	size_t core[] = { p, d };
+	expect_core(&h, "x", core, 2);
+	expect_text("del(x) -> ErrNoKey by client 1");
+	lincheck_history_free(&h);
+
+	lincheck_history_init(&h);
+	put(&h, 1, "x", "a", 0, 10);
+	del(&h, 1, "x", 20, 30, LINCHECK_REPLY_OK);
+	put(&h, 1, "x", "b", 40, 50);
+	size_t g = get(&h, 1, "x", 60, 70, "b", 2);       /* version 1: the count started over */
+	size_t core2[] = { g };
+	struct lincheck_result r;
+	cr_expect_eq(check(&h, BIG, &r), LINCHECK_ILLEGAL);
+	cr_expect(has(r.core, r.n_core, core2[0]), "%s", text);
+	lincheck_result_free(&r);
+	lincheck_history_free(&h);
+
+	/* a del that never returned may have happened */
+	lincheck_history_init(&h);
+	put(&h, 1, "x", "a", 0, 10);
+	del(&h, 2, "x", 20, P, LINCHECK_REPLY_OK);
+	get(&h, 1, "x", 30, 40, "", 0);
+	vput(&h, 1, "x", "new", 0, 50, 60, LINCHECK_REPLY_OK);
+	expect_ok(&h);
+	lincheck_history_free(&h);
+}
+
 /* ---- the API's edges ------------------------------------------------------- */
 
 Test(lincheck, add_rejects_bad_ops_with_words)
@@ -1071,7 +1287,22 @@ Test(lincheck, add_rejects_bad_ops_with_words)
 	op = (struct lincheck_op){ .kind = LINCHECK_GET, .key = "x", .call = 1, .ret = 2 };
 	cr_expect_eq(lincheck_add(&h, &op, NULL), LINCHECK_EINVAL);
 	cr_expect(strstr(h.errmsg, "needs the value it read"), "%s", h.errmsg);
+	op = (struct lincheck_op){ .kind = LINCHECK_DEL, .key = "x", .call = 1, .ret = 2,
+				   .reply = LINCHECK_REPLY_ERR_VERSION };
+	cr_expect_eq(lincheck_add(&h, &op, NULL), LINCHECK_EINVAL);
+	cr_expect(strstr(h.errmsg, "bad del reply"), "%s", h.errmsg);
+	op = (struct lincheck_op){ .kind = LINCHECK_INCR, .key = "x", .call = 1, .ret = 2 };
+	cr_expect_eq(lincheck_add(&h, &op, NULL), LINCHECK_EINVAL);
+	cr_expect(strstr(h.errmsg, "needs the value it made"), "%s", h.errmsg);
+	op.reply = LINCHECK_REPLY_ERR_NOKEY;
+	cr_expect_eq(lincheck_add(&h, &op, NULL), LINCHECK_EINVAL);
+	cr_expect(strstr(h.errmsg, "bad incr reply"), "%s", h.errmsg);
 	cr_expect_eq(h.n, 0);
+	/* del and incr take no value: one given is not kept */
+	op = (struct lincheck_op){ .kind = LINCHECK_DEL, .key = "x", .value = "ignored", .call = 1, .ret = 2 };
+	size_t i;
+	cr_expect_eq(lincheck_add(&h, &op, &i), LINCHECK_OK);
+	cr_expect_null(h.ops[i].value);
 	lincheck_history_free(&h);
 }
 
@@ -1089,6 +1320,13 @@ Test(lincheck, finish_records_a_return_later)
 	cr_expect_eq(lincheck_finish(&h, g, 30, "1", 1, LINCHECK_REPLY_OK), LINCHECK_EINVAL);
 	cr_expect(strstr(h.errmsg, "already returned"), "%s", h.errmsg);
 	cr_expect_eq(lincheck_finish(&h, 9, 30, "1", 1, LINCHECK_REPLY_OK), LINCHECK_EINVAL);
+	/* an incr's output and a del's answer come with their return */
+	size_t in = incr(&h, 3, key, 40, P, NULL);
+	size_t d = del(&h, 3, "other", 40, P, LINCHECK_REPLY_OK);
+	cr_expect_eq(lincheck_finish(&h, in, 50, "1", 0, LINCHECK_REPLY_OK), LINCHECK_OK);
+	cr_expect_str_eq(h.ops[in].out_value, "1");
+	cr_expect_eq(lincheck_finish(&h, d, 50, NULL, 0, LINCHECK_REPLY_ERR_NOKEY), LINCHECK_OK);
+	cr_expect_eq(h.ops[d].reply, LINCHECK_REPLY_ERR_NOKEY);
 	expect_ok(&h);
 	lincheck_history_free(&h);
 }
@@ -1126,7 +1364,7 @@ Test(lincheck, explain_escapes_values)
 
 Test(lincheck, reply_names_round_trip)
 {
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		enum lincheck_reply r;
 		cr_expect(lincheck_reply_parse(lincheck_reply_name((enum lincheck_reply)i), &r));
 		cr_expect_eq((int)r, i);

@@ -1,6 +1,7 @@
 -- kvtest.lua — the shared body of the key/value scenarios (2_kvsrv_*,
 -- 4_kv_*): 6.824's GenericTest (kvraft/test_test.go, and kvsrv's of 2024)
--- with its append checks, its partitioner and its speed test.
+-- with its append checks, its partitioner and its speed test, and the
+-- Lab 2 lock test.
 --
 --   local kvtest = require("lib.kvtest")
 --   kvtest.generic{ nclients = 5, nservers = 5, unreliable = true,
@@ -16,8 +17,13 @@
 --   * Appends return nothing here (the 2024 kvsrv Append returned the old
 --     value), so the kvsrv checks on that return are left to the
 --     linearizability check, which sees every operation.
+--   * `calm` (default the lab's 1 s) is how long the clients run before
+--     the partitioner starts.
 --   * maxraftstate nil means no snapshots (the lab's -1): then no server
 --     may have a snapshot.
+--
+-- KVTEST_VERBOSE=1 in the environment prints one line at the end: how
+-- much the clients did, the virtual time, the checker's verdict.
 local M = {}
 
 M.ELECTION_TIMEOUT = 1.0   -- the lab's generous electionTimeout (virtual s)
@@ -186,7 +192,7 @@ function M.generic(o)
 
     local part
     if o.partitions then
-      c:sleep(1)   -- some operations without interruption first
+      c:sleep(o.calm or 1)   -- some operations without interruption first
       part = ts.go(partitioner, c, stop)
     end
     c:sleep(secs)

@@ -16,27 +16,4 @@ local c = ts.cluster{ kind = "kv", nodes = 3 }
 c:net("unreliable")
 local ck = kvtest.timed(c, c:client())
 
-ck:put("k", "")
-
-local clients = {}
-for me = 0, NCLIENT - 1 do
-  local myck = c:client()
-  clients[me] = ts.go(function()
-    for n = 0, UPTO - 1 do
-      local nv = kvtest.elem(me, n)
-      myck:append("k", nv)
-      -- (not in the lab) read it back: it must be there, and the value
-      -- pins the order of the appends so far for the checker
-      local v = myck:get("k")
-      assert(v:find(nv, 1, true), string.format("%d: own append %q missing after it returned", me, nv))
-    end
-  end)
-end
-for me = 0, NCLIENT - 1 do clients[me]:wait(120, c) end
-
-local counts = {}
-for i = 1, NCLIENT do counts[i] = UPTO end
-local vx = ck:get("k")
-kvtest.check_concurrent_appends(vx, counts)
-
-kvtest.check_linearizable(c)
+kvtest.one_key(c, ck, NCLIENT, UPTO)

@@ -318,4 +318,32 @@ function M.lock_test(o)
   return c
 end
 
+--- The one-key test (kvsrv and kvraft UnreliableOneKey): nclients append
+--- upto elements each to key "k", starting `stagger` s apart; each reads
+--- the key back after every append (not in the lab: its own append must be
+--- there, and the value pins the order so far for the checker).  Then the
+--- final value holds every append exactly once, in each client's order,
+--- and the history is linearizable.
+function M.one_key(c, ck, nclients, upto, stagger)
+  ck:put("k", "")
+  local clients = {}
+  for me = 0, nclients - 1 do
+    local myck = c:client()
+    clients[me] = ts.go(function()
+      if stagger then c:sleep(me * stagger) end
+      for n = 0, upto - 1 do
+        local nv = M.elem(me, n)
+        myck:append("k", nv)
+        local v = myck:get("k")
+        assert(v:find(nv, 1, true), string.format("%d: own append %q missing after it returned", me, nv))
+      end
+    end)
+  end
+  for me = 0, nclients - 1 do clients[me]:wait(120, c) end
+  local counts = {}
+  for i = 1, nclients do counts[i] = upto end
+  M.check_concurrent_appends(ck:get("k"), counts)
+  M.check_linearizable(c)
+end
+
 return M

@@ -449,6 +449,26 @@ static void hold(struct hub *h, const struct hev *e)
 	h->held[h->n_held++] = *e;
 }
 
+/* What waited for node id (paused, or not yet started) arrives now, in the
+ * order it came. */
+static void release_held(struct hub *h, uint32_t id)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < h->n_held; i++) {
+		struct hev e = h->held[i];
+		if (e.node != id) {
+			h->held[k++] = e;
+			continue;
+		}
+		if (e.kind == HEV_WAKE && e.aux != h->nodes[id].wake_seq)
+			continue;
+		e.t = h->now;
+		if (hub__heap_push(h, e) != 0)
+			hev_discard(&e);
+	}
+	h->n_held = k;
+}
+
 static void answer_proposal(struct hub *h, uint64_t req, uint64_t index, uint64_t term, bool ok)
 {
 	if (h->cfg.hooks.proposed)
@@ -496,7 +516,7 @@ static void run_event(struct hub *h, struct hev *e)
 			hub__msg_free(m);
 			return;
 		}
-		if (n->paused) {
+		if (n->paused || n->status == HUB_NODE_STARTING) {
 			hold(h, e);
 			return;
 		}
@@ -932,6 +952,9 @@ static void node_ready(struct hub *h, struct hub_node *n, uint64_t deadline)
 		ev_int(ev, "term", (int64_t)n->st.term);
 		ev_int(ev, "log_len", (int64_t)hub_last_index(n));
 		hub__emit(h, ev);
+		/* real pace: messages that reached it while it started */
+		if (!n->paused)
+			release_held(h, n->id);
 	}
 	n->wake_seq++;
 	n->wake_at = deadline;
@@ -1627,21 +1650,7 @@ int hub_resume(struct hub *h, uint32_t id)
 	ev_node(h, "resume", id);
 	if (h->pace == HUB_REAL && n->pid > 0 && n->status == HUB_NODE_UP)
 		kill(n->pid, SIGCONT);
-	/* what waited for it arrives now, in the order it came */
-	size_t k = 0;
-	for (size_t i = 0; i < h->n_held; i++) {
-		struct hev e = h->held[i];
-		if (e.node != id) {
-			h->held[k++] = e;
-			continue;
-		}
-		if (e.kind == HEV_WAKE && e.aux != n->wake_seq)
-			continue;
-		e.t = h->now;
-		if (hub__heap_push(h, e) != 0)
-			hev_discard(&e);
-	}
-	h->n_held = k;
+	release_held(h, id);
 	hub__progress(h);
 	hub__kick(h);
 	return 0;

@@ -30,7 +30,7 @@ REL_OBJ  := $(patsubst %.c,build/rel/%.o,$(CORE_SRC) $(APP_SRC)) build/rel/gen/e
 SAN_OBJ  := $(patsubst %.c,build/san/%.o,$(CORE_SRC) $(APP_SRC)) build/san/gen/embed.o
 SAN_CORE := $(patsubst %.c,build/san/%.o,$(CORE_SRC))
 # pure parts of the application the unit tests link too
-UNIT_APP := build/san/src/gateway/resp_parse.o
+UNIT_APP := build/san/src/gateway/resp_parse.o build/san/src/hub/proxy.o build/san/src/hub/etcd_http.o
 UNIT_OBJ := $(patsubst %.c,build/san/%.o,$(UNIT_SRC))
 
 .PHONY: all build run test unit bench fuzz deps clean check-deps

@@ -51,6 +51,15 @@ function Cluster:node(id)
   end })
 end
 
+--- c:endpoints(): kind etcd: the members' client endpoints, through the
+--- hub ("127.0.0.1:P1,127.0.0.1:P2,..."), for etcdctl --endpoints.
+function Cluster:endpoints()
+  if self:kind() ~= "etcd" then fail("endpoints: only an etcd cluster has them (this one is %s)", self:kind()) end
+  local eps = {}
+  for i = 1, self:size() do eps[i] = self:_node(i).endpoint end
+  return table.concat(eps, ",")
+end
+
 function Cluster:nodes()
   local all = {}
   for i = 1, self:size() do all[i] = self:node(i) end

@@ -89,6 +89,8 @@ int main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "node") == 0)
 		return node_main(argc - 2, argv + 2);
+	if (argc >= 2 && strcmp(argv[1], "child") == 0)
+		return child_main(argc - 2, argv + 2);
 	if (argc >= 2 && strcmp(argv[1], "mr-seq") == 0)
 		return mrseq_main(argc - 2, argv + 2);
 	if (argc >= 2 && strcmp(argv[1], "corpus") == 0)

@@ -586,7 +586,10 @@ static enum hub_step_result step_real(struct hub *h)
 		h->now = a;
 	const struct hev *top = heap_peek(h);
 	if (!top) {
-		/* nothing due, but a node at work will say DONE and kick */
+		/* nothing due, but a node at work will say DONE and kick; etcd
+		 * members live on their own, and their polls kick */
+		if (h->etcd)
+			return HUB_STEP_BUSY;
 		for (uint32_t i = 1; i <= h->cfg.n; i++)
 			if (h->rq[i].outstanding)
 				return HUB_STEP_BUSY;
@@ -965,6 +968,18 @@ static void node_ready(struct hub *h, struct hub_node *n, uint64_t deadline)
 	}
 }
 
+void hub__external_state(struct hub *h, uint32_t id, const struct wire_state *s)
+{
+	struct hub_node *n = &h->nodes[id];
+	if (n->status == HUB_NODE_STARTING)
+		node_ready(h, n, RAFT_NO_DEADLINE);
+	if (n->status != HUB_NODE_UP)
+		return;
+	on_state(h, n, s);
+	hub__progress(h);
+	hub__kick(h);
+}
+
 /* One frame from a node that has said HELLO.  Returns NULL, or why the
  * connection must close. */
 static const char *node_frame(struct hub *h, struct hub_conn *c, const struct wire_frame *f)
@@ -1317,10 +1332,12 @@ static void proc_kill(struct hub_proc *p)
 
 static int spawn_node(struct hub *h, uint32_t id)
 {
+	if (h->etcd)
+		return hub__etcd_spawn(h, id);
 	struct hub_node *n = &h->nodes[id];
 	char a_id[16], a_n[16], a_port[16], a_seed[32], a_inc[16], a_now[32], a_hb[32], a_el[32];
 	char a_max[32], a_every[32];
-	char dir[4096], errpath[4200];
+	char dir[4096];
 	snprintf(a_id, sizeof a_id, "%u", id);
 	snprintf(a_n, sizeof a_n, "%u", h->cfg.n);
 	snprintf(a_port, sizeof a_port, "%d", h->port);
@@ -1332,7 +1349,6 @@ static int spawn_node(struct hub *h, uint32_t id)
 	snprintf(a_max, sizeof a_max, "%" PRIu64, h->cfg.maxraftstate);
 	snprintf(a_every, sizeof a_every, "%" PRIu64, h->cfg.snapshot_every);
 	snprintf(dir, sizeof dir, "%s/node-%u", h->dir, id);
-	snprintf(errpath, sizeof errpath, "%s/node-%u.stderr", h->dir, id);
 	char *args[] = { h->exe, "node", "--id", a_id, "--nodes", a_n, "--port", a_port,
 			 "--dir", dir, "--seed", a_seed, "--inc", a_inc, "--now", a_now,
 			 "--heartbeat", a_hb, "--election", a_el, "--kind", h->kind,
@@ -1340,6 +1356,17 @@ static int spawn_node(struct hub *h, uint32_t id)
 			 "--dedup", h->cfg.no_dedup ? "0" : "1", "--real", h->pace == HUB_REAL ? "1" : "0",
 			 "--fsync", h->fsync,
 			 h->mr_job ? "--job" : NULL, h->mr_job, NULL };
+	if (hub__spawn_process(h, id, h->exe, args) != 0)
+		return -1;
+	set_busy(h, id);
+	return 0;
+}
+
+int hub__spawn_process(struct hub *h, uint32_t id, const char *file, char **args)
+{
+	struct hub_node *n = &h->nodes[id];
+	char errpath[4200];
+	snprintf(errpath, sizeof errpath, "%s/node-%u.stderr", h->dir, id);
 
 	/* environment: ours plus the token and our pid */
 	extern char **environ;
@@ -1379,7 +1406,7 @@ static int spawn_node(struct hub *h, uint32_t id)
 	p->proc.data = p;
 	uv_process_options_t opt = {
 		.exit_cb = on_exit_cb,
-		.file = h->exe,
+		.file = file,
 		.args = args,
 		.env = env,
 		.stdio_count = 3,
@@ -1391,7 +1418,7 @@ static int spawn_node(struct hub *h, uint32_t id)
 		close(errfd);
 	if (rc != 0) {
 		free(p);
-		hub__set_err(h, "cannot start node %u: %s", id, uv_strerror(rc));
+		hub__set_err(h, "cannot start node %u (%s): %s", id, file, uv_strerror(rc));
 		return -1;
 	}
 	h->handles++;
@@ -1403,7 +1430,6 @@ static int spawn_node(struct hub *h, uint32_t id)
 	ev_int(ev, "incarnation", n->incarnation);
 	ev_int(ev, "pid", n->pid);
 	hub__emit(h, ev);
-	set_busy(h, id);
 	return 0;
 }
 
@@ -1423,6 +1449,8 @@ static void on_bye(struct hub *h, struct hub_node *n, uint8_t how)
 	n->wake_seq++;
 	n->wake_at = RAFT_NO_DEADLINE;
 	drop_held(h, n->id, how ? "crashed" : "exited");
+	if (h->etcd)
+		hub__etcd_down(h, n->id);
 	/* the connection is over too: its close, read later, must not be
 	 * taken for a failure of whatever incarnation comes next */
 	if (n->conn) {
@@ -1512,6 +1540,8 @@ static void node_failed(struct hub *h, uint32_t id, const char *fmt, ...)
 		show_stderr_tail(h, id);
 	}
 	drop_held(h, id, "failed");
+	if (h->etcd)
+		hub__etcd_down(h, id);
 	if (n->conn) {
 		struct hub_conn *c = n->conn;
 		n->conn = NULL;
@@ -1584,6 +1614,8 @@ int hub_crash(struct hub *h, uint32_t id)
 	drop_held(h, id, "crashed");
 	if (h->pace == HUB_REAL)
 		drop_queue(h, id);
+	if (h->etcd)
+		hub__etcd_down(h, id);
 	if (n->conn) {
 		struct hub_conn *c = n->conn;
 		n->conn = NULL;
@@ -1686,6 +1718,8 @@ int hub_partition(struct hub *h, const uint32_t *group_of)
 	}
 	json_object_set_new(ev, "groups", groups);
 	hub__emit(h, ev);
+	if (h->etcd)
+		hub__etcd_net(h);
 	hub__progress(h);
 	return 0;
 }
@@ -1696,6 +1730,8 @@ int hub_isolate(struct hub *h, uint32_t id)
 		return -1;
 	net_isolate(&h->net, id);
 	ev_node(h, "isolate", id);
+	if (h->etcd)
+		hub__etcd_net(h);
 	hub__progress(h);
 	return 0;
 }
@@ -1706,6 +1742,8 @@ int hub_connect(struct hub *h, uint32_t id)
 		return -1;
 	net_connect(&h->net, id);
 	ev_node(h, "connect", id);
+	if (h->etcd)
+		hub__etcd_net(h);
 	hub__progress(h);
 	return 0;
 }
@@ -1723,6 +1761,8 @@ int hub_cut(struct hub *h, uint32_t from, uint32_t to)
 	ev_int(ev, "from", from);
 	ev_int(ev, "to", to);
 	hub__emit(h, ev);
+	if (h->etcd)
+		hub__etcd_net(h);
 	hub__progress(h);
 	return 0;
 }
@@ -1736,6 +1776,8 @@ int hub_heal(struct hub *h)
 	net_heal(&h->net);
 	hub__clients_reach_all(h);       /* a confined client too: everything is reachable */
 	ev_net(h, "heal");
+	if (h->etcd)
+		hub__etcd_net(h);
 	hub__progress(h);
 	return 0;
 }
@@ -1748,6 +1790,11 @@ int hub_set_net(struct hub *h, const struct net_params *p)
 	}
 	if (p->delay_min > p->delay_max || p->delay_max > 3600000) {
 		hub__set_err(h, "delay must be {min, max} with 0 <= min <= max <= 3600000 ms");
+		return -1;
+	}
+	if (h->etcd && (p->drop > 0 || p->dup > 0 || p->delay_max > 0 || p->reorder || p->long_delays)) {
+		hub__set_err(h, "an etcd cluster's traffic is real TCP through the hub's proxies: partitions, "
+			     "isolation and cuts apply, loss, delay and duplication do not");
 		return -1;
 	}
 	h->net.p = *p;
@@ -2200,6 +2247,7 @@ static void hub_free(struct hub *h)
 	free(h->applied);
 	hub__kv_free(h);
 	hub__mr_free(h);
+	hub__etcd_free(h);
 
 	free(h->mr_job);
 	free(h->leader_of_term);
@@ -2209,6 +2257,11 @@ static void hub_free(struct hub *h)
 	free(h->exe);
 	free(h->dir);
 	free(h);
+}
+
+void hub__maybe_free(struct hub *h)
+{
+	maybe_free(h);
 }
 
 static void maybe_free(struct hub *h)
@@ -2237,6 +2290,8 @@ void hub_stop(struct hub *h)
 		h->probe->cb = NULL;
 		uv_close((uv_handle_t *)&h->probe->tcp, on_probe_closed);
 	}
+	if (h->etcd)
+		hub__etcd_stop(h);
 	uv_close((uv_handle_t *)&h->server, on_handle_closed);
 	uv_close((uv_handle_t *)&h->watchdog, on_handle_closed);
 }
@@ -2253,8 +2308,8 @@ struct hub *hub_new(uv_loop_t *loop, const struct hub_config *cfg, char *err, si
 		return NULL;
 	}
 	if (strcmp(cfg->kind, "raft") != 0 && strcmp(cfg->kind, "kv") != 0 && strcmp(cfg->kind, "kvsrv") != 0 &&
-	    strcmp(cfg->kind, "mr") != 0) {
-		snprintf(err, errlen, "kind \"%s\" is not available (this build has: raft, kv, kvsrv, mr)", cfg->kind);
+	    strcmp(cfg->kind, "mr") != 0 && strcmp(cfg->kind, "etcd") != 0) {
+		snprintf(err, errlen, "kind \"%s\" is not available (this build has: raft, kv, kvsrv, mr, etcd)", cfg->kind);
 		return NULL;
 	}
 	if (cfg->fsync && strcmp(cfg->fsync, "always") != 0 && strcmp(cfg->fsync, "batch") != 0 &&
@@ -2286,8 +2341,10 @@ struct hub *hub_new(uv_loop_t *loop, const struct hub_config *cfg, char *err, si
 	h->inflight.prev = h->inflight.next = &h->inflight;
 	lincheck_history_init(&h->history);
 	h->history.units_per_ms = 1000;
-	h->pace = cfg->pace;
-	h->speed = cfg->pace == HUB_REAL ? 1.0 : cfg->speed > 0 ? cfg->speed : 1.0;
+	/* etcd keeps its own time: the wall clock */
+	h->pace = strcmp(cfg->kind, "etcd") == 0 ? HUB_REAL : cfg->pace;
+	h->cfg.pace = h->pace;
+	h->speed = h->pace == HUB_REAL ? 1.0 : cfg->speed > 0 ? cfg->speed : 1.0;
 	rng_seed(&h->rng, rng_mix(cfg->seed, 0x6e6574776f726bULL));   /* "network" */
 	net_init(&h->net, cfg->n);
 	for (uint32_t i = 1; i <= HUB_MAX_NODES; i++) {
@@ -2328,6 +2385,13 @@ struct hub *hub_new(uv_loop_t *loop, const struct hub_config *cfg, char *err, si
 	h->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
 	uv_timer_start(&h->watchdog, on_watchdog, 1000, 1000);
 	uv_unref((uv_handle_t *)&h->watchdog);
+	if (strcmp(cfg->kind, "etcd") == 0) {
+		if (hub__etcd_new(h, err, errlen) != 0) {
+			hub_stop(h);
+			return NULL;
+		}
+		hub__etcd_start(h);
+	}
 
 	/* Facts of the real world (port, wall-clock time) go under "wall", so
 	 * that two runs of one seed write identical files but for "wall"/"pid". */

@@ -68,7 +68,7 @@ struct hub_hooks {
 };
 
 struct hub_config {
-	const char *kind;                    /* "raft", "kv" or "kvsrv" (one node) */
+	const char *kind;                    /* "raft", "kv", "kvsrv" (one node), "mr" or "etcd" */
 	uint32_t n;                          /* nodes, 1..HUB_MAX_NODES */
 	uint64_t seed;
 	enum hub_pace pace;
@@ -323,6 +323,18 @@ struct hub_mr {
 	uint64_t intermediate_bytes, output_bytes;   /* written by the runs that finished tasks */
 };
 const struct hub_mr *hub_mr(const struct hub *h);
+
+/*
+ * etcd (kind etcd): real etcd members whose peer and client traffic runs
+ * through the hub's proxy ports.  The ports members advertise (what
+ * etcdctl --endpoints takes), etcd's id of a member (0 until polled), and
+ * the bytes the proxy carried from -> to (0: outside clients).
+ */
+bool hub_etcd_available(void);
+int hub_etcd_client_port(const struct hub *h, uint32_t id);
+int hub_etcd_peer_port(const struct hub *h, uint32_t id);
+uint64_t hub_etcd_member_id(const struct hub *h, uint32_t id);
+uint64_t hub_etcd_bytes(const struct hub *h, uint32_t from, uint32_t to);
 
 /* Test surface for the wire: open a raw TCP connection to the hub's own
  * port from inside the controller, write bytes, and report through cb the

@@ -125,6 +125,7 @@ struct hub {
 	uint64_t client_msgs;
 	uint64_t op_ms, op_sub;              /* op_time(): the ms and the order within it */
 	struct hub_mr mr;                    /* kind mr (hub_mr.c) */
+	struct hub_etcd *etcd;               /* kind etcd (hub_etcd.c) */
 	/* real pace: every node works on its own; inputs go to it at once,
 	 * one after the other on its connection (it may take several in one
 	 * read and make them durable with one fsync: group commit) */
@@ -145,6 +146,7 @@ struct hub_client {
 	uint64_t token;                      /* the user's tag of the operation in flight */
 	size_t op;                           /* its place in the history */
 	uint64_t done, started;              /* operations completed / started */
+	struct etcd_clerk *etcd;             /* kind etcd: its clerk (hub_etcd.c) */
 };
 
 struct hub_opinfo {                          /* what lincheck_op does not hold */
@@ -197,6 +199,33 @@ int hub__kv_set(struct hub *h, struct hub_node *n, const uint8_t *key, uint32_t 
 		const uint8_t *value, uint32_t vlen, uint64_t version);
 void hub__kv_reset(struct hub_node *n);
 void hub__kv_free(struct hub *h);
+
+/* Finish client k's operation with this result: history, event, hook. */
+void hub__client_finish(struct hub *h, uint32_t k, const struct clerk_result *res);
+
+/* hub.c, for the kinds whose processes are not our nodes */
+/* Start process `file` (found on PATH) as node id: stderr to the run dir,
+ * exit watched.  0, or -1 with hub_errmsg(). */
+int hub__spawn_process(struct hub *h, uint32_t id, const char *file, char **args);
+/* What an outside node (an etcd member) reports: the first report brings it
+ * up; role, term and commit changes become events. */
+void hub__external_state(struct hub *h, uint32_t id, const struct wire_state *s);
+void hub__maybe_free(struct hub *h);
+
+/* hub_etcd.c */
+int hub__etcd_new(struct hub *h, char *err, size_t errlen);
+void hub__etcd_start(struct hub *h);
+int hub__etcd_spawn(struct hub *h, uint32_t id);
+void hub__etcd_down(struct hub *h, uint32_t id);
+void hub__etcd_net(struct hub *h);
+int hub__etcd_check_op(struct hub *h, const struct kv_request *req);
+int hub__etcd_op(struct hub *h, uint32_t k, const struct kv_request *req, bool local);
+void hub__etcd_client_wake(struct hub *h, uint32_t k);
+bool hub__etcd_client_busy(const struct hub *h, uint32_t k);
+uint32_t hub__etcd_client_leader(const struct hub *h, uint32_t k);
+void hub__etcd_client_free(struct etcd_clerk *ec);
+void hub__etcd_stop(struct hub *h);
+void hub__etcd_free(struct hub *h);
 
 /* hub_mr.c */
 void hub__route_mr(struct hub *h, const uint8_t *bytes, uint32_t len, const struct wire_mr *m);

@@ -175,7 +175,7 @@ static enum lincheck_reply lin_reply(enum kv_err err)
 	}
 }
 
-static void finish(struct hub *h, uint32_t k, const struct clerk_result *res)
+void hub__client_finish(struct hub *h, uint32_t k, const struct clerk_result *res)
 {
 	struct hub_client *c = &h->clients[k - 1];
 	const struct lincheck_op *op = &h->history.ops[c->op];
@@ -245,7 +245,7 @@ static void client_flush(struct hub *h, uint32_t k)
 	client_arm(h, k);
 	struct clerk_result res;
 	if (clerk_result(&c->clerk, &res))
-		finish(h, k, &res);
+		hub__client_finish(h, k, &res);
 }
 
 void hub__client_deliver(struct hub *h, struct hub_msg *m)
@@ -270,6 +270,10 @@ void hub__client_wake(struct hub *h, uint32_t k)
 	struct hub_client *c = client_of(h, k);
 	if (!c)
 		return;
+	if (h->etcd) {
+		hub__etcd_client_wake(h, k);
+		return;
+	}
 	clerk_tick(&c->clerk, h->now);
 	client_flush(h, k);
 }
@@ -334,6 +338,8 @@ int hub_client_set_reach(struct hub *h, uint32_t k, uint32_t reach)
 			json_array_append_new(arr, json_integer(i));
 	json_object_set_new(ev, "nodes", arr);
 	hub__emit(h, ev);
+	if (h->etcd)
+		hub__etcd_net(h);
 	return 0;
 }
 
@@ -365,10 +371,12 @@ int hub_client_op(struct hub *h, uint32_t k, const struct kv_request *req, uint6
 		hub__set_err(h, "no client %u", k);
 		return -1;
 	}
-	if (c->clerk.busy) {
+	if (c->clerk.busy || (h->etcd && hub__etcd_client_busy(h, k))) {
 		hub__set_err(h, "client %u is busy with another operation", k);
 		return -1;
 	}
+	if (h->etcd && hub__etcd_check_op(h, req) != 0)
+		return -1;
 	struct kv_request r = *req;
 	r.local = req->op == KV_GET && c->local_reads;
 	char *key = strndup((const char *)req->key, req->key_len);
@@ -379,7 +387,7 @@ int hub_client_op(struct hub *h, uint32_t k, const struct kv_request *req, uint6
 		hub__set_err(h, "out of memory");
 		return -1;
 	}
-	if (clerk_start(&c->clerk, h->now, &r) != 0) {
+	if (!h->etcd && clerk_start(&c->clerk, h->now, &r) != 0) {
 		hub__set_err(h, "client %u: %s", k, c->clerk.errmsg);
 		free(key);
 		free(value);
@@ -420,7 +428,14 @@ int hub_client_op(struct hub *h, uint32_t k, const struct kv_request *req, uint6
 	if (r.local)
 		json_object_set_new(ev, "local", json_true());
 	hub__emit(h, ev);
-	client_flush(h, k);
+	if (h->etcd) {
+		if (hub__etcd_op(h, k, &r, r.local) != 0) {
+			struct clerk_result res = { .op = req->op, .err = KV_OK };
+			hub__client_finish(h, k, &res);   /* out of memory: never started */
+		}
+	} else {
+		client_flush(h, k);
+	}
 	hub__kick(h);
 	return 0;
 }
@@ -437,11 +452,11 @@ int hub_client_view(const struct hub *h, uint32_t k, struct hub_client_view *v)
 	const struct hub_client *c = &h->clients[k - 1];
 	v->reach = c->reach;
 	v->local_reads = c->local_reads;
-	v->busy = c->clerk.busy;
-	v->since = c->clerk.busy ? h->history.ops[c->op].call / OP_UNITS : 0;
+	v->busy = c->clerk.busy || (h->etcd && hub__etcd_client_busy(h, k));
+	v->since = v->busy ? h->history.ops[c->op].call / OP_UNITS : 0;
 	v->done = c->done;
 	v->started = c->started;
-	v->leader = c->clerk.leader;
+	v->leader = h->etcd ? hub__etcd_client_leader(h, k) : c->clerk.leader;
 	return 0;
 }
 
@@ -615,8 +630,10 @@ void hub__kv_free(struct hub *h)
 		free(h->nodes[i].kv);
 		h->nodes[i].kv = NULL;
 	}
-	for (uint32_t k = 0; k < h->n_clients; k++)
+	for (uint32_t k = 0; k < h->n_clients; k++) {
 		clerk_free(&h->clients[k].clerk);
+		hub__etcd_client_free(h->clients[k].etcd);
+	}
 	free(h->clients);
 	lincheck_history_free(&h->history);
 	free(h->opinfo);

@@ -727,6 +727,33 @@ static int usage(void)
 	return 2;
 }
 
+/* Die with the controller even if it is SIGKILLed (for our nodes the
+ * closed socket would tell too; this makes it immediate).  False when the
+ * controller is already gone. */
+static bool tied_to_controller(void)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	const char *ppid = getenv("TERMSCOPE_PPID");
+	uint64_t v;
+	return !(ppid && parse_u64(ppid, &v) == 0 && (pid_t)v != getppid());
+}
+
+/* termscope child PROGRAM ARGS...: become PROGRAM (found on PATH), tied to
+ * the controller like a node: how the supervisor starts processes that are
+ * not ours (etcd members), so none outlives it.  The tie survives exec. */
+int child_main(int argc, char **argv)
+{
+	if (argc < 1) {
+		fprintf(stderr, "usage: termscope child PROGRAM [ARGS...] (the supervisor's, not for people)\n");
+		return 2;
+	}
+	if (!tied_to_controller())
+		return 0;
+	execvp(argv[0], argv);
+	fprintf(stderr, "termscope child: cannot run %s: %s\n", argv[0], strerror(errno));
+	return 127;
+}
+
 int node_main(int argc, char **argv)
 {
 	static struct node n;
@@ -797,11 +824,7 @@ int node_main(int argc, char **argv)
 	    n.n > RAFT_MAX_NODES || parse_token(getenv("TERMSCOPE_TOKEN"), n.token) != 0)
 		return usage();
 
-	/* Die with the controller even if it is SIGKILLed; the closed socket
-	 * would tell us too, this only makes it immediate. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	const char *ppid = getenv("TERMSCOPE_PPID");
-	if (ppid && parse_u64(ppid, &v) == 0 && (pid_t)v != getppid())
+	if (!tied_to_controller())
 		return 0;
 	signal(SIGPIPE, SIG_IGN);
 

@@ -7,5 +7,7 @@
 
 /* Runs the node until its hub connection closes; returns the exit code. */
 int node_main(int argc, char **argv);
+/* termscope child PROGRAM ARGS...: exec PROGRAM, dying with the controller. */
+int child_main(int argc, char **argv);
 
 #endif

@@ -388,6 +388,9 @@ static int l_cluster(lua_State *L)
 	snprintf(kbuf, sizeof kbuf, "%s", kind);
 	lua_pop(L, 1);
 	bool mr = strcmp(kbuf, "mr") == 0;
+	/* etcd's own defaults: a second's election timeout, a client that
+	 * waits a second for an answer */
+	bool etcd = strcmp(kbuf, "etcd") == 0;
 	int job_at = 0;                      /* mr: the job file's text, on the Lua stack */
 	uint32_t n;
 	uint64_t split = 0;
@@ -397,11 +400,12 @@ static int l_cluster(lua_State *L)
 		mr_job_text(L, 1);
 		job_at = lua_gettop(L);
 	} else {
-		n = (uint32_t)opt_int_field(L, 1, "nodes", strcmp(kbuf, "kvsrv") == 0 ? 1 : 5, 1, HUB_MAX_NODES);
+		n = (uint32_t)opt_int_field(L, 1, "nodes", strcmp(kbuf, "kvsrv") == 0 ? 1 : etcd ? 3 : 5, 1,
+					    HUB_MAX_NODES);
 	}
 	uint64_t maxraftstate = (uint64_t)opt_int_field(L, 1, "maxraftstate", 0, 0, 1 << 30);
 	uint64_t snap_every = (uint64_t)opt_int_field(L, 1, "snapshot", 0, 0, 1 << 30);
-	uint64_t retry = (uint64_t)opt_int_field(L, 1, "retry", 250, 10, 60000);
+	uint64_t retry = (uint64_t)opt_int_field(L, 1, "retry", etcd ? 1000 : 250, 10, 60000);
 	lua_getfield(L, 1, "dedup");
 	bool dedup = lua_isnil(L, -1) || lua_toboolean(L, -1);
 	lua_pop(L, 1);
@@ -423,7 +427,10 @@ static int l_cluster(lua_State *L)
 	lua_pop(L, 1);
 	uint64_t seed = (uint64_t)opt_int_field(L, 1, "seed", (lua_Integer)rt->seed, 0, LUA_MAXINTEGER);
 	uint64_t hb = (uint64_t)opt_int_field(L, 1, "heartbeat", 100, 10, 10000);
-	uint64_t el = (uint64_t)opt_int_field(L, 1, "election", 300, 20, 100000);
+	uint64_t el = (uint64_t)opt_int_field(L, 1, "election", etcd ? 1000 : 300, 20, 100000);
+	if (etcd && el < 5 * hb)
+		rt_raise(L, "ts.cluster: etcd wants election >= 5 x heartbeat (%d ms with heartbeat %d)",
+			 (int)(5 * hb), (int)hb);
 
 	struct cluster *c = calloc(1, sizeof *c);
 	if (!c)
@@ -608,6 +615,19 @@ static void push_node(lua_State *L, struct hub *h, uint32_t id)
 	set_int(L, "dup_bytes", (lua_Integer)s->kv_dup_bytes);
 	set_int(L, "incarnation", n->incarnation);
 	set_int(L, "pid", n->pid);
+	if (hub_etcd_client_port(h, id)) {
+		/* an etcd member: where etcdctl reaches it (through the hub), and its id */
+		char ep[64];
+		snprintf(ep, sizeof ep, "127.0.0.1:%d", hub_etcd_client_port(h, id));
+		lua_pushstring(L, ep);
+		lua_setfield(L, -2, "endpoint");
+		set_int(L, "peer_port", hub_etcd_peer_port(h, id));
+		if (hub_etcd_member_id(h, id)) {
+			snprintf(ep, sizeof ep, "%" PRIx64, hub_etcd_member_id(h, id));
+			lua_pushstring(L, ep);
+			lua_setfield(L, -2, "member_id");
+		}
+	}
 	if (s->election_deadline != RAFT_NO_DEADLINE && n->status == HUB_NODE_UP)
 		set_int(L, "election_deadline", (lua_Integer)s->election_deadline);
 	if (s->role == RAFT_LEADER && s->n_peers) {
@@ -951,6 +971,13 @@ static int l_job(lua_State *L)
 	set_int(L, "output_bytes", (lua_Integer)mr->output_bytes);
 	lua_pushfstring(L, "%s/mr", hub_dir(h));
 	lua_setfield(L, -2, "dir");
+	return 1;
+}
+
+/* ts.have_etcd(): is etcd installed (kind "etcd" possible)? */
+static int l_have_etcd(lua_State *L)
+{
+	lua_pushboolean(L, hub_etcd_available());
 	return 1;
 }
 
@@ -1585,6 +1612,7 @@ static int l_resp(lua_State *L);
 static const luaL_Reg ts_funcs[] = {
 	{ "_cluster", l_cluster },
 	{ "resp", l_resp },
+	{ "have_etcd", l_have_etcd },
 	{ "_block", l_block },
 	{ "go", l_go },
 	{ "seed", l_ts_seed },

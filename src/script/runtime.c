@@ -684,6 +684,9 @@ int rt_run(const struct rt_opts *o)
 	rt->idle.data = rt;
 	uv_timer_init(rt->loop, &rt->pace_timer);
 	rt->pace_timer.data = rt;
+	/* a peer that went away (a killed node, a client of the gateway, an
+	 * etcd member behind the proxy) is a write error, never our death */
+	signal(SIGPIPE, SIG_IGN);
 	int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	for (int i = 0; i < 3; i++) {
 		uv_signal_init(rt->loop, &rt->signals[i]);

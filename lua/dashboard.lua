@@ -243,6 +243,7 @@ end
 -- there.  Actions after t are forgotten: this is a new branch.
 function D.rewind(t)
   if not D.config then fail("rewind works on the live cluster (run termscope without a script)") end
+  if D.config.kind == "etcd" then fail("etcd keeps its own time: a run on it cannot be replayed, so not rewound") end
   local old = ts._current
   t = math.max(0, math.floor(t))
   local frozen = old and old:_frozen()
@@ -280,11 +281,14 @@ end
 
 -- The live dashboard without a script: a cluster to play with.  It is a
 -- key/value service on five Raft servers (DESIGN §9): every Raft view works
--- on it, and one client is ready for requests (k).
+-- on it, and one client is ready for requests (k).  --kind raft gives five
+-- bare Raft peers; --kind etcd three real etcd members (real pace: etcd
+-- keeps its own time, so b cannot rewind it and S records no replay).
 function D.live(cfg)
-  cfg.kind = "kv"
+  cfg.kind = cfg.kind or "kv"
+  cfg.nodes = cfg.kind == "etcd" and 3 or 5
   D.config = cfg
-  D.clients = 1
+  D.clients = cfg.kind == "raft" and 0 or 1
   D.boot()
 end
 

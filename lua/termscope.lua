@@ -24,11 +24,39 @@ end
 
 --- ts.cluster{ kind = "raft", nodes = 5, seed = 7 }: start a cluster and
 --- return once every node has started.
+-- every cluster of the run, by object (weak: a dropped cluster is still
+-- stopped when collected), for the dashboard's w key
+ts._clusters = setmetatable({}, { __mode = "k" })
+
 function ts.cluster(opts, pace)
   local c = ts._cluster(opts, pace)
   ts._current = c
+  ts._clusters[c] = true
   while not c:_started() do block("progress", c) end
   return c
+end
+
+--- c:show(): the dashboard shows this cluster (and `c` at the prompt is
+--- it), when a script runs several side by side.  The w key cycles.
+function Cluster:show()
+  self:_show()
+  ts._current = self
+  return self
+end
+
+-- The w key: the next running cluster, in the order they were made.
+function ts._show_next()
+  local list = {}
+  for c in pairs(ts._clusters) do
+    if c:_running() then list[#list + 1] = c end
+  end
+  if #list < 2 then return "w: only one cluster runs (a script can start more: ts.cluster{...})" end
+  table.sort(list, function(a, b) return a:number() < b:number() end)
+  local at = 1
+  for i, c in ipairs(list) do if c == ts._current then at = i end end
+  local nxt = list[at % #list + 1]
+  nxt:show()
+  return string.format("showing cluster %d of %d: kind %s", nxt:number(), #list, nxt:kind())
 end
 
 --- c:restart(i): a new incarnation of node i recovers from its data dir;

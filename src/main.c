@@ -61,6 +61,9 @@ static const char usage_text[] =
 	"                     127.0.0.1:PORT (redis-cli -p PORT set a 1); with --headless and\n"
 	"                     no script: serve a live 5-node cluster, in real pace, until Ctrl-C\n"
 	"  --resp-timeout S   seconds a gateway request may wait for an answer (default 5)\n"
+	"  --kind K           the live cluster (no script): kv (default: 5 servers, Raft underneath),\n"
+	"                     raft (5 bare Raft peers) or etcd (3 real etcd members, through the hub;\n"
+	"                     needs etcd installed; real pace)\n"
 	"\n"
 	"exit codes: 0 success, 1 a failed script or check, 2 bad usage\n";
 
@@ -156,6 +159,11 @@ int main(int argc, char **argv)
 						 val ? val : "nothing");
 			o.resp_timeout_ms = (uint64_t)(s * 1000.0 + 0.5);
 			i++;
+		} else if (strcmp(a, "--kind") == 0) {
+			if (!val || (strcmp(val, "kv") != 0 && strcmp(val, "raft") != 0 && strcmp(val, "etcd") != 0))
+				return bad_usage("--kind is kv, raft or etcd, got '%s'", val ? val : "nothing");
+			o.kind = val;
+			i++;
 		} else if (a[0] == '-') {
 			return bad_usage("unknown option %s", a);
 		} else if (!cmd) {
@@ -189,6 +197,11 @@ int main(int argc, char **argv)
 	} else if (cmd && !file) {
 		return bad_usage("%s needs a Lua file", "run");
 	}
+	if (o.kind && (file || o.lesson || o.list_lessons))
+		return bad_usage("%s is for the live cluster (no script, no lesson): a script says ts.cluster{kind=...}",
+				 "--kind");
+	if (o.kind && strcmp(o.kind, "etcd") == 0 && !hub_etcd_available())
+		return bad_usage("%s", "--kind etcd needs etcd, which is not installed (Debian: apt-get install etcd-server)");
 	if (o.autopilot && !o.lesson)
 		return bad_usage("%s only goes with termscope lesson", "--autopilot");
 	if (!cmd && file && !o.lesson)

@@ -534,6 +534,29 @@ static int l_cluster_gc(lua_State *L)
 	return 0;
 }
 
+/* c:_show(): the dashboard shows this cluster (while it runs) */
+static int l_show(lua_State *L)
+{
+	struct cluster *c = check_cluster(L, 1);
+	live_hub(L, 1);
+	c->rt->shown = c;
+	if (c->rt->tui)
+		tui_dirty(c->rt->tui);
+	return 0;
+}
+
+static int l_running(lua_State *L)
+{
+	lua_pushboolean(L, check_cluster(L, 1)->hub != NULL);
+	return 1;
+}
+
+static int l_number(lua_State *L)
+{
+	lua_pushinteger(L, check_cluster(L, 1)->number);
+	return 1;
+}
+
 static int l_started(lua_State *L)
 {
 	struct hub *h = live_hub(L, 1);
@@ -1544,6 +1567,9 @@ static int l_headless(lua_State *L)
 
 static const luaL_Reg cluster_methods[] = {
 	{ "_started", l_started },
+	{ "_show", l_show },
+	{ "_running", l_running },
+	{ "number", l_number },
 	{ "_now", l_now },
 	{ "_log", l_log },
 	{ "_node", l_node },

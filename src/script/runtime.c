@@ -439,6 +439,8 @@ void rt_hand(struct runtime *rt, const char *code, bool record)
 
 struct cluster *rt_shown(struct runtime *rt)
 {
+	if (rt->shown && rt->shown->hub)
+		return rt->shown;
 	struct cluster *shown = NULL;
 	for (struct cluster *c = rt->clusters; c; c = c->next)
 		if (c->hub)
@@ -453,7 +455,8 @@ void rt_quit(struct runtime *rt, int code, const char *msg)
 
 static bool serves_kv(const struct cluster *c)
 {
-	return c->hub && (strcmp(hub_kind(c->hub), "kv") == 0 || strcmp(hub_kind(c->hub), "kvsrv") == 0);
+	return c->hub && (strcmp(hub_kind(c->hub), "kv") == 0 || strcmp(hub_kind(c->hub), "kvsrv") == 0 ||
+			  strcmp(hub_kind(c->hub), "etcd") == 0);
 }
 
 void rt_cluster_started(struct runtime *rt, struct cluster *c)
@@ -726,6 +729,10 @@ int rt_run(const struct rt_opts *o)
 		goto out;
 	}
 	int rc;
+	if (o->kind) {
+		lua_pushstring(L, o->kind);
+		lua_setglobal(L, "__kind");
+	}
 	if (o->script) {
 		/* a scenario can require the Lua files beside it */
 		const char *slash = strrchr(o->script, '/');
@@ -756,15 +763,17 @@ int rt_run(const struct rt_opts *o)
 	} else if (!rt->dashboard && o->resp_port) {
 		/* headless with a gateway: serve a live cluster until stopped */
 		static const char serve[] =
-			"local c = ts.cluster{ kind = \"kv\", nodes = 5 }\n"
-			"print(string.format(\"termscope: a 5-node key/value cluster behind the RESP gateway \" ..\n"
-			"  \"on 127.0.0.1:%d; Ctrl-C ends it\", ts.resp().port))\n"
+			"local kind = __kind or \"kv\"\n"
+			"local c = ts.cluster{ kind = kind, nodes = kind == \"etcd\" and 3 or 5 }\n"
+			"print(string.format(\"termscope: a %d-node %s cluster behind the RESP gateway \" ..\n"
+			"  \"on 127.0.0.1:%d; Ctrl-C ends it\", c:size(), kind == \"etcd\" and \"etcd\" or \"key/value\",\n"
+			"  ts.resp().port))\n"
 			"while true do c:sleep(3600) end\n";
 		rc = luaL_loadbuffer(L, serve, sizeof serve - 1, "=serve");
 	} else if (rt->dashboard) {
 		/* the live dashboard: a cluster to play with, and the lesson menu */
 		static const char live[] = "ts._lesson.menu = true "
-					   "ts._dash.live{ nodes = 5, seed = ts.seed() }";
+					   "ts._dash.live{ kind = __kind, seed = ts.seed() }";
 		rc = luaL_loadbuffer(L, live, sizeof live - 1, "=live");
 	} else {
 		const struct embedded_file *f = embedded_lua;

@@ -27,6 +27,7 @@ struct rt_opts {
 	bool list_lessons;                   /* print the lessons and progress */
 	int resp_port;                       /* the RESP gateway's port on 127.0.0.1, 0: none */
 	uint64_t resp_timeout_ms;            /* its request timeout, 0: the default (5 s) */
+	const char *kind;                    /* the live cluster's kind (no script), NULL: kv */
 };
 
 /* Run a script to its end.  Returns the process exit code:

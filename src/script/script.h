@@ -87,6 +87,7 @@ struct runtime {
 	int n_tasks;
 	struct cluster *clusters;
 	int n_clusters;
+	struct cluster *shown;               /* chosen with c:show(); NULL: the newest */
 	uint64_t work, work_limit;
 	bool killed;
 	bool finishing;
@@ -102,7 +103,8 @@ void rt_probe_done(struct task *t, const char *why);
 /* Queue a person's action (Lua code); it runs once the shown cluster has
  * caught up with the wall clock, at that virtual instant. */
 void rt_hand(struct runtime *rt, const char *code, bool record);
-/* The cluster the dashboard shows: the newest that is still running. */
+/* The cluster the dashboard shows: the one c:show() chose while it runs,
+ * else the newest that is still running. */
 struct cluster *rt_shown(struct runtime *rt);
 /* Leave: stop every cluster and let the loop end with this exit code. */
 void rt_quit(struct runtime *rt, int code, const char *msg);

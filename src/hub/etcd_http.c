@@ -503,6 +503,91 @@ done:
 	return rc;
 }
 
+/* A member id as /debug/vars writes it: hex text ("0" for none). */
+static int get_hex(json_t *obj, const char *name, uint64_t *v, char *err, size_t errlen)
+{
+	json_t *j = json_object_get(obj, name);
+	*v = 0;
+	if (!j || json_is_null(j))
+		return 0;
+	const char *t = json_is_string(j) ? json_string_value(j) : NULL;
+	size_t n = t ? json_string_length(j) : 0;
+	if (!t || n == 0 || n > 16)
+		return bad(err, errlen, "etcd raft.status: %s is not a member id", name);
+	uint64_t x = 0;
+	for (size_t i = 0; i < n; i++) {
+		int d = t[i] >= '0' && t[i] <= '9' ? t[i] - '0' : t[i] >= 'a' && t[i] <= 'f' ? t[i] - 'a' + 10 : -1;
+		if (d < 0)
+			return bad(err, errlen, "etcd raft.status: %s is not a member id", name);
+		x = x << 4 | (uint64_t)d;
+	}
+	*v = x;
+	return 0;
+}
+
+int etcd_parse_raft(int http_status, const char *body, size_t len, struct etcd_raft *out, char *err,
+		    size_t errlen)
+{
+	memset(out, 0, sizeof *out);
+	if (errlen)
+		err[0] = 0;
+	if (http_status <= 0)
+		return bad(err, errlen, "no answer from etcd");
+	if (http_status != 200) {
+		error_words(http_status, body, len, err, errlen);
+		return -1;
+	}
+	json_t *root = load_object(body, len, err, errlen);
+	if (!root)
+		return -1;
+	int rc = -1;
+	json_t *st, *progress, *state;
+	if (get_kind(root, "", "raft.status", JSON_OBJECT, &st, err, errlen) < 0)
+		goto done;
+	if (!st) {
+		bad(err, errlen, "etcd /debug/vars has no raft.status");
+		goto done;
+	}
+	if (get_hex(st, "id", &out->id, err, errlen) < 0 || get_hex(st, "vote", &out->vote, err, errlen) < 0 ||
+	    get_hex(st, "lead", &out->lead, err, errlen) < 0 ||
+	    get_u64(st, "raft.status.", "term", &out->term, err, errlen) < 0 ||
+	    get_u64(st, "raft.status.", "commit", &out->commit, err, errlen) < 0 ||
+	    get_u64(st, "raft.status.", "applied", &out->applied, err, errlen) < 0 ||
+	    get_kind(st, "raft.status.", "progress", JSON_OBJECT, &progress, err, errlen) < 0)
+		goto done;
+	state = json_object_get(st, "raftState");
+	if (!json_is_string(state)) {
+		bad(err, errlen, "etcd raft.status: raftState is not a string");
+		goto done;
+	}
+	snprintf(out->state, sizeof out->state, "%s", json_string_value(state));
+	/* a leader's view of each follower: match and next index */
+	const char *key;
+	json_t *pr;
+	json_object_foreach(progress, key, pr) {
+		if (out->n_progress >= ETCD_MAX_PROGRESS)
+			break;
+		struct etcd_progress *p = &out->progress[out->n_progress];
+		json_t *wrap = json_pack("{s:s}", "id", key);
+		int bad_id = !wrap || get_hex(wrap, "id", &p->id, err, errlen) < 0;
+		json_decref(wrap);
+		if (bad_id || !json_is_object(pr) ||
+		    get_u64(pr, "progress.", "match", &p->match, err, errlen) < 0 ||
+		    get_u64(pr, "progress.", "next", &p->next, err, errlen) < 0) {
+			if (!err[0])
+				bad(err, errlen, "etcd raft.status: a bad progress entry");
+			goto done;
+		}
+		out->n_progress++;
+	}
+	rc = 0;
+done:
+	json_decref(root);
+	if (rc < 0)
+		memset(out, 0, sizeof *out);
+	return rc;
+}
+
 /* ---- the exchange ------------------------------------------------------- */
 
 enum framing {
@@ -866,17 +951,18 @@ static void on_timer(uv_timer_t *t)
 #define REQUEST_HEAD \
 	"POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/json\r\n" \
 	"Content-Length: %zu\r\nConnection: close\r\n\r\n"
+#define GET_HEAD "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n"
 
 struct etcd_call *etcd_call(uv_loop_t *loop, int port, const char *path, const char *body,
 			    uint64_t timeout_ms, etcd_call_cb cb, void *ud)
 {
 	struct etcd_call *c = calloc(1, sizeof *c);
 	struct sockaddr_in sa;
-	size_t blen = strlen(body);
+	size_t blen = body ? strlen(body) : 0;
 	int hlen, r = 0;
 	if (!c)
 		return NULL;
-	hlen = snprintf(NULL, 0, REQUEST_HEAD, path, port, blen);
+	hlen = body ? snprintf(NULL, 0, REQUEST_HEAD, path, port, blen) : snprintf(NULL, 0, GET_HEAD, path, port);
 	if (hlen >= 0) {
 		c->req_len = (size_t)hlen + blen;
 		c->req = malloc(c->req_len + 1);
@@ -886,8 +972,12 @@ struct etcd_call *etcd_call(uv_loop_t *loop, int port, const char *path, const c
 		free(c);
 		return NULL;
 	}
-	snprintf(c->req, (size_t)hlen + 1, REQUEST_HEAD, path, port, blen);
-	memcpy(c->req + hlen, body, blen + 1);
+	if (body) {
+		snprintf(c->req, (size_t)hlen + 1, REQUEST_HEAD, path, port, blen);
+		memcpy(c->req + hlen, body, blen + 1);
+	} else {
+		snprintf(c->req, (size_t)hlen + 1, GET_HEAD, path, port);
+	}
 	uv_timer_init(loop, &c->timer);
 	c->handles = 2;
 	c->tcp.data = c->timer.data = c->connect.data = c->write.data = c;

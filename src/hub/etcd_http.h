@@ -31,6 +31,24 @@ struct etcd_status {
 	char errors[128];                    /* errors[], joined with "; " ("" if none) */
 };
 
+/* ---- its Raft state, as etcd publishes it (GET /debug/vars, "raft.status":
+ * the raft library's own Status; the term in /v3/maintenance/status is the
+ * term of the last applied entry, not the member's current term) ---------- */
+#define ETCD_VARS_PATH "/debug/vars"
+#define ETCD_MAX_PROGRESS 16
+struct etcd_progress {
+	uint64_t id, match, next;
+};
+struct etcd_raft {
+	uint64_t id, term, vote, lead, commit, applied;
+	char state[24];                      /* StateLeader, StateFollower, StateCandidate, StatePreCandidate */
+	struct etcd_progress progress[ETCD_MAX_PROGRESS];   /* a leader's: one per member */
+	uint32_t n_progress;
+};
+/* Read /debug/vars.  0, or -1 with err filled. */
+int etcd_parse_raft(int http_status, const char *body, size_t len, struct etcd_raft *out, char *err,
+		    size_t errlen);
+
 /* ---- key/value requests ------------------------------------------------- */
 enum etcd_op {
 	ETCD_GET,                            /* range on one key, linearizable */
@@ -93,7 +111,7 @@ struct etcd_call;
 typedef void (*etcd_call_cb)(struct etcd_call *c, int status, const char *body, size_t len,
 			     const char *err, void *ud);
 
-/* POST body (JSON) to http://127.0.0.1:port/path; answer through cb exactly
+/* POST body (JSON) to http://127.0.0.1:port/path (body NULL: GET it); answer through cb exactly
  * once (unless cancelled), at the latest after timeout_ms.  NULL if it could
  * not even start (out of memory; then cb is never called). */
 struct etcd_call *etcd_call(uv_loop_t *loop, int port, const char *path, const char *body,

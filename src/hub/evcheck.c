@@ -6,7 +6,8 @@
  * applied, "spawn" events start a node's apply sequence afresh (a restarted
  * node re-applies from index 1, or from after its snapshot: a "snapshot"
  * event moves the sequence past the entries it holds).  Several clusters in one file are told
- * apart by their "hub" events.
+ * apart by the "c" field their events carry (cluster 2, 3, ...; none: 1), whether they ran one
+ * after another or at once; a cluster's "hub" event starts its checks afresh.
  */
 #include "evcheck.h"
 
@@ -19,6 +20,7 @@
 #include <jansson.h>
 
 #define MAXN 64
+#define MAXC 64                      /* clusters in one file */
 
 struct applied {
 	char *data;
@@ -144,21 +146,23 @@ int evcheck_file(const char *path, FILE *out)
 		fprintf(out, "termscope check: %s: cannot open\n", path);
 		return 2;
 	}
-	struct check c;
-	memset(&c, 0, sizeof c);
-	reset(&c);
+	static struct check all[MAXC + 1];
+	memset(all, 0, sizeof all);
+	for (int k = 1; k <= MAXC; k++)
+		reset(&all[k]);
+	uint64_t lines = 0;
 	char *buf = NULL;
 	size_t cap = 0;
 	ssize_t len;
 	int rc = 0;
 	while ((len = getline(&buf, &cap, f)) >= 0) {
-		c.lines++;
+		lines++;
 		if (len <= 1)
 			continue;
 		json_error_t err;
 		json_t *o = json_loads(buf, 0, &err);
 		if (!o || !json_is_object(o)) {
-			fprintf(out, "termscope check: %s:%" PRIu64 ": not a JSON object: %s\n", path, c.lines, err.text);
+			fprintf(out, "termscope check: %s:%" PRIu64 ": not a JSON object: %s\n", path, lines, err.text);
 			json_decref(o);
 			rc = 2;
 			break;
@@ -167,48 +171,64 @@ int evcheck_file(const char *path, FILE *out)
 		int64_t t = geti(o, "t", &ok);
 		const char *ev = json_string_value(json_object_get(o, "ev"));
 		if (!ok || !ev) {
-			fprintf(out, "termscope check: %s:%" PRIu64 ": an event needs \"t\" and \"ev\"\n", path, c.lines);
+			fprintf(out, "termscope check: %s:%" PRIu64 ": an event needs \"t\" and \"ev\"\n", path, lines);
 			json_decref(o);
 			rc = 2;
 			break;
 		}
+		json_t *cv = json_object_get(o, "c");
+		int64_t k = cv ? (json_is_integer(cv) ? json_integer_value(cv) : -1) : 1;
+		if (k < 1 || k > MAXC) {
+			fprintf(out, "termscope check: %s:%" PRIu64 ": \"c\" must be a cluster number, 1 to %d\n",
+				path, lines, MAXC);
+			json_decref(o);
+			rc = 2;
+			break;
+		}
+		struct check *c = &all[k];
+		c->lines = lines;
 		if (strcmp(ev, "hub") == 0) {
-			reset(&c);
-			c.cluster++;
+			reset(c);
+			c->cluster++;
 		} else if (strcmp(ev, "role") == 0) {
 			const char *role = json_string_value(json_object_get(o, "role"));
 			int64_t node = geti(o, "node", &ok), term = geti(o, "term", &ok);
 			if (ok && role && strcmp(role, "leader") == 0 && node >= 1 && node <= MAXN)
-				on_leader(&c, out, c.lines, (uint64_t)term, (uint32_t)node);
+				on_leader(c, out, lines, (uint64_t)term, (uint32_t)node);
 		} else if (strcmp(ev, "spawn") == 0) {
 			int64_t node = geti(o, "node", &ok);
 			if (ok && node >= 1 && node <= MAXN)
-				c.next_apply[node] = 1;
+				c->next_apply[node] = 1;
 		} else if (strcmp(ev, "snapshot") == 0) {
 			/* what a snapshot holds counts as applied: later applies follow it */
 			int64_t node = geti(o, "node", &ok), index = geti(o, "index", &ok);
 			if (ok && node >= 1 && node <= MAXN && index >= 1 &&
-			    c.next_apply[node] < (uint64_t)index + 1)
-				c.next_apply[node] = (uint64_t)index + 1;
+			    c->next_apply[node] < (uint64_t)index + 1)
+				c->next_apply[node] = (uint64_t)index + 1;
 		} else if (strcmp(ev, "apply") == 0) {
 			int64_t node = geti(o, "node", &ok), index = geti(o, "index", &ok);
 			const char *data = json_string_value(json_object_get(o, "data"));
 			if (ok && data && node >= 1 && node <= MAXN && index >= 1)
-				on_apply(&c, out, c.lines, (uint64_t)t, (uint32_t)node, (uint64_t)index, data);
+				on_apply(c, out, lines, (uint64_t)t, (uint32_t)node, (uint64_t)index, data);
 		}
 		json_decref(o);
 	}
 	free(buf);
 	if (f != stdin)
 		fclose(f);
-	if (rc == 0 && c.violations)
+	uint64_t leaders = 0, applies = 0, violations = 0;
+	for (int k = 1; k <= MAXC; k++) {
+		leaders += all[k].leaders;
+		applies += all[k].applies;
+		violations += all[k].violations;
+		reset(&all[k]);
+	}
+	if (rc == 0 && violations)
 		rc = 1;
 	if (rc == 0)
 		fprintf(out, "%s: ok: %" PRIu64 " events, %" PRIu64 " leaders (one per term), %" PRIu64
-			" applies agree\n", path, c.lines, c.leaders, c.applies);
+			" applies agree\n", path, lines, leaders, applies);
 	else if (rc == 1)
-		fprintf(out, "%s: %" PRIu64 " invariant violations\n", path, c.violations);
-	reset(&c);
-	free(c.ap);
+		fprintf(out, "%s: %" PRIu64 " invariant violations\n", path, violations);
 	return rc;
 }

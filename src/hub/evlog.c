@@ -67,6 +67,10 @@ void evlog_emit(struct evlog *l, json_t *ev, int source)
 		return;
 	}
 	l->total++;
+	/* which cluster, when a run has several (termscope check tells them
+	 * apart by it); the first cluster's events stay as they always were */
+	if (source >= 2)
+		json_object_set_new(ev, "c", json_integer(source));
 	if (l->f) {
 		char *s = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		if (s) {

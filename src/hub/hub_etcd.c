@@ -12,11 +12,14 @@
  *                  through and stalls them while it does not.  Client URLs
  *                  are proxied the same way, so an isolated member is cut
  *                  from clients too (etcdctl included).
- *   their state    every ETCD_POLL_MS the hub asks each running member for
- *                  /v3/maintenance/status on its own client port (not
- *                  through the proxy: watching must not depend on the
- *                  partition): term, leader, raft index (committed),
- *                  applied index.  That is the mirror the panels draw.
+ *   their state    every ETCD_POLL_MS the hub reads each running member's
+ *                  Raft status (GET /debug/vars: the raft library's own
+ *                  Status — state, term, vote, leader, commit, applied, a
+ *                  leader's progress per follower) on its own client port,
+ *                  not through the proxy: watching must not depend on the
+ *                  partition.  (/v3/maintenance/status reports the term of
+ *                  the last applied entry, which hides a candidate's rising
+ *                  term.)  That is the mirror the panels draw.
  *
  * Clients (c:client(), the RESP gateway) are clerks written for etcd's
  * HTTP/JSON gateway: each request goes to one member through its proxied
@@ -267,26 +270,34 @@ static void on_status(struct etcd_call *call, int status, const char *body, size
 	struct hub_node *n = &h->nodes[id];
 	if (!current || h->stopping || (n->status != HUB_NODE_UP && n->status != HUB_NODE_STARTING))
 		return;
-	struct etcd_status st;
+	struct etcd_raft st;
 	char err[128];
-	if (status == 0 || etcd_parse_status(status, body, len, &st, err, sizeof err) != 0)
+	if (status == 0 || etcd_parse_raft(status, body, len, &st, err, sizeof err) != 0)
 		return;                      /* starting, or busy: the next poll asks again */
-	e->member_id[id] = st.member_id;
-	e->leader[id] = node_of_member(e, h->cfg.n, st.leader);
+	e->member_id[id] = st.id;
+	e->leader[id] = node_of_member(e, h->cfg.n, st.lead);
 	struct wire_state s = n->st;
-	s.term = st.raft_term;
+	s.term = st.term;
 	s.leader = e->leader[id];
-	/* etcd names only the leader it follows: one without a leader is
-	 * campaigning (or has just started and not heard from one yet) */
-	s.role = st.leader == 0 ? RAFT_CANDIDATE : st.leader == st.member_id ? RAFT_LEADER : RAFT_FOLLOWER;
-	if (st.leader != 0 && !s.leader)
-		s.role = RAFT_FOLLOWER;      /* a leader we have not mapped yet: not us */
-	s.commit = st.raft_index;
-	s.applied = st.applied_index;
-	s.last_index = st.raft_index;
-	s.kv_keys = 0;
-	s.raft_bytes = st.db_size;
+	s.voted_for = node_of_member(e, h->cfg.n, st.vote);
+	s.role = !strcmp(st.state, "StateLeader") ? RAFT_LEADER :
+		 !strcmp(st.state, "StateCandidate") || !strcmp(st.state, "StatePreCandidate") ? RAFT_CANDIDATE :
+		 RAFT_FOLLOWER;
+	s.commit = st.commit;
+	s.applied = st.applied;
+	s.last_index = st.commit;
 	s.election_deadline = RAFT_NO_DEADLINE;
+	/* a leader's next index for each member, by node id */
+	s.n_peers = 0;
+	memset(s.next_index, 0, sizeof s.next_index);
+	if (s.role == RAFT_LEADER) {
+		for (uint32_t k = 0; k < st.n_progress; k++) {
+			uint32_t j = node_of_member(e, h->cfg.n, st.progress[k].id);
+			if (j)
+				s.next_index[j] = st.progress[k].next;
+		}
+		s.n_peers = h->cfg.n;
+	}
 	hub__external_state(h, id, &s);
 }
 
@@ -300,8 +311,8 @@ static void poll_member(struct hub *h, uint32_t id)
 	if (!x)
 		return;
 	*x = (struct status_ctx){ h, id, n->incarnation };
-	e->status[id] = etcd_call(h->loop, e->client_port[id], "/v3/maintenance/status", "{}",
-				  ETCD_POLL_TIMEOUT_MS, on_status, x);
+	e->status[id] = etcd_call(h->loop, e->client_port[id], ETCD_VARS_PATH, NULL, ETCD_POLL_TIMEOUT_MS,
+				  on_status, x);
 	if (!e->status[id])
 		free(x);
 }

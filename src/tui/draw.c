@@ -165,7 +165,8 @@ static const char *jstr(json_t *ev, const char *k)
 bool ui_event_passes(json_t *ev, const struct tui_view *v)
 {
 	const char *name = jstr(ev, "ev");
-	bool traffic = !strcmp(name, "send") || !strcmp(name, "deliver") || !strcmp(name, "dup");
+	bool traffic = !strcmp(name, "send") || !strcmp(name, "deliver") || !strcmp(name, "dup") ||
+		       !strcmp(name, "etcd_request");
 	switch (v->filter) {
 	case EVF_ALL:
 		return true;
@@ -462,6 +463,15 @@ void ui_event_text(const struct tui_view *v, json_t *ev, char *buf, size_t len)
 		snprintf(o, room, "link n%" PRId64 "->n%" PRId64 " cut", jint(ev, "from"), jint(ev, "to"));
 	else if (!strcmp(name, "op"))
 		op_text(v, ev, o, room);
+	else if (!strcmp(name, "etcd_request")) {
+		/* an etcd client's request, sent to one member's HTTP gateway */
+		int64_t att = jint(ev, "attempt");
+		snprintf(tmp, sizeof tmp, ", try %" PRId64, att);
+		snprintf(o, room, "c%" PRId64 " %s n%" PRId64 ": %s%s", jint(ev, "client"), v->utf8 ? "→" : "->", node,
+			 jstr(ev, "op"), att > 1 ? tmp : "");
+	} else if (!strcmp(name, "etcd_retry"))
+		snprintf(o, room, "c%" PRId64 ": no result from n%" PRId64 " (%s); the next member", jint(ev, "client"),
+			 node, jstr(ev, "why"));
 	else if (!strcmp(name, "client")) {
 		id_list(json_object_get(ev, "reach"), tmp, sizeof tmp);
 		snprintf(o, room, "client c%" PRId64 " joins: reaches %s, reads %s", jint(ev, "client"), tmp, jstr(ev, "reads"));

@@ -77,7 +77,7 @@ struct tui_view {
 	struct menu_entry entries[MENU_MAX];
 	int n_entries;
 	int menu_sel;                        /* the highlighted lesson (Up/Down, Enter) */
-	/* the key/value service (kinds kv and kvsrv) */
+	/* the key/value service (kinds kv, kvsrv and etcd) */
 	bool kv;                             /* the cluster on screen is one */
 	bool kv_switch;                      /* the screen is too small for both views: v switches */
 	bool kv_view;                        /* ... and the key/value view is the one shown */
@@ -85,6 +85,10 @@ struct tui_view {
 	struct check_view check;
 	/* MapReduce (kind mr): node 1 the coordinator, 2.. the workers */
 	bool mr;                             /* the cluster on screen is one */
+	/* real etcd members (kind etcd): kv is set too (clients, history,
+	 * check), but the hub mirrors only what their status endpoint says:
+	 * no log entries, no tables, no messages (bytes through its proxies) */
+	bool etcd;
 };
 
 struct panel;

@@ -5,7 +5,9 @@
  * (entries compacted into the snapshot as one line), and its recent
  * messages (clients' requests and replies among them).  A MapReduce node
  * has no Raft: its role and what it is doing, and the tasks the board
- * gives it (every task, for the coordinator).
+ * gives it (every task, for the coordinator).  An etcd member has no log
+ * we can see: what its status endpoint says, where to reach it, the bytes
+ * the hub's proxies carried for it, and the events about it.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -126,11 +128,82 @@ static void draw_mr(struct panel *p, const struct tui_view *v, const struct hub_
 	messages(p, v, y, rows, half + 1, inner - half);
 }
 
+/* kind etcd: the member as etcd describes it, its links, its events. */
+static void draw_etcd(struct panel *p, const struct tui_view *v, const struct hub_node *nd)
+{
+	WINDOW *w = p->win;
+	const struct hub *h = v->hub;
+	const struct wire_state *s = &nd->st;
+	uint32_t id = v->selected, n = hub_size(h);
+	int inner = p->w - 2, y = 1;
+	char a[24], b[24];
+	ui_print(w, y++, 2, inner - 1, "status %-8s incarnation %u  pid %d%s%s", ui_status_name(nd), nd->incarnation,
+		 nd->pid, nd->status == HUB_NODE_FAILED ? "  why: " : "", nd->status == HUB_NODE_FAILED ? nd->why : "");
+	if (s->term) {
+		const char *role = s->role == RAFT_LEADER ? "LEADER" : s->role == RAFT_CANDIDATE ? "no leader" : "follower";
+		wattron(w, ui_role_attr(v, s->role));
+		ui_print(w, y, 2, 11, "%-10s", role);
+		wattroff(w, ui_role_attr(v, s->role));
+		char lead[96] = "names no leader (it is campaigning, or has not heard from one)";
+		if (s->leader)
+			snprintf(lead, sizeof lead, "names n%u as the leader", s->leader);
+		ui_print(w, y++, 13, inner - 12, "raft term %" PRIu64 ", %s", s->term, lead);
+		ui_print(w, y++, 2, inner - 1, "raft index %" PRIu64 " (committed), applied %" PRIu64 ", db size %s%s",
+			 s->commit, s->applied, ui_size(s->raft_bytes, a, sizeof a),
+			 nd->status == HUB_NODE_UP && !nd->paused ? "" : "  (as it last said)");
+	} else {
+		ui_print(w, y++, 2, inner - 1, "its status endpoint has not answered yet");
+	}
+	uint64_t mid = hub_etcd_member_id(h, id);
+	char ms[24] = "not known yet";
+	if (mid)
+		snprintf(ms, sizeof ms, "%016" PRIx64, mid);
+	ui_print(w, y++, 2, inner - 1, "member id %s;  client 127.0.0.1:%d, peer 127.0.0.1:%d (the hub's proxies)", ms,
+		 hub_etcd_client_port(h, id), hub_etcd_peer_port(h, id));
+	wattron(w, ui_attr(v, CP_DIM, (int)A_DIM));
+	ui_print(w, y++, 2, inner - 1, "try: etcdctl --endpoints 127.0.0.1:%d endpoint status -w table",
+		 hub_etcd_client_port(h, id));
+	wattroff(w, ui_attr(v, CP_DIM, (int)A_DIM));
+	y++;
+	int half = inner * 2 / 5;
+	int rows = p->h - 1 - y - 1;
+	wattron(w, (int)A_BOLD);
+	ui_print(w, y, 2, half - 2, "bytes through the hub    sent  received");
+	ui_print(w, y, half + 1, inner - half, "recent events about n%u", id);
+	wattroff(w, (int)A_BOLD);
+	y++;
+	if (rows <= 0)
+		return;
+	int r = 0;
+	for (uint32_t j = 0; j <= n && r < rows; j++) {
+		if (j == id)
+			continue;
+		char who[16];
+		snprintf(who, sizeof who, j ? "n%u" : "clients", j);
+		bool up = j ? hub_can_reach(h, id, j) && hub_can_reach(h, j, id) : !hub_net(h)->isolated[id];
+		ui_print(w, y + r++, 2, half - 2, "  %-20s %6s %9s%s", who, ui_size(hub_etcd_bytes(h, id, j), a, sizeof a),
+			 ui_size(hub_etcd_bytes(h, j, id), b, sizeof b), up ? "" : ui_glyph(v, "  ✗", "  x"));
+	}
+	/* the events about it, newest at the bottom */
+	int row = y + rows - 1;
+	for (size_t k = evlog_count(v->log); k > 0 && row >= y; k--) {
+		json_t *ev = evlog_get(v->log, k - 1);
+		if (json_integer_value(json_object_get(ev, "node")) != (json_int_t)id)
+			continue;
+		char line[256];
+		ui_event_text(v, ev, line, sizeof line);
+		ui_print(w, row--, half + 1, inner - half, "%s", line);
+	}
+}
+
 static void draw(struct panel *p, const struct tui_view *v)
 {
 	char title[64];
-	snprintf(title, sizeof title, "Node %u  (Enter or Esc: back, PgUp/PgDn: scroll the %s)", v->selected,
-		 v->mr ? "tasks" : "log");
+	if (v->etcd)
+		snprintf(title, sizeof title, "Member n%u  (Enter or Esc: back)", v->selected);
+	else
+		snprintf(title, sizeof title, "Node %u  (Enter or Esc: back, PgUp/PgDn: scroll the %s)", v->selected,
+			 v->mr ? "tasks" : "log");
 	ui_frame(p, v, title);
 	if (!v->hub || !v->selected)
 		return;
@@ -138,6 +211,10 @@ static void draw(struct panel *p, const struct tui_view *v)
 	const struct hub_node *nd = hub_node(v->hub, v->selected);
 	if (v->mr) {
 		draw_mr(p, v, nd);
+		return;
+	}
+	if (v->etcd) {
+		draw_etcd(p, v, nd);
 		return;
 	}
 	const struct wire_state *s = &nd->st;

@@ -3,7 +3,8 @@
  * Sections go in two columns when the screen is wide; when they do not
  * fit, Up/Down/PgUp/PgDn scroll (tui.c passes those keys here) and any
  * other key closes the overlay.  The section of the kind on screen
- * (key/value, MapReduce) comes right after the keys every cluster has.
+ * (key/value, etcd, MapReduce) comes right after the keys every cluster
+ * has.
  */
 #include <string.h>
 
@@ -28,6 +29,17 @@ static const char *lines[] = {
 	"  K        check the clients' history for linearizability",
 	"           (the verdict stays until the history changes)",
 	"  v        on a small screen: the key/value panel or the Raft panels",
+	"etcd clusters (kind etcd): real etcd members behind the hub's proxies",
+	"  c / r    SIGKILL the member / restart it from its data dir",
+	"  z        SIGSTOP the member / SIGCONT it",
+	"  p s h    the hub's proxies stall the member's traffic (peers and",
+	"           clients alike) / split / let everything flow again",
+	"  k        put / get / del as a client, through etcd's HTTP gateway",
+	"           (no append or incr: etcd has none); K checks the history",
+	"  no t, a  etcd's election timers are its own (cut or kill the leader)",
+	"  no time  real time: space . + - do not apply, b cannot rewind",
+	"           (etcd runs on the wall clock; a run cannot be replayed)",
+	"  Enter    the member: its ids, endpoints, and the bytes it moved",
 	"MapReduce clusters (kind mr): n1 the coordinator, n2.. the workers",
 	"  c / r    crash the selected worker (its task waits out the timeout,",
 	"           then goes to another worker) / restart it (it asks again)",
@@ -50,6 +62,7 @@ static const char *lines[] = {
 	"Views and the prompt",
 	"  f        events: state changes / messages / the selected node / all",
 	"           PgUp PgDn End: scroll the events",
+	"  w        the next cluster, when a script runs several side by side",
 	"  :        Lua prompt: c is the cluster, client(k) a key/value client",
 	"           (up/down: history, Tab: complete)",
 	"  S        save what you did as a scenario (termscope run FILE --seed N)",
@@ -72,7 +85,7 @@ static const char *shown[MAX_LINES];     /* the lines in the order they are draw
  * cluster has: a MapReduce cluster's first, say.  Fills `shown`. */
 static void order(const struct tui_view *v)
 {
-	const char *mine = v->mr ? "MapReduce" : v->kv ? "Key/value" : NULL;
+	const char *mine = v->mr ? "MapReduce" : v->etcd ? "etcd" : v->kv ? "Key/value" : NULL;
 	int n = count(), k = 0, from = -1, to = -1;
 	for (int i = 0; mine && i < n; i++)
 		if (lines[i][0] != ' ' && from < 0 && !strncmp(lines[i], mine, strlen(mine)))

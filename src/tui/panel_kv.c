@@ -22,6 +22,11 @@
  * (K, or c:check_linearizable() at the prompt), shown until the history
  * changes.
  *
+ * On etcd the clients, the history and the verdict are as on our own
+ * kinds, but there are no replica tables to draw: the hub mirrors only
+ * what each member's status endpoint says, so the section says where the
+ * data is (a get reads it) instead of showing empty columns.
+ *
  * It only reads the hub's mirror and history; it never changes the run.
  * Wide enough, history sits beside the replicas and clients; otherwise the
  * sections stack and share the rows.
@@ -184,6 +189,15 @@ static void draw_replicas(WINDOW *w, const struct tui_view *v, int y, int x, int
 {
 	if (rows <= 0)
 		return;
+	if (v->etcd) {
+		header(w, v, y, x, width, " replicas");
+		if (rows > 1) {
+			wattron(w, ui_attr(v, CP_DIM, (int)A_DIM));
+			ui_print(w, y + 1, x, width, "etcd's tables are not mirrored here: a get reads them (k: get KEY)");
+			wattroff(w, ui_attr(v, CP_DIM, (int)A_DIM));
+		}
+		return;
+	}
 	const struct hub *h = v->hub;
 	uint32_t n = hub_size(h), leader = hub_leader(h), ref = reference(h);
 	/* the key column, then one column per node */
@@ -440,8 +454,9 @@ static void draw_clients(WINDOW *w, const struct tui_view *v, int y, int x, int 
 		}
 		int ca = k == v->kv_client ? (int)A_BOLD : (int)A_NORMAL;
 		wattron(w, ca);
+		/* etcd reads are linearizable (a quorum's read index) unless serializable (local) */
 		ui_print(w, y, x, width, "%sc%-4u %-7s %-6s %5" PRIu64, k == v->kv_client ? ">" : " ", k, reach,
-			 cv.local_reads ? "local" : "log", cv.done);
+			 cv.local_reads ? "local" : v->etcd ? "quorum" : "log", cv.done);
 		wattroff(w, ca);
 		wattron(w, na);
 		ui_print(w, y, x + 27, width - 27, " %s", now);
@@ -599,9 +614,13 @@ static void draw(struct panel *p, const struct tui_view *v)
 	size_t total = 0;
 	size_t nkeys = collect(v->hub, &total);
 	uint32_t nc = hub_clients(v->hub);
-	snprintf(title, sizeof title, "Key/value: %zu key%s, %u client%s (k: request, K: check%s)", total,
-		 total == 1 ? "" : "s", nc, nc == 1 ? "" : "s",
-		 !v->kv_switch ? "" : v->lesson.active ? ", v: lesson" : ", v: Raft view");
+	const char *v_says = !v->kv_switch ? "" : v->lesson.active ? ", v: lesson" : ", v: Raft view";
+	if (v->etcd)
+		snprintf(title, sizeof title, "Key/value on etcd: %u client%s (k: request, K: check%s)", nc,
+			 nc == 1 ? "" : "s", v_says);
+	else
+		snprintf(title, sizeof title, "Key/value: %zu key%s, %u client%s (k: request, K: check%s)", total,
+			 total == 1 ? "" : "s", nc, nc == 1 ? "" : "s", v_says);
 	ui_frame(p, v, title);
 	WINDOW *w = p->win;
 	int W = p->w - 3, H = p->h - 2, x = 2, y = 1;     /* a column of margin */

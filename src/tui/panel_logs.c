@@ -5,14 +5,74 @@
  * Rows line up by index and scroll to keep the newest entries in view.
  * Entries compacted into a snapshot are a shaded block ending in the
  * snapshot's last index (labelled when there is room).
+ *
+ * etcd members keep their logs to themselves: the hub knows only the raft
+ * index and the applied index each one's status endpoint reports.  Each
+ * gets a line with those and a bar against the highest raft index any
+ * member reports, so one left behind (cut off, paused) shows as it lags.
  */
 #include <inttypes.h>
 #include <string.h>
 
 #include "panel.h"
 
+static void draw_etcd(struct panel *p, const struct tui_view *v)
+{
+	ui_frame(p, v, "Logs: etcd keeps its log to itself");
+	WINDOW *w = p->win;
+	int inner = p->w - 2;
+	uint32_t n = hub_size(v->hub);
+	uint64_t top = 0;
+	for (uint32_t i = 1; i <= n; i++)
+		if (hub_node(v->hub, i)->st.commit > top)
+			top = hub_node(v->hub, i)->st.commit;
+	wattron(w, ui_attr(v, CP_DIM, (int)A_DIM));
+	ui_print(w, 1, 2, inner - 1, "no entries to draw: the hub sees only what each status endpoint reports");
+	wattroff(w, ui_attr(v, CP_DIM, (int)A_DIM));
+	for (uint32_t i = 1; i <= n && (int)i + 1 < p->h - 1; i++) {
+		const struct hub_node *nd = hub_node(v->hub, i);
+		const struct wire_state *s = &nd->st;
+		int y = (int)i + 1;
+		bool up = nd->status == HUB_NODE_UP && !nd->paused;
+		int lattr = i == v->selected ? (int)A_REVERSE : (int)A_NORMAL;
+		wattron(w, lattr);
+		ui_print(w, y, 1, 4, "n%-2u", i);
+		wattroff(w, lattr);
+		int dim = up ? 0 : ui_attr(v, CP_DIM, (int)A_DIM);
+		wattron(w, dim);
+		if (s->term == 0) {          /* never polled */
+			ui_print(w, y, 5, inner - 4, "%s", ui_status_name(nd));
+			wattroff(w, dim);
+			continue;
+		}
+		ui_print(w, y, 5, inner - 4, "raft index %7" PRIu64 "  applied %7" PRIu64 "  ", s->commit, s->applied);
+		int bx = getcurx(w), bw = inner - bx - 16;      /* what follows: "-12 (CRASHED)" */
+		if (bw > 40)
+			bw = 40;
+		if (bw >= 4) {
+			wmove(w, y, bx);
+			ui_bar(w, v, bw, top ? (double)s->commit / (double)top : 0, up ? ui_term_attr(v, s->term) : dim);
+		}
+		int tx = bw >= 4 ? bx + bw + 1 : bx;
+		uint64_t behind = top - s->commit;
+		/* a member not polled now: its numbers are the last it gave */
+		char what[24] = "";
+		if (!up)
+			snprintf(what, sizeof what, " (%s)", ui_status_name(nd));
+		if (behind)
+			ui_print(w, y, tx, inner - tx + 1, "-%" PRIu64 "%s", behind, what);
+		else
+			ui_print(w, y, tx, inner - tx + 1, "%s%s", up ? "highest" : "", what);
+		wattroff(w, dim);
+	}
+}
+
 static void draw(struct panel *p, const struct tui_view *v)
 {
+	if (v->etcd && v->hub) {
+		draw_etcd(p, v);
+		return;
+	}
 	ui_frame(p, v, "Logs (each cell is an entry's term; | marks the commit point)");
 	if (!v->hub)
 		return;

@@ -5,6 +5,12 @@
  * messages in flight with how far along their delivery they are (clients'
  * requests and the servers' replies among them: a client is "c1", never an
  * index into the matrix).
+ *
+ * etcd members speak TCP (gRPC between peers, HTTP to clients) through the
+ * hub's proxies: there are no messages to count, so the matrix holds the
+ * bytes each link has carried, and a row and a column for the outside
+ * clients (the request line's, the RESP gateway's, etcdctl) where they fit.
+ * A cut link's bytes are stalled in the proxy, not dropped.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -43,8 +49,103 @@ static void groups_line(const struct tui_view *v, char *buf, size_t len)
 	}
 }
 
+/* A byte count in at most 5 columns: "812", "1.2K", "34K", "3.4M". */
+static const char *short_bytes(uint64_t b, char *buf, size_t len)
+{
+	static const char units[] = "KMGT";
+	if (b < 1000) {
+		snprintf(buf, len, "%" PRIu64, b);
+		return buf;
+	}
+	double x = (double)b;
+	int u = -1;
+	while (x >= 999.5 && u < 3) {
+		x /= 1000.0;
+		u++;
+	}
+	snprintf(buf, len, x < 9.95 ? "%.1f%c" : "%.0f%c", x, units[u]);
+	return buf;
+}
+
+/* One cell of the etcd matrix: the bytes from -> to, or a cross where the
+ * proxy stalls them. */
+static void bytes_cell(WINDOW *w, const struct tui_view *v, int y, int x, bool up, uint64_t bytes)
+{
+	char b[16];
+	if (!up) {
+		wattron(w, ui_attr(v, CP_CUT, (int)A_BOLD) | (int)A_BOLD);
+		ui_print(w, y, x, 7, "     %s ", ui_glyph(v, "✗", "x"));
+		wattroff(w, ui_attr(v, CP_CUT, (int)A_BOLD) | (int)A_BOLD);
+	} else {
+		ui_print(w, y, x, 7, "%6s ", short_bytes(bytes, b, sizeof b));
+	}
+}
+
+static void draw_etcd(struct panel *p, const struct tui_view *v)
+{
+	ui_frame(p, v, "Network: bytes through the hub");
+	WINDOW *w = p->win;
+	const struct hub *h = v->hub;
+	const struct net_model *net = hub_net(h);
+	uint32_t n = hub_size(h);
+	int inner = p->w - 2;
+	char line[256], b[16];
+	groups_line(v, line, sizeof line);
+	ui_print(w, 1, 2, inner - 1, "groups %s", line);
+	int y = 2;
+	bool matrix = p->h >= (int)n + 6 && inner >= 8 + 7 * (int)n;
+	bool crow = matrix && p->h >= (int)n + 7;          /* the clients' row */
+	bool ccol = matrix && inner >= 8 + 7 * ((int)n + 1);   /* and column */
+	uint64_t peers = 0, clients = 0;
+	for (uint32_t i = 1; i <= n; i++) {
+		clients += hub_etcd_bytes(h, 0, i) + hub_etcd_bytes(h, i, 0);
+		for (uint32_t j = 1; j <= n; j++)
+			if (i != j)
+				peers += hub_etcd_bytes(h, i, j);
+	}
+	if (matrix) {
+		ui_print(w, y++, 2, inner - 1, "from\\to");
+		for (uint32_t j = 1; j <= n; j++)
+			ui_print(w, y - 1, 10 + 7 * (int)(j - 1), 7, "    n%u", j);
+		if (ccol)
+			ui_print(w, y - 1, 10 + 7 * (int)n, 7, "%6s", "cl");
+		for (uint32_t i = 1; i <= n; i++, y++) {
+			ui_print(w, y, 4, 5, "n%u", i);
+			for (uint32_t j = 1; j <= n; j++) {
+				int x = 10 + 7 * (int)(j - 1);
+				if (i == j)
+					ui_print(w, y, x, 7, "     %s", ui_glyph(v, "·", "."));
+				else
+					bytes_cell(w, v, y, x, net_link_up(net, i, j), hub_etcd_bytes(h, i, j));
+			}
+			/* what the member answered its clients */
+			if (ccol)
+				bytes_cell(w, v, y, 10 + 7 * (int)n, !net->isolated[i], hub_etcd_bytes(h, i, 0));
+		}
+		if (crow) {
+			ui_print(w, y, 2, 8, "clients");
+			for (uint32_t j = 1; j <= n; j++)
+				bytes_cell(w, v, y, 10 + 7 * (int)(j - 1), !net->isolated[j], hub_etcd_bytes(h, 0, j));
+			y++;
+		}
+		ui_print(w, y++, 2, inner - 1, "%s", ui_glyph(v, "cell: bytes row→column, ✗ cut; cl clients",
+							      "cell: bytes row->column, x cut; cl clients"));
+	}
+	char pb[16];
+	ui_print(w, y++, 2, inner - 1, "peers %s, clients %s in all", short_bytes(peers, pb, sizeof pb),
+		 short_bytes(clients, b, sizeof b));
+	wattron(w, ui_attr(v, CP_DIM, (int)A_DIM));
+	y = ui_wrap(w, y, 2, inner - 1, p->h - 2,
+		    "etcd speaks TCP (gRPC, HTTP): no messages to count or drop one by one");
+	wattroff(w, ui_attr(v, CP_DIM, (int)A_DIM));
+}
+
 static void draw(struct panel *p, const struct tui_view *v)
 {
+	if (v->etcd && v->hub) {
+		draw_etcd(p, v);
+		return;
+	}
 	ui_frame(p, v, "Network");
 	if (!v->hub)
 		return;

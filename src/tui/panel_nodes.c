@@ -4,6 +4,11 @@
  * toward its deadline.  The selected node is drawn reversed.  A kvsrv
  * server has no Raft: its row says so.  A MapReduce cluster's nodes are
  * a coordinator and workers: panel_mr.c draws their rows.
+ *
+ * etcd members are rows of what their status endpoint last said, nothing
+ * more: no vote, no log length, no election timer (etcd reports none of
+ * them).  Nor does it report candidacy: a member that names no leader is
+ * shown as "no leader", which is all we know of it.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -12,8 +17,115 @@
 
 #define ELECTION_SPAN 600.0      /* the longest election timeout (ms) */
 
+/* The state column: crashed, paused, cut off alone, or up but unable to
+ * reach a majority (in a minority).  *attr gets its colour. */
+static const char *state_of(const struct tui_view *v, uint32_t i, int *attr)
+{
+	const struct hub_node *nd = hub_node(v->hub, i);
+	bool up = nd->status == HUB_NODE_UP;
+	bool isolated = hub_net(v->hub)->isolated[i];
+	*attr = !up ? (ui_attr(v, CP_DOWN, (int)A_BOLD) | (int)A_BOLD)
+	      : nd->paused ? ui_attr(v, CP_PAUSED, (int)A_UNDERLINE) : (int)A_NORMAL;
+	bool minority = up && !nd->paused && !isolated && !hub_quorum(v->hub, i);
+	if ((isolated && up) || minority)
+		*attr = ui_attr(v, CP_CUT, (int)A_BOLD);
+	return isolated && up && !nd->paused ? "cut-off" : minority ? "minority" : ui_status_name(nd);
+}
+
+/*
+ * kind etcd.  The columns, at their widths: " *1 " id, state 8, role 9,
+ * term 4, leader 6 (the one it names), raft index 7 (committed), applied 7,
+ * db size 7, member id 8 (the high half of etcd's 64-bit id, in hex), and
+ * the endpoint etcdctl takes (through the hub's proxy).  Narrow, the
+ * member id goes first, then the db size: the endpoint is what a person
+ * copies to reach the member.
+ */
+#define ETCD_BASE 50             /* inner columns 1..50: up to the applied index */
+#define ETCD_DB 8
+#define ETCD_MEMBER 9
+#define ETCD_ENDPOINT 15
+
+static void draw_etcd(struct panel *p, const struct tui_view *v)
+{
+	ui_frame(p, v, "Nodes: etcd members (polled from their status endpoint)");
+	WINDOW *w = p->win;
+	int inner = p->w - 2;
+	bool db = inner >= ETCD_BASE + ETCD_DB + ETCD_ENDPOINT;
+	bool member = inner >= ETCD_BASE + ETCD_DB + ETCD_MEMBER + ETCD_ENDPOINT;
+	char head[160];
+	snprintf(head, sizeof head, " id state    role      term leader   index applied %s%sendpoint",
+		 db ? "db size " : "", member ? "member   " : "");
+	wattron(w, (int)A_BOLD);
+	ui_print(w, 1, 1, inner, "%s", head);
+	wattroff(w, (int)A_BOLD);
+	const struct hub *h = v->hub;
+	uint32_t n = hub_size(h), leader = hub_leader(h);
+	for (uint32_t i = 1; i <= n && (int)i + 1 < p->h - 1; i++) {
+		const struct hub_node *nd = hub_node(h, i);
+		const struct wire_state *s = &nd->st;
+		int y = (int)i + 1;
+		bool up = nd->status == HUB_NODE_UP;
+		/* polled at least once since it started: its numbers are its own */
+		bool known = up && s->term > 0;
+		if (i == v->selected)
+			wattron(w, (int)A_REVERSE);
+		mvwhline(w, y, 1, ' ', inner);
+		int sattr;
+		const char *state = state_of(v, i, &sattr);
+		ui_print(w, y, 1, inner, " %s%u", i == leader ? "*" : " ", i);
+		wattron(w, sattr);
+		ui_print(w, y, 5, 8, "%-8s", state);
+		wattroff(w, sattr);
+		int x = 14, ex = ETCD_BASE + 1 + (db ? ETCD_DB : 0);
+		if (nd->status == HUB_NODE_FAILED) {
+			ui_print(w, y, x, ex - x - 1, "%s", nd->why);
+		} else if (known) {
+			/* a paused member is not polled: what it said before */
+			int dim = nd->paused ? ui_attr(v, CP_DIM, (int)A_DIM) : 0;
+			const char *role = s->role == RAFT_LEADER ? "LEADER" : s->role == RAFT_CANDIDATE ? "no leader" : "follower";
+			int rattr = ui_role_attr(v, s->role);
+			wattron(w, rattr | dim);
+			ui_print(w, y, x, 9, "%-9s", role);
+			wattroff(w, rattr | dim);
+			char lead[16] = "-", size[24];
+			if (s->leader)
+				snprintf(lead, sizeof lead, "n%u", s->leader);
+			wattron(w, dim);
+			ui_print(w, y, x + 10, inner - x - 9, "%4" PRIu64 " %6s %7" PRIu64 " %7" PRIu64, s->term, lead,
+				 s->commit, s->applied);
+			if (db)
+				ui_print(w, y, ETCD_BASE + 1, ETCD_DB - 1, "%7s",
+					 ui_size(s->raft_bytes, size, sizeof size));
+			wattroff(w, dim);
+		} else if (up) {
+			wattron(w, ui_attr(v, CP_DIM, (int)A_DIM));
+			ui_print(w, y, x, ex - x - 1, "%s", "(not polled yet)");
+			wattroff(w, ui_attr(v, CP_DIM, (int)A_DIM));
+		}
+		/* who it is and where to reach it, whatever its state */
+		if (member) {
+			uint64_t mid = hub_etcd_member_id(h, i);
+			if (mid)
+				ui_print(w, y, ex, ETCD_MEMBER - 1, "%08" PRIx64, mid >> 32);
+			else
+				ui_print(w, y, ex, ETCD_MEMBER - 1, "%-8s", "-");
+			ex += ETCD_MEMBER;
+		}
+		int dim = up && !nd->paused ? 0 : ui_attr(v, CP_DIM, (int)A_DIM);
+		wattron(w, dim);
+		ui_print(w, y, ex, inner - ex + 1, "127.0.0.1:%d", hub_etcd_client_port(h, i));
+		wattroff(w, dim);
+		if (i == v->selected)
+			wattroff(w, (int)A_REVERSE);
+	}
+}
+
 static void draw(struct panel *p, const struct tui_view *v)
 {
+	if (v->etcd && v->hub) {
+		draw_etcd(p, v);
+		return;
+	}
 	if (v->mr && v->hub) {
 		/* MapReduce: the coordinator and the workers, no Raft */
 		char title[96];
@@ -42,17 +154,11 @@ static void draw(struct panel *p, const struct tui_view *v)
 		const struct wire_state *s = &nd->st;
 		int y = (int)i + 1;
 		bool up = nd->status == HUB_NODE_UP;
-		bool isolated = hub_net(v->hub)->isolated[i];
 		if (i == v->selected)
 			wattron(w, (int)A_REVERSE);
 		mvwhline(w, y, 1, ' ', inner);
-		int sattr = !up ? (ui_attr(v, CP_DOWN, (int)A_BOLD) | (int)A_BOLD)
-			  : nd->paused ? ui_attr(v, CP_PAUSED, (int)A_UNDERLINE) : (int)A_NORMAL;
-		/* up but unable to reach a majority: cut off alone, or in a minority */
-		bool minority = up && !nd->paused && !isolated && !hub_quorum(v->hub, i);
-		const char *state = isolated && up && !nd->paused ? "cut-off" : minority ? "minority" : ui_status_name(nd);
-		if ((isolated && up) || minority)
-			sattr = ui_attr(v, CP_CUT, (int)A_BOLD);
+		int sattr;
+		const char *state = state_of(v, i, &sattr);
 		ui_print(w, y, 1, inner, " %s%u", i == leader ? "*" : " ", i);
 		wattron(w, sattr);
 		ui_print(w, y, 5, 8, "%-8s", state);

@@ -18,7 +18,14 @@
  * client(1):put("x", "1"), run as its own task, so a request that waits
  * (a client cut off from the majority) leaves the dashboard live; its
  * answer comes back to the bottom line.  K checks the clients' history
- * (c:check_linearizable(), not recorded: it changes nothing).
+ * (c:check_linearizable(), not recorded: it changes nothing).  w shows
+ * the next cluster when a script runs several (ts._show_next(), not
+ * recorded either: what is on screen is not part of the run).
+ *
+ * An etcd cluster is a key/value one here (the request line, K), but its
+ * members are real etcd: the keys that would drive our Raft nodes' inner
+ * workings (t, a, k's bare command), step virtual time (., +, -) or
+ * replay the run (b) say why they do not apply instead of acting.
  */
 #include "tui.h"
 
@@ -79,6 +86,7 @@ struct tui {
 	uint32_t laid_out_for;               /* the cluster size the layout is for */
 	bool laid_out_kv;                    /* ... and whether it is a key/value one */
 	bool laid_out_mr;                    /* ... or a MapReduce one */
+	bool laid_out_etcd;                  /* ... or real etcd members */
 	uint32_t laid_out_tasks;             /* ... and its tasks (the board's size) */
 	bool raft_view;                      /* small screen, kv cluster: v chose the other view
 					      * (the Raft panels; in a lesson, the key/value panel) */
@@ -139,7 +147,12 @@ static uint32_t cluster_size(struct tui *t)
 static bool kv_kind(const struct hub *h)
 {
 	const char *k = h ? hub_kind(h) : NULL;
-	return k && (strcmp(k, "kv") == 0 || strcmp(k, "kvsrv") == 0);
+	return k && (strcmp(k, "kv") == 0 || strcmp(k, "kvsrv") == 0 || strcmp(k, "etcd") == 0);
+}
+
+static bool etcd_kind(const struct hub *h)
+{
+	return h && strcmp(hub_kind(h), "etcd") == 0;
 }
 
 static bool mr_kind(const struct hub *h)
@@ -371,13 +384,15 @@ static void refresh_view(struct tui *t)
 	struct cluster *c = rt_shown(rt);
 	t->view.hub = c ? c->hub : NULL;
 	uint32_t n = t->view.hub ? hub_size(t->view.hub) : 0;
-	bool kv = kv_kind(t->view.hub), mr = mr_kind(t->view.hub);
+	bool kv = kv_kind(t->view.hub), mr = mr_kind(t->view.hub), etcd = etcd_kind(t->view.hub);
 	uint32_t tasks = mr_tasks(t->view.hub);
 	if ((n && n != t->laid_out_for) ||
-	    (t->view.hub && (kv != t->laid_out_kv || mr != t->laid_out_mr || tasks != t->laid_out_tasks))) {
+	    (t->view.hub && (kv != t->laid_out_kv || mr != t->laid_out_mr || etcd != t->laid_out_etcd ||
+			     tasks != t->laid_out_tasks))) {
 		t->laid_out_for = n;
 		t->laid_out_kv = t->view.kv = kv;
 		t->laid_out_mr = t->view.mr = mr;
+		t->laid_out_etcd = t->view.etcd = etcd;
 		t->laid_out_tasks = tasks;
 		layout(t);
 	}
@@ -579,8 +594,9 @@ static void draw_prompt(struct tui *t)
 	if (t->mode == LINE_KV && t->len == 0) {
 		/* what it takes */
 		wattron(w, ui_attr(&t->view, CP_DIM, (int)A_DIM));
-		ui_print(w, 0, lw + 1, p->w - lw - 1,
-			 "put KEY VALUE [@VERSION] | get KEY | append KEY VALUE    Tab: another client  Esc: cancel");
+		ui_print(w, 0, lw + 1, p->w - lw - 1, "%s    Tab: another client  Esc: cancel",
+			 t->view.etcd ? "put KEY VALUE [@VERSION] | get KEY | del KEY"
+				      : "put KEY VALUE [@VERSION] | get KEY | append KEY VALUE");
 		wattroff(w, ui_attr(&t->view, CP_DIM, (int)A_DIM));
 	}
 	wmove(w, 0, lw + t->cur - start);
@@ -729,8 +745,17 @@ static bool need_node(struct tui *t)
 	return true;
 }
 
+/* etcd's traffic is bytes on TCP connections through the hub's proxies:
+ * there is no message to pick, deliver, drop or copy. */
+static const char etcd_no_msgs[] = "etcd's traffic is TCP bytes through the hub's proxies, not messages: "
+				   "none to select (the network panel counts the bytes; p, s and h stall them)";
+
 static bool need_msg(struct tui *t)
 {
+	if (t->view.etcd) {
+		set_status(t, true, etcd_no_msgs);
+		return false;
+	}
 	if (!t->view.sel_msg) {
 		set_status(t, true, "select a message in flight first (m)");
 		return false;
@@ -768,6 +793,10 @@ static void select_msg(struct tui *t, int dir)
 	struct hub *h = t->view.hub;
 	if (!h)
 		return;
+	if (t->view.etcd) {
+		set_status(t, true, etcd_no_msgs);
+		return;
+	}
 	const struct hub_msg *first = hub_inflight(h), *prev = NULL, *found = NULL, *last = NULL;
 	if (!first) {
 		set_status(t, true, "no message is in flight (pause time with space to catch one)");
@@ -861,6 +890,8 @@ static bool lua_quote(char *buf, size_t len, const char *s, size_t n)
 }
 
 static const char kv_usage[] = "put KEY VALUE [@VERSION] | get KEY | append KEY VALUE | del KEY | incr KEY";
+/* etcd has no append or incr: the hub refuses them, in its own words */
+static const char etcd_usage[] = "put KEY VALUE [@VERSION] | get KEY | del KEY";
 
 /*
  * The request line: "put KEY VALUE", "put KEY VALUE @VERSION" (a
@@ -930,7 +961,7 @@ static void kv_submit(struct tui *t)
 			  : key_only && given ? "get, del and incr take a key only"
 			  : !key_only && !given ? "which value?" : NULL;
 	if (wrong) {
-		snprintf(msg, sizeof msg, "%s  (%s)", wrong, kv_usage);
+		snprintf(msg, sizeof msg, "%s  (%s)", wrong, t->view.etcd ? etcd_usage : kv_usage);
 		set_status(t, true, msg);
 		return;
 	}
@@ -1267,10 +1298,17 @@ static void key(struct tui *t, int ch)
 		}
 		return;
 	}
+	if (ch == 'w') {
+		/* the next cluster of the script: what is on screen is not
+		 * part of the run, so it is not recorded */
+		act(t, false, "return ts._show_next()");
+		return;
+	}
 	if (!h) {
 		set_status(t, true, "no cluster is running");
 		return;
 	}
+	bool real = hub_pace_of(h) == HUB_REAL;
 	switch (ch) {
 	case 'c':
 		if (need_node(t))
@@ -1299,12 +1337,21 @@ static void key(struct tui *t, int ch)
 			set_status(t, true, "t times out a Raft node's election; a MapReduce cluster has no elections");
 			break;
 		}
+		if (t->view.etcd) {
+			set_status(t, true, "t times out one of our Raft nodes; etcd's election timers are its own "
+					    "(cut the leader off with p, or crash it with c, to see an election)");
+			break;
+		}
 		if (need_node(t))
 			act(t, true, "c:timeout_now(%u)", sel);
 		break;
 	case 'a':
 		if (t->view.mr) {
 			set_status(t, true, "a aligns Raft election timers; a MapReduce cluster has none");
+			break;
+		}
+		if (t->view.etcd) {
+			set_status(t, true, "a aligns our Raft nodes' election timers; etcd randomizes its own and lets nobody set them");
 			break;
 		}
 		act(t, true, "c:align_timers()");
@@ -1368,8 +1415,9 @@ static void key(struct tui *t, int ch)
 			act(t, true, "c:dup(%llu)", (unsigned long long)t->view.sel_msg);
 		break;
 	case ' ':
-		if (hub_pace_of(h) == HUB_REAL) {
-			set_status(t, true, "real pace: the wall clock does not stop (pause a node with z)");
+		if (real) {
+			set_status(t, true, t->view.etcd ? "etcd runs on the wall clock: time does not stop (z pauses a member)"
+							 : "real pace: the wall clock does not stop (pause a node with z)");
 			break;
 		}
 		if (hub_pace_of(h) != HUB_PACED)
@@ -1378,6 +1426,12 @@ static void key(struct tui *t, int ch)
 		set_status(t, false, hub_frozen(h) ? "time stands still: . runs one event, space resumes" : "");
 		break;
 	case '.':
+		if (real) {
+			/* the next event would run early, while the nodes go on */
+			set_status(t, true, t->view.etcd ? "etcd runs on the wall clock: there is no next instant to step to"
+							 : "real pace: the wall clock runs on, there is no next instant to step to");
+			break;
+		}
 		if (!hub_frozen(h))
 			hub_freeze(h, true);
 		if (hub_step_one(h) == HUB_STEP_EMPTY)
@@ -1388,10 +1442,13 @@ static void key(struct tui *t, int ch)
 		break;
 	case '+':
 	case '=':
-		speed_step(t, 1);
-		break;
 	case '-':
-		speed_step(t, -1);
+		if (real) {
+			set_status(t, true, t->view.etcd ? "etcd runs on the wall clock: its speed is the wall's"
+							 : "real pace: the wall clock sets the speed (start paced to change it)");
+			break;
+		}
+		speed_step(t, ch == '-' ? -1 : 1);
 		break;
 	case 'b': {
 		double back = (double)hub_clock(h) / 1000.0 - 5;

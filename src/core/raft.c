@@ -927,6 +927,16 @@ void raft_step(struct raft *r, raft_time now, const struct raft_msg *m)
 
 /* "If command received from client: append entry to local log, respond
  * after entry applied to state machine" — the shell does the responding. */
+/* New commands go out at once, not at the next heartbeat; but a follower
+ * that needs the whole snapshot gets it at the heartbeat, not once more per
+ * command. */
+static void send_new_entries(struct raft *r)
+{
+	for (uint32_t id = 1; id <= r->cfg.n; id++)
+		if (id != r->cfg.id && r->progress[id].next_index > r->snapshot_index)
+			send_append_entries(r, id);
+}
+
 int raft_propose(struct raft *r, raft_time now, const void *data, uint32_t len,
 		 uint64_t *index, uint64_t *term)
 {
@@ -946,13 +956,21 @@ int raft_propose(struct raft *r, raft_time now, const void *data, uint32_t len,
 	r->progress[r->cfg.id].next_index = raft_last_index(r) + 1;
 	if (index)
 		*index = raft_last_index(r);
-	/* do not wait for the heartbeat; but a follower that needs the whole
-	 * snapshot gets it at the heartbeat, not once more per command */
-	for (uint32_t id = 1; id <= r->cfg.n; id++)
-		if (id != r->cfg.id && r->progress[id].next_index > r->snapshot_index)
-			send_append_entries(r, id);
+	if (r->cfg.batch_appends)
+		r->append_pending = true;
+	else
+		send_new_entries(r);
 	advance_commit(r);                /* a cluster of one commits at once */
 	return RAFT_OK;
+}
+
+void raft_flush(struct raft *r)
+{
+	if (r->failed || !r->append_pending)
+		return;
+	r->append_pending = false;
+	if (r->role == RAFT_LEADER)
+		send_new_entries(r);
 }
 
 void raft_timeout_now(struct raft *r, raft_time now)

@@ -98,6 +98,9 @@ struct raft_config {
 	raft_time heartbeat;                 /* 100 */
 	raft_time election_min;              /* 300: timeout uniform in [min, max) */
 	raft_time election_max;              /* 600 */
+	bool batch_appends;                  /* raft_propose leaves replication to raft_flush: a
+					      * leader sends one AppendEntries per follower for all
+					      * the commands it took since (real pace: per read) */
 };
 
 /*
@@ -158,6 +161,7 @@ struct raft {
 	uint8_t *snapshot_data;              /* the latest snapshot, sent to lagging followers */
 	uint32_t snapshot_len;
 	bool snapshot_pending;               /* an installed snapshot not yet handed out in a batch */
+	bool append_pending;                 /* batch_appends: proposals not yet sent to followers */
 	/* volatile state on all servers */
 	uint64_t commit_index;
 	uint64_t last_applied;
@@ -216,6 +220,10 @@ void raft_step(struct raft *r, raft_time now, const struct raft_msg *m);
  * Elsewhere: RAFT_ENOTLEADER, *term is the current term. */
 int raft_propose(struct raft *r, raft_time now, const void *data, uint32_t len,
 		 uint64_t *index, uint64_t *term);
+/* batch_appends: send what raft_propose took to every follower, in one
+ * AppendEntries each (at most RAFT_MAX_APPEND entries; the replies fetch
+ * the rest).  Nothing if there is nothing new, or it is no longer leader. */
+void raft_flush(struct raft *r);
 /* A lever: start an election now, whatever the timer says (not on a leader). */
 void raft_timeout_now(struct raft *r, raft_time now);
 /* A lever: move the election deadline to `at` (the dashboard's "align timers"). */

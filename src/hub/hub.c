@@ -2347,6 +2347,10 @@ struct hub *hub_new(uv_loop_t *loop, const struct hub_config *cfg, char *err, si
 	h->speed = h->pace == HUB_REAL ? 1.0 : cfg->speed > 0 ? cfg->speed : 1.0;
 	rng_seed(&h->rng, rng_mix(cfg->seed, 0x6e6574776f726bULL));   /* "network" */
 	net_init(&h->net, cfg->n);
+	/* real pace: the hub forwards at once; loopback is the network (a
+	 * delay, loss or duplication set with c:net still applies) */
+	if (h->pace == HUB_REAL)
+		h->net.p.delay_min = h->net.p.delay_max = 0;
 	for (uint32_t i = 1; i <= HUB_MAX_NODES; i++) {
 		h->nodes[i].id = i;
 		h->nodes[i].wake_at = RAFT_NO_DEADLINE;

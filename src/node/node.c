@@ -250,6 +250,18 @@ static void send_done(struct node *n)
 	wire_frame_end(&n->out, at);
 }
 
+/* An input is handled.  In real pace a Raft node owes its DONE until the
+ * end of the read: the commands the read's inputs proposed (PROPOSE, or
+ * client requests a key/value leader took) then go out together, one
+ * AppendEntries per follower (see on_read). */
+static void done_or_owe(struct node *n)
+{
+	if (n->kind->raft && n->raft.cfg.batch_appends)
+		n->owed_done++;
+	else
+		send_done(n);
+}
+
 void node_send_mr(struct node *n, const struct wire_mr *m)
 {
 	size_t at = wire_frame_begin(&n->out, WIRE_SEND);
@@ -440,6 +452,9 @@ static bool start_raft(struct node *n)
 		.heartbeat = n->heartbeat,
 		.election_min = n->election_min,
 		.election_max = n->election_max,
+		/* real pace: the leader batches a read's worth of commands
+		 * into one AppendEntries per follower (see on_read) */
+		.batch_appends = n->real,
 	};
 	if (raft_init(&n->raft, &cfg, n->now) != RAFT_OK) {
 		store_state_free(&st);
@@ -609,7 +624,7 @@ static void handle_frame(struct node *n, const struct wire_frame *f)
 		wbuf_u64(&n->out, term);
 		wbuf_u8(&n->out, rc == RAFT_OK);
 		wire_frame_end(&n->out, at);
-		send_done(n);
+		done_or_owe(n);
 		return;
 	}
 	case WIRE_TIMEOUT_NOW:
@@ -635,7 +650,7 @@ static void handle_frame(struct node *n, const struct wire_frame *f)
 	if (n->exiting)
 		return;                      /* BYE or FATAL is on its way */
 	process_ready(n);
-	send_done(n);
+	done_or_owe(n);
 }
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -667,8 +682,20 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		if (n->exiting)
 			return;
 	}
-	/* every input of this read handled: make their appends durable at
-	 * once (fsync batch), then let their output go */
+	/* every input of this read handled: the commands it proposed go to
+	 * the followers together, one AppendEntries each; then the inputs are
+	 * done */
+	if (n->owed_done) {
+		raft_flush(&n->raft);
+		process_ready(n);
+		for (; n->owed_done && !n->exiting; n->owed_done--)
+			send_done(n);
+		n->owed_done = 0;
+		if (n->exiting)
+			return;
+	}
+	/* make their appends durable at once (fsync batch), then let their
+	 * output go */
 	if (n->sync_pending) {
 		n->sync_pending = false;
 		if (store_sync(&n->store) != 0) {

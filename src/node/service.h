@@ -88,6 +88,8 @@ struct node {
 	bool dedup;                          /* kv kinds: the duplicate table is on */
 	const char *job;                     /* mr: the job file */
 	bool real;                           /* real pace: time is the wall clock's */
+	uint32_t owed_done;                  /* real pace: proposals of this read, DONE held until
+					      * their one AppendEntries per follower is out */
 	enum { NODE_FSYNC_ALWAYS, NODE_FSYNC_BATCH, NODE_FSYNC_NEVER } fsync;
 	bool sync_pending;                   /* fsync batch: appends wait for the end of the read */
 	bool exiting;                        /* said BYE: no more input is taken */

@@ -26,6 +26,7 @@
  */
 #include <criterion/criterion.h>
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2346,6 +2347,47 @@ Test(raft, timeout_now_and_deadline_levers)
 	cr_assert_eq(R(c, l)->leader_id, f);
 	/* the deposed leader has an election timer again */
 	cr_assert_neq(raft_deadline(R(c, l)), RAFT_NO_DEADLINE);
+	cl_free(c);
+}
+
+/* batch_appends (real pace): the commands a leader takes between two
+ * raft_flush calls reach each follower in one AppendEntries, and commit like
+ * any others. */
+Test(raft, batch_appends_one_append_per_follower)
+{
+	struct cluster *c = cl_new(3, 77);
+	uint32_t l = cl_wait_leader(c, 5000);
+	cr_assert(l);
+	cl_settle(c);                        /* every reply in: followers caught up */
+	c->nodes[l].r.cfg.batch_appends = true;
+	uint64_t before[4] = { 0 };
+	for (uint32_t f = 1; f <= 3; f++)
+		before[f] = c->sent[RAFT_APPEND_ENTRIES][l][f];
+	uint64_t last = 0;
+	for (int i = 0; i < 3; i++) {
+		char cmd[16];
+		snprintf(cmd, sizeof cmd, "b%d", i);
+		last = cl_propose(c, l, cmd);
+		cr_assert(last);
+	}
+	for (uint32_t f = 1; f <= 3; f++)
+		cr_assert_eq(c->sent[RAFT_APPEND_ENTRIES][l][f], before[f], "n%u: sent before the flush", f);
+	raft_flush(&c->nodes[l].r);
+	after_input(c, l);
+	for (uint32_t f = 1; f <= 3; f++)
+		if (f != l)
+			cr_assert_eq(c->sent[RAFT_APPEND_ENTRIES][l][f], before[f] + 1,
+				     "n%u got %" PRIu64 " AppendEntries for three commands", f,
+				     c->sent[RAFT_APPEND_ENTRIES][l][f] - before[f]);
+	/* a flush with nothing new sends nothing */
+	raft_flush(&c->nodes[l].r);
+	after_input(c, l);
+	for (uint32_t f = 1; f <= 3; f++)
+		if (f != l)
+			cr_assert_eq(c->sent[RAFT_APPEND_ENTRIES][l][f], before[f] + 1);
+	cl_run_for(c, 1000);
+	for (uint32_t id = 1; id <= 3; id++)
+		cr_assert_geq(c->nodes[id].r.commit_index, last, "n%u did not commit the batch", id);
 	cl_free(c);
 }
 

@@ -7,7 +7,7 @@
 ts = {}
 
 ---@class ts.ClusterOptions
----@field kind? "raft"|"kv"|"kvsrv"|"mr" # a replicated log; the KV service on Raft; one KV server; MapReduce
+---@field kind? "raft"|"kv"|"kvsrv"|"mr"|"etcd" # a replicated log; the KV service on Raft; one KV server; MapReduce; real etcd members
 ---@field nodes? integer  # 1-9, default 5 (kvsrv: 1)
 ---@field maxraftstate? integer # kv: snapshot when the persisted Raft state reaches this many bytes
 ---@field snapshot? integer     # raft: snapshot every this many applied entries (the 3D tests use 10)
@@ -52,6 +52,9 @@ ts = {}
 ---@field dup_bytes integer      # kv kinds: memory of the duplicate table
 ---@field incarnation integer
 ---@field pid integer
+---@field endpoint? string    # kind etcd: "127.0.0.1:PORT", its client endpoint through the hub
+---@field peer_port? integer  # kind etcd: the peer port it advertises (the hub's)
+---@field member_id? string   # kind etcd: etcd's id of the member, hex
 ---@field election_deadline? integer # virtual ms
 ---@field next_index? integer[]      # on a leader
 ---@field match_index? integer[]     # on a leader
@@ -167,6 +170,10 @@ function ts.seed() end
 ---@field commands integer
 ---@field ops integer             # requests sent to the cluster
 ---@field timeouts integer
+
+---Is etcd installed (kind "etcd" possible)?
+---@return boolean
+function ts.have_etcd() end
 
 ---The RESP gateway (termscope --resp PORT): settings and state; nil without one.
 ---@param opts? ts.RespOptions
@@ -326,8 +333,16 @@ function Cluster:export_history(path) end
 ---@param i integer
 ---@return table<string, {value: string, version: integer}>
 function Cluster:table(i) end
----@return "raft"|"kv"|"kvsrv"
+---@return "raft"|"kv"|"kvsrv"|"mr"|"etcd"
 function Cluster:kind() end
+---The dashboard shows this cluster, and `c` at the prompt is it (several clusters in one run).
+---@return ts.Cluster
+function Cluster:show() end
+---@return integer  # which cluster of the run: 1, 2, ...
+function Cluster:number() end
+---Kind etcd: the members' client endpoints through the hub, comma-separated (etcdctl --endpoints).
+---@return string
+function Cluster:endpoints() end
 ---@return integer  # client <-> server messages so far
 function Cluster:client_msgs() end
 

@@ -503,6 +503,8 @@ done:
 	return rc;
 }
 
+static int hex_digit(char ch);
+
 /* A member id as /debug/vars writes it: hex text ("0" for none). */
 static int get_hex(json_t *obj, const char *name, uint64_t *v, char *err, size_t errlen)
 {
@@ -516,7 +518,7 @@ static int get_hex(json_t *obj, const char *name, uint64_t *v, char *err, size_t
 		return bad(err, errlen, "etcd raft.status: %s is not a member id", name);
 	uint64_t x = 0;
 	for (size_t i = 0; i < n; i++) {
-		int d = t[i] >= '0' && t[i] <= '9' ? t[i] - '0' : t[i] >= 'a' && t[i] <= 'f' ? t[i] - 'a' + 10 : -1;
+		int d = hex_digit(t[i]);
 		if (d < 0)
 			return bad(err, errlen, "etcd raft.status: %s is not a member id", name);
 		x = x << 4 | (uint64_t)d;

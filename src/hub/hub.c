@@ -1811,6 +1811,16 @@ int hub_set_net(struct hub *h, const struct net_params *p)
 	return 0;
 }
 
+/* The levers that reach into a node's Raft: not an etcd member's. */
+static int not_etcd(struct hub *h, const char *what)
+{
+	if (!h->etcd)
+		return 0;
+	hub__set_err(h, "etcd keeps its Raft to itself: %s (its members take commands from clients, "
+		     "and their timers are their own)", what);
+	return -1;
+}
+
 static int push_input(struct hub *h, uint32_t id, enum wire_type type, uint64_t req, uint64_t arg,
 		      const void *data, uint32_t len)
 {
@@ -1838,6 +1848,8 @@ static int push_input(struct hub *h, uint32_t id, enum wire_type type, uint64_t 
 
 int hub_propose(struct hub *h, uint32_t id, const void *data, uint32_t len, uint64_t req)
 {
+	if (not_etcd(h, "no command can be submitted at a member") != 0)
+		return -1;
 	if (len > WIRE_MAX_COMMAND) {
 		hub__set_err(h, "a command of %u bytes is too big (the limit is %u)", len, WIRE_MAX_COMMAND);
 		return -1;
@@ -1851,6 +1863,8 @@ int hub_propose(struct hub *h, uint32_t id, const void *data, uint32_t len, uint
 
 int hub_timeout_now(struct hub *h, uint32_t id)
 {
+	if (not_etcd(h, "a member cannot be timed out by hand") != 0)
+		return -1;
 	if (check_id(h, id) != 0)
 		return -1;
 	ev_node(h, "timeout", id);
@@ -1859,6 +1873,8 @@ int hub_timeout_now(struct hub *h, uint32_t id)
 
 int hub_align_timers(struct hub *h)
 {
+	if (not_etcd(h, "election timers cannot be aligned") != 0)
+		return -1;
 	uint64_t at = h->now + (h->cfg.election ? h->cfg.election : 300);
 	json_t *ev = hub__ev_new(h, "align");
 	ev_int(ev, "at", (int64_t)at);

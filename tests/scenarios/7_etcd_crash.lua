@@ -47,6 +47,14 @@ assert(k1:get("fresh") == "", "a deleted key reads empty")
 local okc, msg = pcall(function() k1:append("a1", "x") end)
 assert(not okc and tostring(msg):match("etcd has no append"), tostring(msg))
 
+-- the levers that reach into our Raft do not reach into etcd's: refused in words
+for what, f in pairs{ timeout_now = function() c:timeout_now(1) end, align = function() c:align_timers() end,
+                      start = function() c:start("x") end, net = function() c:net("unreliable") end } do
+  local okf, why = pcall(f)
+  assert(not okf and tostring(why):match("etcd"), what .. ": " .. tostring(why))
+end
+for i = 1, 3 do assert(c:node(i).up, "member " .. i .. " is down after the refused levers") end
+
 local lin, text = c:check_linearizable()
 assert(lin, text)
 print("etcd: leader killed under writes, nothing acknowledged lost, restart caught up; linearizable")

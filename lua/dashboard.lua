@@ -68,6 +68,10 @@ end
 local Message = {}
 local function message(fmt, ...) return setmetatable({ text = string.format(fmt, ...) }, Message) end
 
+-- w: the next cluster on screen; its answer is a message, not a string
+local show_next = ts._show_next
+function ts._show_next() return message("%s", show_next()) end
+
 function D.show(results)
   if results.n == 0 then return "" end
   if results.n == 1 and getmetatable(results[1]) == Message then return results[1].text end
@@ -226,6 +230,7 @@ end
 
 function D.save(path)
   if not D.config then fail("only the live cluster can be saved (run termscope without a script)") end
+  if D.config.kind == "etcd" then fail("etcd keeps its own time: a run on it cannot be saved as a scenario that replays") end
   if not path then
     D.saved = D.saved + 1
     path = string.format("termscope-seed%d-%d.lua", D.config.seed, D.saved)
@@ -283,7 +288,7 @@ end
 -- key/value service on five Raft servers (DESIGN §9): every Raft view works
 -- on it, and one client is ready for requests (k).  --kind raft gives five
 -- bare Raft peers; --kind etcd three real etcd members (real pace: etcd
--- keeps its own time, so b cannot rewind it and S records no replay).
+-- keeps its own time, so b cannot rewind it and S cannot save it).
 function D.live(cfg)
   cfg.kind = cfg.kind or "kv"
   cfg.nodes = cfg.kind == "etcd" and 3 or 5

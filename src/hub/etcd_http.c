@@ -156,16 +156,67 @@ static void sb_b64(struct sb *s, const uint8_t *src, size_t n)
 	s->n += b64_len(n);
 }
 
+static void sb_key(struct sb *s, const char *before, const uint8_t *key, uint32_t len, const char *after)
+{
+	sb_lit(s, before);
+	sb_b64(s, key, len);
+	sb_lit(s, after);
+}
+
+/* A write with a marker (etcd_request.marker): one txn.
+ *   compare  version(marker) == seq - 1  [vput: and version(key) == v]
+ *   success  the write, and a put of the marker (del: a nested txn that
+ *            deletes the key if it is there and puts "1" in the marker,
+ *            else puts "0")
+ *   failure  range(marker), range(key): an earlier attempt, or the version */
+static void build_once(struct sb *s, const struct etcd_request *req, const char **path)
+{
+	char num[32];
+	const uint8_t *m = req->marker;
+	uint32_t ml = req->marker_len;
+	*path = "/v3/kv/txn";
+	snprintf(num, sizeof num, "%" PRIu64, req->seq ? req->seq - 1 : 0);
+	sb_key(s, "{\"compare\":[{\"result\":\"EQUAL\",\"target\":\"VERSION\",\"key\":\"", m, ml, "\",\"version\":\"");
+	sb_lit(s, num);
+	sb_lit(s, "\"}");
+	if (req->op == ETCD_VPUT) {
+		snprintf(num, sizeof num, "%" PRIu64, req->version);
+		sb_key(s, ",{\"result\":\"EQUAL\",\"target\":\"VERSION\",\"key\":\"", req->key, req->key_len,
+		       "\",\"version\":\"");
+		sb_lit(s, num);
+		sb_lit(s, "\"}");
+	}
+	sb_lit(s, "],\"success\":[");
+	if (req->op == ETCD_DEL) {
+		sb_key(s, "{\"request_txn\":{\"compare\":[{\"result\":\"GREATER\",\"target\":\"VERSION\",\"key\":\"",
+		       req->key, req->key_len, "\",\"version\":\"0\"}],");
+		sb_key(s, "\"success\":[{\"request_delete_range\":{\"key\":\"", req->key, req->key_len, "\"}},");
+		sb_key(s, "{\"request_put\":{\"key\":\"", m, ml, "\",\"value\":\"MQ==\"}}],");   /* "1" */
+		sb_key(s, "\"failure\":[{\"request_put\":{\"key\":\"", m, ml, "\",\"value\":\"MA==\"}}]}}");   /* "0" */
+	} else {
+		sb_key(s, "{\"request_put\":{\"key\":\"", req->key, req->key_len, "\",\"value\":\"");
+		sb_b64(s, req->value, req->value_len);
+		sb_key(s, "\"}},{\"request_put\":{\"key\":\"", m, ml, "\"}}");
+	}
+	sb_key(s, "],\"failure\":[{\"request_range\":{\"key\":\"", m, ml, "\"}},");
+	sb_key(s, "{\"request_range\":{\"key\":\"", req->key, req->key_len, "\"}}]}");
+}
+
 int etcd_build(const struct etcd_request *req, const char **path, char **body)
 {
 	size_t k64 = b64_len(req->key_len), v64 = b64_len(req->value_len);
-	/* the longest fixed text (the txn's, with a 20-digit version) is
-	 * under 256 bytes */
-	size_t cap = 256 + 3 * k64 + v64;
+	size_t m64 = req->marker ? b64_len(req->marker_len) : 0;
+	/* the longest fixed text (the txns', with 20-digit versions) is under
+	 * 1024 bytes */
+	size_t cap = 1024 + 4 * k64 + v64 + 5 * m64;
 	struct sb s = {malloc(cap), 0};
 	char num[32];
 	if (!s.p)
 		return -1;
+	if (req->marker && req->op != ETCD_GET) {
+		build_once(&s, req, path);
+		goto out;
+	}
 	switch (req->op) {
 	case ETCD_GET:
 	case ETCD_DEL:
@@ -206,6 +257,7 @@ int etcd_build(const struct etcd_request *req, const char **path, char **body)
 		sb_lit(&s, "\"}}]}");
 		break;
 	}
+out:
 	assert(s.n < cap);
 	s.p[s.n] = '\0';
 	*body = s.p;
@@ -318,7 +370,7 @@ static json_t *load_object(const char *body, size_t len, char *err, size_t errle
  * The first entry of a range answer's "kvs" (absent: the key is missing).
  * It must be about the key asked for; its value is taken if want_value.
  */
-static int read_kv(json_t *rr, const char *where, const struct etcd_request *req, bool want_value,
+static int read_kv(json_t *rr, const char *where, const uint8_t *want_key, uint32_t want_len, bool want_value,
 		   struct etcd_reply *out)
 {
 	char w[48];
@@ -341,7 +393,7 @@ static int read_kv(json_t *rr, const char *where, const struct etcd_request *req
 			return bad(out->err, sizeof out->err, "out of memory");
 		return bad(out->err, sizeof out->err, "etcd answer: %skey is not a base64 string", w);
 	}
-	bool same = key_len == req->key_len && (key_len == 0 || memcmp(key, req->key, key_len) == 0);
+	bool same = key_len == want_len && (key_len == 0 || memcmp(key, want_key, key_len) == 0);
 	free(key);
 	if (!same)
 		return bad(out->err, sizeof out->err, "etcd answer: %skey is not the key asked for", w);
@@ -393,7 +445,75 @@ static int parse_txn(json_t *root, const struct etcd_request *req, struct etcd_r
 		return bad(out->err, sizeof out->err, "etcd answer: responses[0] is not a range response");
 	if (!rr)
 		return bad(out->err, sizeof out->err, "etcd answer: a failed txn without its range");
-	return read_kv(rr, "responses[0].response_range.", req, false, out);
+	return read_kv(rr, "responses[0].response_range.", req->key, req->key_len, false, out);
+}
+
+/* responses[i], which must be an object holding `kind` (an object). */
+static json_t *response(json_t *rs, size_t i, const char *kind, struct etcd_reply *out)
+{
+	json_t *r = json_array_get(rs, i), *x = NULL;
+	char w[32];
+	snprintf(w, sizeof w, "responses[%zu].", i);
+	if (!json_is_object(r) || get_kind(r, w, kind, JSON_OBJECT, &x, out->err, sizeof out->err) < 0 || !x) {
+		if (!out->err[0])
+			bad(out->err, sizeof out->err, "etcd answer: %s is not a %s", w, kind);
+		return NULL;
+	}
+	return x;
+}
+
+/* The answer to a write with a marker (build_once). */
+static int parse_once(json_t *root, const struct etcd_request *req, struct etcd_reply *out)
+{
+	json_t *ok = json_object_get(root, "succeeded");
+	json_t *rs, *x;
+	if (ok && !json_is_boolean(ok))
+		return bad(out->err, sizeof out->err, "etcd answer: succeeded is not a boolean");
+	if (get_kind(root, "", "responses", JSON_ARRAY, &rs, out->err, sizeof out->err) < 0)
+		return -1;
+	size_t want = json_is_true(ok) ? (req->op == ETCD_DEL ? 1 : 2) : 2;
+	if (!rs || json_array_size(rs) != want)
+		return bad(out->err, sizeof out->err, "etcd answer: a txn with %zu responses, not %zu",
+			   rs ? json_array_size(rs) : 0, want);
+	if (json_is_true(ok)) {
+		out->outcome = ETCD_OK;
+		if (req->op == ETCD_DEL) {
+			/* the nested txn: it deleted the key if it was there */
+			if (!(x = response(rs, 0, "response_txn", out)))
+				return -1;
+			json_t *inner = json_object_get(x, "succeeded");
+			if (inner && !json_is_boolean(inner))
+				return bad(out->err, sizeof out->err, "etcd answer: the inner txn's succeeded is not a boolean");
+			out->deleted = json_is_true(inner) ? 1 : 0;
+		}
+		return 0;
+	}
+	/* the marker first: did an earlier attempt take effect? */
+	struct etcd_reply mk;
+	memset(&mk, 0, sizeof mk);
+	if (!(x = response(rs, 0, "response_range", out)))
+		return -1;
+	if (read_kv(x, "responses[0].response_range.", req->marker, req->marker_len, req->op == ETCD_DEL, &mk) < 0) {
+		memcpy(out->err, mk.err, sizeof out->err);
+		etcd_reply_free(&mk);
+		return -1;
+	}
+	bool done = mk.version >= req->seq;
+	bool removed = mk.value && mk.value_len == 1 && mk.value[0] == '1';
+	etcd_reply_free(&mk);
+	if (done) {
+		out->outcome = ETCD_ALREADY;
+		out->deleted = req->op == ETCD_DEL && removed ? 1 : 0;
+		return 0;
+	}
+	if (req->op != ETCD_VPUT)
+		return bad(out->err, sizeof out->err, "etcd answer: the marker is behind this operation (version %" PRIu64
+			   ", operation %" PRIu64 "): another clerk uses it", mk.version, req->seq);
+	/* a vput whose version did not match: what the key holds */
+	out->outcome = ETCD_FAILED_COMPARE;
+	if (!(x = response(rs, 1, "response_range", out)))
+		return -1;
+	return read_kv(x, "responses[1].response_range.", req->key, req->key_len, false, out);
 }
 
 void etcd_reply_free(struct etcd_reply *r)
@@ -423,9 +543,13 @@ int etcd_parse(const struct etcd_request *req, int http_status, const char *body
 	    get_u64(header, "header.", "revision", &out->revision, out->err, sizeof out->err) < 0)
 		goto done;
 	out->outcome = ETCD_OK;
+	if (req->marker && req->op != ETCD_GET) {
+		rc = parse_once(root, req, out);
+		goto done;
+	}
 	switch (req->op) {
 	case ETCD_GET:
-		rc = read_kv(root, "", req, true, out);
+		rc = read_kv(root, "", req->key, req->key_len, true, out);
 		break;
 	case ETCD_PUT:
 		rc = 0;

@@ -65,6 +65,16 @@ struct etcd_request {
 	uint32_t value_len;
 	uint64_t version;                    /* vput: the version expected (0: the key must not exist) */
 	bool serializable;                   /* get: any member's own state, not linearizable */
+	/* Exactly once (put, del, vput): the client's marker key and this
+	 * operation's number (1, 2, ... per client, one at a time).  The write
+	 * is a txn that also puts the marker, and happens only if the marker's
+	 * version is seq - 1: a retry of an operation that took effect finds
+	 * the marker at seq and changes nothing (ETCD_ALREADY).  A del records
+	 * in the marker's value whether it removed the key.  NULL: a plain
+	 * request, which a retry may apply twice. */
+	const uint8_t *marker;
+	uint32_t marker_len;
+	uint64_t seq;
 };
 
 enum etcd_outcome {
@@ -72,6 +82,8 @@ enum etcd_outcome {
 	ETCD_FAILED_COMPARE,                 /* vput: the version did not match (see found/version) */
 	ETCD_ERROR,                          /* etcd answered an error (text in err): it may or may not
 					      * have applied it (a timeout, "no leader") */
+	ETCD_ALREADY,                        /* with a marker: an earlier attempt took effect (del:
+					      * deleted says what it removed) */
 };
 
 struct etcd_reply {

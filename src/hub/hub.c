@@ -1308,7 +1308,9 @@ static void on_exit_cb(uv_process_t *proc, int64_t status, int sig)
 	if (n->proc == p)
 		n->proc = NULL;
 	if (!p->killed && !h->stopping && n->incarnation == p->incarnation) {
-		if (n->status == HUB_NODE_UP || n->status == HUB_NODE_STARTING) {
+		if (h->etcd && n->status == HUB_NODE_STARTING && !sig && hub__etcd_retry_start(h, p->node)) {
+			/* started again on new ports */
+		} else if (n->status == HUB_NODE_UP || n->status == HUB_NODE_STARTING) {
 			if (sig)
 				node_failed(h, p->node, "killed by signal %d", sig);
 			else

@@ -62,6 +62,8 @@ struct etcd_clerk {
 	uint32_t attempts, round;
 	struct etcd_call *call;
 	uint64_t timeout;                    /* wall ms per request */
+	char marker[96];                     /* exactly once: this clerk's marker key */
+	uint64_t seq;                        /* its operations so far */
 };
 
 struct hub_etcd {
@@ -75,6 +77,11 @@ struct hub_etcd {
 	uint64_t member_id[HUB_MAX_NODES + 1];
 	uint32_t leader[HUB_MAX_NODES + 1];  /* the leader each member last named (node id) */
 	struct etcd_call *status[HUB_MAX_NODES + 1];
+	struct status_ctx {                  /* what a status call's answer is for */
+		struct hub *h;
+		uint32_t id, incarnation;
+	} status_ctx[HUB_MAX_NODES + 1];
+	uint32_t start_tries[HUB_MAX_NODES + 1];
 	char token[48];
 };
 
@@ -92,29 +99,36 @@ static bool etcd_allow(void *ud, uint32_t from, uint32_t to)
 	return net_link_up(&h->net, from, to);
 }
 
-/* A port nobody uses now on 127.0.0.1 (the kernel's pick; etcd binds it a
- * moment later — another program taking it in between makes the member
- * fail to start, with its words in node-N.stderr). */
-static int free_port(void)
+/* n ports nobody uses now on 127.0.0.1, all different: the kernel's picks,
+ * each socket held until all are picked (a port given back at once could
+ * be picked again).  etcd binds them a moment later; should another
+ * program take one in between, the member fails to start and is started
+ * again on new ports (hub__etcd_retry_start).  0, or -1. */
+static int free_ports(int *out, int n)
 {
 	uv_loop_t loop;
-	if (uv_loop_init(&loop) != 0)
+	if (n > 2 * HUB_MAX_NODES || uv_loop_init(&loop) != 0)
 		return -1;
-	uv_tcp_t t;
-	uv_tcp_init(&loop, &t);
-	struct sockaddr_in a;
-	uv_ip4_addr("127.0.0.1", 0, &a);
-	int port = -1;
-	if (uv_tcp_bind(&t, (const struct sockaddr *)&a, 0) == 0) {
+	uv_tcp_t t[2 * HUB_MAX_NODES];
+	int rc = 0;
+	for (int i = 0; i < n; i++) {
+		uv_tcp_init(&loop, &t[i]);
+		struct sockaddr_in a;
+		uv_ip4_addr("127.0.0.1", 0, &a);
 		struct sockaddr_storage ss;
 		int len = sizeof ss;
-		if (uv_tcp_getsockname(&t, (struct sockaddr *)&ss, &len) == 0)
-			port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		out[i] = -1;
+		if (uv_tcp_bind(&t[i], (const struct sockaddr *)&a, 0) == 0 &&
+		    uv_tcp_getsockname(&t[i], (struct sockaddr *)&ss, &len) == 0)
+			out[i] = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		if (out[i] <= 0)
+			rc = -1;
 	}
-	uv_close((uv_handle_t *)&t, NULL);
+	for (int i = 0; i < n; i++)
+		uv_close((uv_handle_t *)&t[i], NULL);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
-	return port;
+	return rc;
 }
 
 /* Is etcd installed?  (PATH, as uv_spawn looks.) */
@@ -159,13 +173,14 @@ int hub__etcd_new(struct hub *h, char *err, size_t errlen)
 		return -1;
 	}
 	h->handles++;                        /* the proxy, until it says it is closed */
+	int ports[2 * HUB_MAX_NODES];
+	if (free_ports(ports, (int)(2 * h->cfg.n)) != 0) {
+		snprintf(err, errlen, "cannot find free ports on 127.0.0.1");
+		return -1;
+	}
 	for (uint32_t i = 1; i <= h->cfg.n; i++) {
-		e->peer_port[i] = free_port();
-		e->client_port[i] = free_port();
-		if (e->peer_port[i] <= 0 || e->client_port[i] <= 0) {
-			snprintf(err, errlen, "cannot find free ports on 127.0.0.1");
-			return -1;
-		}
+		e->peer_port[i] = ports[2 * (i - 1)];
+		e->client_port[i] = ports[2 * (i - 1) + 1];
 		int rc = proxy_listen(e->proxy, i, e->peer_port[i], &e->peer_proxy[i]);
 		if (rc == 0)
 			rc = proxy_listen(e->proxy, i, e->client_port[i], &e->client_proxy[i]);
@@ -228,6 +243,28 @@ int hub__etcd_spawn(struct hub *h, uint32_t id)
 	return 0;
 }
 
+/* Member id exited while it started (its ports taken in between, most
+ * likely: its stderr says): start it again on new ports, a few times,
+ * behind the same advertised ones.  True if it is being started again. */
+bool hub__etcd_retry_start(struct hub *h, uint32_t id)
+{
+	struct hub_etcd *e = h->etcd;
+	int ports[2];
+	if (e->start_tries[id] >= 3 || free_ports(ports, 2) != 0)
+		return false;
+	e->start_tries[id]++;
+	e->peer_port[id] = ports[0];
+	e->client_port[id] = ports[1];
+	proxy_retarget(e->proxy, e->peer_proxy[id], ports[0]);
+	proxy_retarget(e->proxy, e->client_proxy[id], ports[1]);
+	json_t *ev = hub__ev_new(h, "note");
+	ev_int(ev, "node", id);
+	ev_str(ev, "level", "warning");
+	ev_str(ev, "text", "the etcd member exited while starting: started again on new ports");
+	hub__emit(h, ev);
+	return hub__etcd_spawn(h, id) == 0;
+}
+
 /* Member id is gone (crashed, failed, exited): nothing of it stays open. */
 void hub__etcd_down(struct hub *h, uint32_t id)
 {
@@ -251,10 +288,6 @@ static uint32_t node_of_member(const struct hub_etcd *e, uint32_t n, uint64_t me
 	return 0;
 }
 
-struct status_ctx {
-	struct hub *h;
-	uint32_t id, incarnation;
-};
 
 static void on_status(struct etcd_call *call, int status, const char *body, size_t len, const char *why,
 		      void *ud)
@@ -264,9 +297,9 @@ static void on_status(struct etcd_call *call, int status, const char *body, size
 	struct hub_etcd *e = h->etcd;
 	uint32_t id = x->id;
 	bool current = x->incarnation == h->nodes[id].incarnation;
-	free(x);
 	if (e->status[id] == call)
 		e->status[id] = NULL;
+	hub_sync_clock(h);                   /* a wall-clock moment, not the last step's */
 	struct hub_node *n = &h->nodes[id];
 	if (!current || h->stopping || (n->status != HUB_NODE_UP && n->status != HUB_NODE_STARTING))
 		return;
@@ -307,14 +340,10 @@ static void poll_member(struct hub *h, uint32_t id)
 	struct hub_node *n = &h->nodes[id];
 	if (e->status[id] || n->paused || (n->status != HUB_NODE_UP && n->status != HUB_NODE_STARTING))
 		return;
-	struct status_ctx *x = malloc(sizeof *x);
-	if (!x)
-		return;
+	struct status_ctx *x = &e->status_ctx[id];
 	*x = (struct status_ctx){ h, id, n->incarnation };
 	e->status[id] = etcd_call(h->loop, e->client_port[id], ETCD_VARS_PATH, NULL, ETCD_POLL_TIMEOUT_MS,
 				  on_status, x);
-	if (!e->status[id])
-		free(x);
 }
 
 static void on_poll(uv_timer_t *t)
@@ -386,6 +415,8 @@ static void on_answer(struct etcd_call *call, int status, const char *body, size
 	ec->call = NULL;
 	if (h->stopping || !ec->busy)
 		return;
+	/* the history's return time is now, on the wall clock */
+	hub_sync_clock(h);
 	struct etcd_reply rep;
 	memset(&rep, 0, sizeof rep);
 	if (status == 0 || etcd_parse(&ec->req, status, body, len, &rep) != 0 || rep.outcome == ETCD_ERROR) {
@@ -423,11 +454,19 @@ static void on_answer(struct etcd_call *call, int status, const char *body, size
 			res.err = KV_ERR_NOKEY;     /* as our servers say it */
 		break;
 	case KV_VPUT:
-		if (rep.outcome == ETCD_FAILED_COMPARE) {
+		if (rep.outcome == ETCD_ALREADY) {
+			res.version = ec->req.version + 1;   /* an earlier attempt put it */
+		} else if (rep.outcome == ETCD_FAILED_COMPARE) {
 			if (!rep.found && ec->req.version != 0)
 				res.err = KV_ERR_NOKEY;
 			else
-				res.err = ec->attempts > 1 ? KV_ERR_MAYBE : KV_ERR_VERSION;
+				/* with a marker, no earlier attempt took effect
+				 * (the marker would say): the answer is sure */
+				res.err = ec->attempts > 1 && !ec->req.marker ? KV_ERR_MAYBE : KV_ERR_VERSION;
+			/* it took no effect, so the marker did not move: the
+			 * next write takes this number again */
+			if (ec->req.marker)
+				ec->seq--;
 			res.version = rep.version;
 		} else {
 			res.version = ec->req.version + 1;
@@ -513,6 +552,7 @@ int hub__etcd_check_op(struct hub *h, const struct kv_request *req)
 
 int hub__etcd_op(struct hub *h, uint32_t k, const struct kv_request *req, bool local)
 {
+	struct hub_etcd *e = h->etcd;
 	struct hub_client *c = &h->clients[k - 1];
 	if (!c->etcd) {
 		c->etcd = calloc(1, sizeof *c->etcd);
@@ -544,6 +584,15 @@ int hub__etcd_op(struct hub *h, uint32_t k, const struct kv_request *req, bool l
 		.version = req->version,
 		.serializable = local,
 	};
+	/* exactly once, unless the cluster was made without (dedup = false):
+	 * each write names this clerk's marker and its number (etcd_http.h) */
+	if (!h->cfg.no_dedup && req->op != KV_GET) {
+		if (!ec->marker[0])
+			snprintf(ec->marker, sizeof ec->marker, "termscope/clerk/%s/%u", e->token, k);
+		ec->req.marker = (const uint8_t *)ec->marker;
+		ec->req.marker_len = (uint32_t)strlen(ec->marker);
+		ec->req.seq = ++ec->seq;
+	}
 	ec->serializable = local;
 	ec->busy = true;
 	ec->attempts = ec->round = 0;

@@ -217,6 +217,7 @@ int hub__etcd_new(struct hub *h, char *err, size_t errlen);
 void hub__etcd_start(struct hub *h);
 int hub__etcd_spawn(struct hub *h, uint32_t id);
 void hub__etcd_down(struct hub *h, uint32_t id);
+bool hub__etcd_retry_start(struct hub *h, uint32_t id);
 void hub__etcd_net(struct hub *h);
 int hub__etcd_check_op(struct hub *h, const struct kv_request *req);
 int hub__etcd_op(struct hub *h, uint32_t k, const struct kv_request *req, bool local);

@@ -366,6 +366,8 @@ static int opinfo_reserve(struct hub *h, size_t need)
 
 int hub_client_op(struct hub *h, uint32_t k, const struct kv_request *req, uint64_t token)
 {
+	if (h->etcd)
+		hub_sync_clock(h);           /* etcd: the call is stamped on the wall clock */
 	struct hub_client *c = client_of(h, k);
 	if (!c) {
 		hub__set_err(h, "no client %u", k);

@@ -404,6 +404,16 @@ static void on_listener_closed(uv_handle_t *h)
 	handle_closed(p);
 }
 
+int proxy_retarget(struct proxy *p, int port, int target)
+{
+	for (struct proxy_listener *l = p->listeners; l; l = l->next)
+		if (l->port == port) {
+			l->target = target;
+			return 0;
+		}
+	return UV_ENOENT;
+}
+
 int proxy_listen(struct proxy *p, uint32_t to, int target, int *port)
 {
 	if (p->stopping || to > PROXY_MAX_NODES || target <= 0 || target > 65535)

@@ -40,6 +40,10 @@ struct proxy *proxy_new(uv_loop_t *loop, proxy_allow_fn allow, void *ud);
  * endpoint `to`.  0, or a negative libuv error. */
 int proxy_listen(struct proxy *p, uint32_t to, int target, int *port);
 
+/* The listener on `port` forwards new connections to `target` from now on
+ * (a server that had to move).  0, or UV_ENOENT. */
+int proxy_retarget(struct proxy *p, int port, int target);
+
 /* Endpoint `node` is the process pid (0: none, e.g. it crashed). */
 void proxy_set_pid(struct proxy *p, uint32_t node, int pid);
 

@@ -474,7 +474,10 @@ void ui_event_text(const struct tui_view *v, json_t *ev, char *buf, size_t len)
 			 node, jstr(ev, "why"));
 	else if (!strcmp(name, "client")) {
 		id_list(json_object_get(ev, "reach"), tmp, sizeof tmp);
-		snprintf(o, room, "client c%" PRId64 " joins: reaches %s, reads %s", jint(ev, "client"), tmp, jstr(ev, "reads"));
+		/* an etcd client's reads through the log are etcd's quorum reads */
+		const char *reads = jstr(ev, "reads");
+		snprintf(o, room, "client c%" PRId64 " joins: reaches %s, reads %s", jint(ev, "client"), tmp,
+			 v->etcd && !strcmp(reads, "log") ? "quorum" : reads);
 	} else if (!strcmp(name, "reach")) {
 		id_list(json_object_get(ev, "nodes"), tmp, sizeof tmp);
 		snprintf(o, room, "c%" PRId64 " now reaches %s", jint(ev, "client"), tmp);

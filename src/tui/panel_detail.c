@@ -20,7 +20,10 @@ static void messages(struct panel *p, const struct tui_view *v, int y, int rows,
 	WINDOW *w = p->win;
 	int row = y + rows - 1;
 	int64_t id = v->selected;
+	int mine = hub_number(v->hub);           /* the cluster on screen's only */
 	for (size_t k = evlog_count(v->log); k > 0 && row >= y; k--) {
+		if (evlog_source(v->log, k - 1) != mine)
+			continue;
 		json_t *ev = evlog_get(v->log, k - 1);
 		const char *name = json_string_value(json_object_get(ev, "ev"));
 		if (!name || strcmp(name, "send") != 0)
@@ -140,35 +143,49 @@ static void draw_etcd(struct panel *p, const struct tui_view *v, const struct hu
 	ui_print(w, y++, 2, inner - 1, "status %-8s incarnation %u  pid %d%s%s", ui_status_name(nd), nd->incarnation,
 		 nd->pid, nd->status == HUB_NODE_FAILED ? "  why: " : "", nd->status == HUB_NODE_FAILED ? nd->why : "");
 	if (s->term) {
-		const char *role = s->role == RAFT_LEADER ? "LEADER" : s->role == RAFT_CANDIDATE ? "no leader" : "follower";
+		const char *role = s->role == RAFT_LEADER ? "LEADER" : s->role == RAFT_CANDIDATE ? "candidate"
+				   : s->leader ? "follower" : "no leader";
 		wattron(w, ui_role_attr(v, s->role));
 		ui_print(w, y, 2, 11, "%-10s", role);
 		wattroff(w, ui_role_attr(v, s->role));
-		char lead[96] = "names no leader (it is campaigning, or has not heard from one)";
+		char vote[32] = "", lead[96] = "names no leader (it lost its leader, or has not heard from one)";
+		if (s->voted_for)
+			snprintf(vote, sizeof vote, ", voted for n%u", s->voted_for);
 		if (s->leader)
 			snprintf(lead, sizeof lead, "names n%u as the leader", s->leader);
-		ui_print(w, y++, 13, inner - 12, "raft term %" PRIu64 ", %s", s->term, lead);
-		ui_print(w, y++, 2, inner - 1, "raft index %" PRIu64 " (committed), applied %" PRIu64 ", db size %s%s",
-			 s->commit, s->applied, ui_size(s->raft_bytes, a, sizeof a),
-			 nd->status == HUB_NODE_UP && !nd->paused ? "" : "  (as it last said)");
+		ui_print(w, y++, 13, inner - 12, "raft term %" PRIu64 "%s, %s", s->term, vote, lead);
+		char size[48] = "";
+		if (s->raft_bytes)
+			snprintf(size, sizeof size, ", db size %s", ui_size(s->raft_bytes, a, sizeof a));
+		ui_print(w, y++, 2, inner - 1, "raft index %" PRIu64 " (committed), applied %" PRIu64 "%s%s",
+			 s->commit, s->applied, size, nd->status == HUB_NODE_UP && !nd->paused ? "" : "  (as it last said)");
+		if (s->role == RAFT_LEADER && s->n_peers) {
+			/* the leader's progress: where it sends each member from */
+			char buf[256];
+			size_t o = (size_t)snprintf(buf, sizeof buf, "nextIndex");
+			for (uint32_t j = 1; j <= s->n_peers && j <= n && o < sizeof buf; j++)
+				if (j != id)
+					o += (size_t)snprintf(buf + o, sizeof buf - o, " n%u:%" PRIu64, j, s->next_index[j]);
+			ui_print(w, y++, 2, inner - 1, "%s", buf);
+		}
 	} else {
-		ui_print(w, y++, 2, inner - 1, "its status endpoint has not answered yet");
+		ui_print(w, y++, 2, inner - 1, "it has not answered a poll yet");
 	}
 	uint64_t mid = hub_etcd_member_id(h, id);
 	char ms[24] = "not known yet";
 	if (mid)
 		snprintf(ms, sizeof ms, "%016" PRIx64, mid);
-	ui_print(w, y++, 2, inner - 1, "member id %s;  client 127.0.0.1:%d, peer 127.0.0.1:%d (the hub's proxies)", ms,
+	ui_print(w, y++, 2, inner - 1, "member id %s   client 127.0.0.1:%d   peer 127.0.0.1:%d", ms,
 		 hub_etcd_client_port(h, id), hub_etcd_peer_port(h, id));
 	wattron(w, ui_attr(v, CP_DIM, (int)A_DIM));
 	ui_print(w, y++, 2, inner - 1, "try: etcdctl --endpoints 127.0.0.1:%d endpoint status -w table",
 		 hub_etcd_client_port(h, id));
 	wattroff(w, ui_attr(v, CP_DIM, (int)A_DIM));
 	y++;
-	int half = inner * 2 / 5;
+	int half = inner >= 80 ? 36 : inner / 2;     /* the byte table needs 33 */
 	int rows = p->h - 1 - y - 1;
 	wattron(w, (int)A_BOLD);
-	ui_print(w, y, 2, half - 2, "bytes through the hub    sent  received");
+	ui_print(w, y, 2, half - 2, "  bytes to/from   sent  received");
 	ui_print(w, y, half + 1, inner - half, "recent events about n%u", id);
 	wattroff(w, (int)A_BOLD);
 	y++;
@@ -181,14 +198,15 @@ static void draw_etcd(struct panel *p, const struct tui_view *v, const struct hu
 		char who[16];
 		snprintf(who, sizeof who, j ? "n%u" : "clients", j);
 		bool up = j ? hub_can_reach(h, id, j) && hub_can_reach(h, j, id) : !hub_net(h)->isolated[id];
-		ui_print(w, y + r++, 2, half - 2, "  %-20s %6s %9s%s", who, ui_size(hub_etcd_bytes(h, id, j), a, sizeof a),
+		ui_print(w, y + r++, 2, half - 2, "  %-10s %9s %9s%s", who, ui_size(hub_etcd_bytes(h, id, j), a, sizeof a),
 			 ui_size(hub_etcd_bytes(h, j, id), b, sizeof b), up ? "" : ui_glyph(v, "  ✗", "  x"));
 	}
 	/* the events about it, newest at the bottom */
 	int row = y + rows - 1;
 	for (size_t k = evlog_count(v->log); k > 0 && row >= y; k--) {
 		json_t *ev = evlog_get(v->log, k - 1);
-		if (json_integer_value(json_object_get(ev, "node")) != (json_int_t)id)
+		if (evlog_source(v->log, k - 1) != hub_number(h) ||
+		    json_integer_value(json_object_get(ev, "node")) != (json_int_t)id)
 			continue;
 		char line[256];
 		ui_event_text(v, ev, line, sizeof line);

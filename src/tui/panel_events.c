@@ -1,7 +1,9 @@
 /*
  * panel_events.c — the events as they happen, newest at the bottom,
  * filtered (f cycles: state changes, messages, the selected node, all)
- * and scrollable (PgUp/PgDn, End back to the newest).
+ * and scrollable (PgUp/PgDn, End back to the newest).  Only the cluster
+ * on screen's: a script that runs several (w switches) would otherwise
+ * interleave their clocks and their n1s.
  */
 #include <string.h>
 
@@ -28,8 +30,11 @@ static void draw(struct panel *p, const struct tui_view *v)
 	size_t count = evlog_count(v->log);
 	int skip = v->ev_scroll;
 	int y = rows;
+	int mine = v->hub ? hub_number(v->hub) : 0;
 	for (size_t k = count; k > 0 && y > 0; k--) {
 		json_t *ev = evlog_get(v->log, k - 1);
+		if (mine && evlog_source(v->log, k - 1) != mine)
+			continue;
 		if (!ui_event_passes(ev, v))
 			continue;
 		if (skip > 0) {

@@ -28,10 +28,10 @@ static void draw(struct panel *p, const struct tui_view *v)
 			    : " 1-9 node  c crash  r restart  z pause  p isolate  Enter detail";
 	else if (v->etcd && v->kv_switch)
 		hint = wide ? " 1-9 node  c kill  r restart  z stop  p isolate  s split  h heal  k request  K check  v view"
-			    : " 1-9 node  c crash  p isolate  h heal  k request  K check  v view";
+			    : " 1-9 node  c kill  p isolate  h heal  k request  K check  v view";
 	else if (v->etcd)
 		hint = wide ? " 1-9 node  c kill  r restart  z stop  p isolate  s split  h heal  k request  K check  : lua"
-			    : " 1-9 node  c crash  p isolate  h heal  k request  K check";
+			    : " 1-9 node  c kill  p isolate  h heal  k request  K check";
 	else if (v->kv && v->kv_switch)
 		hint = wide ? " 1-9 node  c crash  r restart  p isolate  s split  h heal  k request  K check  v view  space time"
 			    : " 1-9 node  c crash  p isolate  h heal  k request  K check  v view";
@@ -42,9 +42,12 @@ static void draw(struct panel *p, const struct tui_view *v)
 		hint = wide ? " 1-9 node  c crash  r restart  z pause  p isolate  s split  h heal  k request  space time  : lua"
 			    : " 1-9 node  c crash  r restart  p isolate  h heal  k request  space time";
 	/* w matters only to a script that runs several clusters: last, if it fits */
-	static const char more[] = "  w next cluster", tail[] = "  ? help  q quit";
+	static const char more[] = "  w next cluster";
+	const char *tail = "  ? help  q quit";
+	if ((int)(strlen(hint) + strlen(tail)) > p->w)
+		tail = "  ? help q quit";           /* 80 columns, v view among the keys */
 	char line[256];
-	bool room = (int)(strlen(hint) + strlen(more) + strlen(tail)) <= p->w;
+	bool room = (int)(strlen(hint) + strlen(tail) + strlen(more)) <= p->w;
 	snprintf(line, sizeof line, "%s%s%s", hint, tail, room ? more : "");
 	wattron(w, ui_attr(v, CP_DIM, (int)A_DIM));
 	ui_print(w, 0, 0, p->w, "%s", line);

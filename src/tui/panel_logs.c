@@ -7,7 +7,7 @@
  * snapshot's last index (labelled when there is room).
  *
  * etcd members keep their logs to themselves: the hub knows only the raft
- * index and the applied index each one's status endpoint reports.  Each
+ * index (committed) and the applied index each one reports when polled.  Each
  * gets a line with those and a bar against the highest raft index any
  * member reports, so one left behind (cut off, paused) shows as it lags.
  */
@@ -27,7 +27,7 @@ static void draw_etcd(struct panel *p, const struct tui_view *v)
 		if (hub_node(v->hub, i)->st.commit > top)
 			top = hub_node(v->hub, i)->st.commit;
 	wattron(w, ui_attr(v, CP_DIM, (int)A_DIM));
-	ui_print(w, 1, 2, inner - 1, "no entries to draw: the hub sees only what each status endpoint reports");
+	ui_print(w, 1, 2, inner - 1, "no entries to draw: the hub sees only the indexes each member reports");
 	wattroff(w, ui_attr(v, CP_DIM, (int)A_DIM));
 	for (uint32_t i = 1; i <= n && (int)i + 1 < p->h - 1; i++) {
 		const struct hub_node *nd = hub_node(v->hub, i);
@@ -62,7 +62,7 @@ static void draw_etcd(struct panel *p, const struct tui_view *v)
 		if (behind)
 			ui_print(w, y, tx, inner - tx + 1, "-%" PRIu64 "%s", behind, what);
 		else
-			ui_print(w, y, tx, inner - tx + 1, "%s%s", up ? "highest" : "", what);
+			ui_print(w, y, tx, inner - tx + 1, "%s", up ? "highest" : what + 1);
 		wattroff(w, dim);
 	}
 }

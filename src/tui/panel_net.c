@@ -83,7 +83,7 @@ static void bytes_cell(WINDOW *w, const struct tui_view *v, int y, int x, bool u
 
 static void draw_etcd(struct panel *p, const struct tui_view *v)
 {
-	ui_frame(p, v, "Network: bytes through the hub");
+	ui_frame(p, v, "Network: bytes carried");
 	WINDOW *w = p->win;
 	const struct hub *h = v->hub;
 	const struct net_model *net = hub_net(h);
@@ -92,9 +92,10 @@ static void draw_etcd(struct panel *p, const struct tui_view *v)
 	char line[256], b[16];
 	groups_line(v, line, sizeof line);
 	ui_print(w, 1, 2, inner - 1, "groups %s", line);
-	int y = 2;
-	bool matrix = p->h >= (int)n + 6 && inner >= 8 + 7 * (int)n;
-	bool crow = matrix && p->h >= (int)n + 7;          /* the clients' row */
+	int y = 2, last = p->h - 2;          /* rows [1, last] inside the frame */
+	/* groups, a header, a row per member, the legend; then the clients' row */
+	bool matrix = p->h >= (int)n + 5 && inner >= 8 + 7 * (int)n;
+	bool crow = matrix && p->h >= (int)n + 6;
 	bool ccol = matrix && inner >= 8 + 7 * ((int)n + 1);   /* and column */
 	uint64_t peers = 0, clients = 0;
 	for (uint32_t i = 1; i <= n; i++) {
@@ -128,15 +129,15 @@ static void draw_etcd(struct panel *p, const struct tui_view *v)
 				bytes_cell(w, v, y, 10 + 7 * (int)(j - 1), !net->isolated[j], hub_etcd_bytes(h, 0, j));
 			y++;
 		}
-		ui_print(w, y++, 2, inner - 1, "%s", ui_glyph(v, "cell: bytes row→column, ✗ cut; cl clients",
-							      "cell: bytes row->column, x cut; cl clients"));
+		ui_print(w, y++, 2, inner - 1, "%s%s", ui_glyph(v, "bytes row→column, ✗ cut", "bytes row->column, x cut"),
+			 ccol ? ", cl clients" : "");
 	}
 	char pb[16];
-	ui_print(w, y++, 2, inner - 1, "peers %s, clients %s in all", short_bytes(peers, pb, sizeof pb),
-		 short_bytes(clients, b, sizeof b));
+	if (y <= last)
+		ui_print(w, y++, 2, inner - 1, "peers %s, clients %s in all", short_bytes(peers, pb, sizeof pb),
+			 short_bytes(clients, b, sizeof b));
 	wattron(w, ui_attr(v, CP_DIM, (int)A_DIM));
-	y = ui_wrap(w, y, 2, inner - 1, p->h - 2,
-		    "etcd speaks TCP (gRPC, HTTP): no messages to count or drop one by one");
+	ui_wrap(w, y, 2, inner - 1, last, "TCP streams, not messages: none to drop");
 	wattroff(w, ui_attr(v, CP_DIM, (int)A_DIM));
 }
 

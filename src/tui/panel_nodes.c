@@ -5,10 +5,10 @@
  * server has no Raft: its row says so.  A MapReduce cluster's nodes are
  * a coordinator and workers: panel_mr.c draws their rows.
  *
- * etcd members are rows of what their status endpoint last said, nothing
- * more: no vote, no log length, no election timer (etcd reports none of
- * them).  Nor does it report candidacy: a member that names no leader is
- * shown as "no leader", which is all we know of it.
+ * etcd members are rows of what their status last said, nothing more: no
+ * log length (the hub mirrors no entries) and no election timer (etcd
+ * keeps its timers to itself).  A follower that names no leader says so
+ * ("no leader"): it has lost its leader, or not heard from one yet.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -33,39 +33,47 @@ static const char *state_of(const struct tui_view *v, uint32_t i, int *attr)
 }
 
 /*
- * kind etcd.  The columns, at their widths: " *1 " id, state 8, role 9,
- * term 4, leader 6 (the one it names), raft index 7 (committed), applied 7,
- * db size 7, member id 8 (the high half of etcd's 64-bit id, in hex), and
- * the endpoint etcdctl takes (through the hub's proxy).  Narrow, the
- * member id goes first, then the db size: the endpoint is what a person
- * copies to reach the member.
+ * kind etcd.  The columns: " *1 " id, state 8, role 9, then term, vote and
+ * the leader it names, its raft index (committed) and applied index; the
+ * db size when the hub has it; the high half of etcd's 64-bit member id in
+ * hex; and the endpoint etcdctl takes (through the hub's proxy).  Narrow,
+ * the member id goes first, then the db size: the endpoint is what a
+ * person copies to reach the member.
  */
-#define ETCD_BASE 50             /* inner columns 1..50: up to the applied index */
+#define ETCD_FIXED 55            /* inner columns 1..55: up to the applied index */
 #define ETCD_DB 8
 #define ETCD_MEMBER 9
-#define ETCD_ENDPOINT 15
+#define ETCD_ENDPOINT 16         /* " 127.0.0.1:PORT" */
+
+static const char *etcd_role(const struct wire_state *s)
+{
+	/* a follower that names no leader has lost it (or not met it yet) */
+	return s->role == RAFT_LEADER ? "LEADER" : s->role == RAFT_CANDIDATE ? "candidate"
+	       : s->leader ? "follower" : "no leader";
+}
 
 static void draw_etcd(struct panel *p, const struct tui_view *v)
 {
-	ui_frame(p, v, "Nodes: etcd members (polled from their status endpoint)");
+	ui_frame(p, v, "Nodes: etcd members (polled from each one's status)");
 	WINDOW *w = p->win;
-	int inner = p->w - 2;
-	bool db = inner >= ETCD_BASE + ETCD_DB + ETCD_ENDPOINT;
-	bool member = inner >= ETCD_BASE + ETCD_DB + ETCD_MEMBER + ETCD_ENDPOINT;
-	char head[160];
-	snprintf(head, sizeof head, " id state    role      term leader   index applied %s%sendpoint",
-		 db ? "db size " : "", member ? "member   " : "");
-	wattron(w, (int)A_BOLD);
-	ui_print(w, 1, 1, inner, "%s", head);
-	wattroff(w, (int)A_BOLD);
 	const struct hub *h = v->hub;
 	uint32_t n = hub_size(h), leader = hub_leader(h);
+	int inner = p->w - 2;
+	bool sized = false;                  /* does the hub know their db sizes? */
+	for (uint32_t i = 1; i <= n; i++)
+		sized = sized || hub_node(h, i)->st.raft_bytes > 0;
+	bool db = sized && inner >= ETCD_FIXED + ETCD_DB + ETCD_ENDPOINT;
+	bool member = inner >= ETCD_FIXED + (db ? ETCD_DB : 0) + ETCD_MEMBER + ETCD_ENDPOINT;
+	wattron(w, (int)A_BOLD);
+	ui_print(w, 1, 1, inner, " id state    role      term vote leader   index applied%s%s endpoint",
+		 db ? " db size" : "", member ? " member  " : "");
+	wattroff(w, (int)A_BOLD);
 	for (uint32_t i = 1; i <= n && (int)i + 1 < p->h - 1; i++) {
 		const struct hub_node *nd = hub_node(h, i);
 		const struct wire_state *s = &nd->st;
 		int y = (int)i + 1;
 		bool up = nd->status == HUB_NODE_UP;
-		/* polled at least once since it started: its numbers are its own */
+		/* polled at least once: its numbers are its own */
 		bool known = up && s->term > 0;
 		if (i == v->selected)
 			wattron(w, (int)A_REVERSE);
@@ -76,44 +84,46 @@ static void draw_etcd(struct panel *p, const struct tui_view *v)
 		wattron(w, sattr);
 		ui_print(w, y, 5, 8, "%-8s", state);
 		wattroff(w, sattr);
-		int x = 14, ex = ETCD_BASE + 1 + (db ? ETCD_DB : 0);
+		int x = ETCD_FIXED + 1;              /* the optional columns, then the endpoint */
+		int ex = x + (db ? ETCD_DB : 0) + (member ? ETCD_MEMBER : 0);
 		if (nd->status == HUB_NODE_FAILED) {
-			ui_print(w, y, x, ex - x - 1, "%s", nd->why);
+			ui_print(w, y, 14, ex - 14, "%s", nd->why);
 		} else if (known) {
 			/* a paused member is not polled: what it said before */
 			int dim = nd->paused ? ui_attr(v, CP_DIM, (int)A_DIM) : 0;
-			const char *role = s->role == RAFT_LEADER ? "LEADER" : s->role == RAFT_CANDIDATE ? "no leader" : "follower";
-			int rattr = ui_role_attr(v, s->role);
+			int rattr = ui_role_attr(v, s->leader || s->role != RAFT_FOLLOWER ? s->role : RAFT_CANDIDATE);
 			wattron(w, rattr | dim);
-			ui_print(w, y, x, 9, "%-9s", role);
+			ui_print(w, y, 14, 9, "%-9s", etcd_role(s));
 			wattroff(w, rattr | dim);
-			char lead[16] = "-", size[24];
+			char vote[16] = "-", lead[16] = "-";
+			if (s->voted_for)
+				snprintf(vote, sizeof vote, "n%u", s->voted_for);
 			if (s->leader)
 				snprintf(lead, sizeof lead, "n%u", s->leader);
 			wattron(w, dim);
-			ui_print(w, y, x + 10, inner - x - 9, "%4" PRIu64 " %6s %7" PRIu64 " %7" PRIu64, s->term, lead,
+			ui_print(w, y, 24, inner - 23, "%4" PRIu64 " %4s %6s %7" PRIu64 " %7" PRIu64, s->term, vote, lead,
 				 s->commit, s->applied);
-			if (db)
-				ui_print(w, y, ETCD_BASE + 1, ETCD_DB - 1, "%7s",
-					 ui_size(s->raft_bytes, size, sizeof size));
+			if (db) {
+				char size[24];
+				ui_print(w, y, x, ETCD_DB, " %7s", ui_size(s->raft_bytes, size, sizeof size));
+			}
 			wattroff(w, dim);
 		} else if (up) {
 			wattron(w, ui_attr(v, CP_DIM, (int)A_DIM));
-			ui_print(w, y, x, ex - x - 1, "%s", "(not polled yet)");
+			ui_print(w, y, 14, ex - 14, "%s", "(not polled yet)");
 			wattroff(w, ui_attr(v, CP_DIM, (int)A_DIM));
 		}
 		/* who it is and where to reach it, whatever its state */
 		if (member) {
 			uint64_t mid = hub_etcd_member_id(h, i);
+			char ms[24] = "-";
 			if (mid)
-				ui_print(w, y, ex, ETCD_MEMBER - 1, "%08" PRIx64, mid >> 32);
-			else
-				ui_print(w, y, ex, ETCD_MEMBER - 1, "%-8s", "-");
-			ex += ETCD_MEMBER;
+				snprintf(ms, sizeof ms, "%08" PRIx64, mid >> 32);
+			ui_print(w, y, ex - ETCD_MEMBER, ETCD_MEMBER, " %-8s", ms);
 		}
 		int dim = up && !nd->paused ? 0 : ui_attr(v, CP_DIM, (int)A_DIM);
 		wattron(w, dim);
-		ui_print(w, y, ex, inner - ex + 1, "127.0.0.1:%d", hub_etcd_client_port(h, i));
+		ui_print(w, y, ex, inner - ex + 1, " 127.0.0.1:%d", hub_etcd_client_port(h, i));
 		wattroff(w, dim);
 		if (i == v->selected)
 			wattroff(w, (int)A_REVERSE);

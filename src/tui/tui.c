@@ -747,8 +747,8 @@ static bool need_node(struct tui *t)
 
 /* etcd's traffic is bytes on TCP connections through the hub's proxies:
  * there is no message to pick, deliver, drop or copy. */
-static const char etcd_no_msgs[] = "etcd's traffic is TCP bytes through the hub's proxies, not messages: "
-				   "none to select (the network panel counts the bytes; p, s and h stall them)";
+static const char etcd_no_msgs[] = "no messages on etcd: its traffic is TCP bytes through the hub's proxies "
+				   "(the network panel counts them)";
 
 static bool need_msg(struct tui *t)
 {
@@ -1338,8 +1338,7 @@ static void key(struct tui *t, int ch)
 			break;
 		}
 		if (t->view.etcd) {
-			set_status(t, true, "t times out one of our Raft nodes; etcd's election timers are its own "
-					    "(cut the leader off with p, or crash it with c, to see an election)");
+			set_status(t, true, "t: etcd's election timers are its own (cut the leader off with p, or kill it with c)");
 			break;
 		}
 		if (need_node(t))
@@ -1351,7 +1350,7 @@ static void key(struct tui *t, int ch)
 			break;
 		}
 		if (t->view.etcd) {
-			set_status(t, true, "a aligns our Raft nodes' election timers; etcd randomizes its own and lets nobody set them");
+			set_status(t, true, "a: etcd's election timers are its own, randomized; nobody else sets them");
 			break;
 		}
 		act(t, true, "c:align_timers()");

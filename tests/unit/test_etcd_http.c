@@ -1105,3 +1105,115 @@ Test(etcd_call, many_at_once, .init = setup, .fini = teardown, .timeout = 10)
 	free(many);
 	wind_down();
 }
+
+/* ---- exactly once: writes that carry the clerk's marker -------------------- */
+
+static struct etcd_request once(enum etcd_op op, const char *key, const char *value, uint64_t version,
+				uint64_t seq)
+{
+	struct etcd_request r = request(op, key, value, value ? strlen(value) : 0, version);
+	r.marker = (const uint8_t *)"m";      /* "bQ==" */
+	r.marker_len = 1;
+	r.seq = seq;
+	return r;
+}
+
+/* obj.name[i], an object holding `inner` */
+static json_t *nth(json_t *obj, const char *name, size_t i, const char *inner)
+{
+	json_t *a = json_object_get(obj, name);
+	cr_assert(json_is_array(a) && json_array_size(a) > i, "%s has no element %zu", name, i);
+	json_t *o = json_object_get(json_array_get(a, i), inner);
+	cr_assert(json_is_object(o), "%s[%zu].%s is not an object", name, i, inner);
+	return o;
+}
+
+Test(etcd_build, once_put_vput_del)
+{
+	const char *path;
+	/* put number 5: only if the marker has version 4; the put and the
+	 * marker's, else read both back */
+	struct etcd_request r = once(ETCD_PUT, "k1", "v1", 0, 5);
+	json_t *j = build(&r, &path);
+	cr_assert_str_eq(path, "/v3/kv/txn");
+	json_t *cmp = first(j, "compare", NULL);
+	str_is(cmp, "key", "bQ==");
+	str_is(cmp, "target", "VERSION");
+	str_is(cmp, "version", "4");
+	str_is(nth(j, "success", 0, "request_put"), "key", "azE=");
+	str_is(nth(j, "success", 0, "request_put"), "value", "djE=");
+	str_is(nth(j, "success", 1, "request_put"), "key", "bQ==");
+	str_is(nth(j, "failure", 0, "request_range"), "key", "bQ==");
+	str_is(nth(j, "failure", 1, "request_range"), "key", "azE=");
+	json_decref(j);
+
+	/* vput: both versions compared */
+	r = once(ETCD_VPUT, "k1", "v1", 3, 1);
+	j = build(&r, &path);
+	json_t *cmps = json_object_get(j, "compare");
+	cr_assert_eq(json_array_size(cmps), 2);
+	str_is(json_array_get(cmps, 0), "version", "0");
+	str_is(json_array_get(cmps, 1), "key", "azE=");
+	str_is(json_array_get(cmps, 1), "version", "3");
+	json_decref(j);
+
+	/* del: a nested txn that records in the marker whether it removed the key */
+	r = once(ETCD_DEL, "k1", NULL, 0, 2);
+	j = build(&r, &path);
+	json_t *inner = nth(j, "success", 0, "request_txn");
+	str_is(first(inner, "compare", NULL), "result", "GREATER");
+	str_is(nth(inner, "success", 0, "request_delete_range"), "key", "azE=");
+	str_is(nth(inner, "success", 1, "request_put"), "value", "MQ==");
+	str_is(first(inner, "failure", "request_put"), "value", "MA==");
+	json_decref(j);
+
+	/* a get carries no marker */
+	r = once(ETCD_GET, "k1", NULL, 0, 9);
+	j = build(&r, &path);
+	cr_assert_str_eq(path, "/v3/kv/range");
+	json_decref(j);
+}
+
+Test(etcd_parse, once)
+{
+	struct etcd_reply r;
+	struct etcd_request put = once(ETCD_PUT, "k1", "v1", 0, 5);
+	parse_ok(&put, 200, "{\"succeeded\":true,\"responses\":[{\"response_put\":{}},{\"response_put\":{}}]}", &r);
+	cr_assert_eq(r.outcome, ETCD_OK);
+	/* the marker is at 5 already: an earlier attempt took effect */
+	parse_ok(&put, 200,
+		 "{\"responses\":[{\"response_range\":{\"kvs\":[{\"key\":\"bQ==\",\"version\":\"5\"}]}},"
+		 "{\"response_range\":{}}]}", &r);
+	cr_assert_eq(r.outcome, ETCD_ALREADY);
+	/* the marker behind the operation: someone else's, an error in words */
+	char body[] = "{\"responses\":[{\"response_range\":{\"kvs\":[{\"key\":\"bQ==\",\"version\":\"2\"}]}},"
+		      "{\"response_range\":{}}]}";
+	cr_assert_eq(etcd_parse(&put, 200, body, strlen(body), &r), -1);
+	cr_assert(strstr(r.err, "marker is behind"), "%s", r.err);
+
+	/* vput: the marker where it was, the key's version not the one asked */
+	struct etcd_request vput = once(ETCD_VPUT, "k1", "v1", 3, 5);
+	parse_ok(&vput, 200,
+		 "{\"responses\":[{\"response_range\":{\"kvs\":[{\"key\":\"bQ==\",\"version\":\"4\"}]}},"
+		 "{\"response_range\":{\"kvs\":[{\"key\":\"azE=\",\"version\":\"6\",\"value\":\"eA==\"}]}}]}", &r);
+	cr_assert_eq(r.outcome, ETCD_FAILED_COMPARE);
+	cr_assert(r.found);
+	cr_assert_eq(r.version, 6);
+
+	/* del: the nested txn says whether the key was there; a retry reads it
+	 * from the marker's value */
+	struct etcd_request del = once(ETCD_DEL, "k1", NULL, 0, 5);
+	parse_ok(&del, 200, "{\"succeeded\":true,\"responses\":[{\"response_txn\":{\"succeeded\":true}}]}", &r);
+	cr_assert_eq(r.outcome, ETCD_OK);
+	cr_assert_eq(r.deleted, 1);
+	parse_ok(&del, 200, "{\"succeeded\":true,\"responses\":[{\"response_txn\":{}}]}", &r);
+	cr_assert_eq(r.deleted, 0);
+	parse_ok(&del, 200,
+		 "{\"responses\":[{\"response_range\":{\"kvs\":[{\"key\":\"bQ==\",\"version\":\"5\",\"value\":\"MQ==\"}]}},"
+		 "{\"response_range\":{}}]}", &r);
+	cr_assert_eq(r.outcome, ETCD_ALREADY);
+	cr_assert_eq(r.deleted, 1);
+	/* malformed: a success without its nested answer */
+	char bad_body[] = "{\"succeeded\":true,\"responses\":[{\"response_put\":{}}]}";
+	cr_assert_eq(etcd_parse(&del, 200, bad_body, strlen(bad_body), &r), -1);
+}

@@ -37,6 +37,9 @@ local steps = {
       M = {}
       c:wait_leader(5)
       if HAVE then
+        -- side by side means on one clock: etcd keeps the wall's, so
+        -- termscope follows it too (even on autopilot or a replay)
+        c:_pace("paced", 1)
         M.e = ts.cluster{ kind = "etcd", nodes = 3 }
         M.e:wait_leader(20)
         c:show()
@@ -49,7 +52,11 @@ local steps = {
     text = "Cut termscope's leader off: select its row (marked *) and press p. "
       .. "The other two stop hearing heartbeats; after an election timeout one "
       .. "of them becomes a candidate, wins both votes, and leads in the next term.",
-    run = function(c, s) s.old = c:wait_leader(5) M.t_old = s.old end,
+    run = function(c, s)
+      c:show()                     -- termscope's on screen, whatever w did
+      s.old = c:wait_leader(5)
+      M.t_old = s.old
+    end,
     objective = "Isolate termscope's leader; the other two elect a new one",
     check = function(c, s)
       local l = c:leader()
@@ -83,6 +90,7 @@ local steps = {
     text = "Heal the network: h. The new leader's next heartbeat carries its "
       .. "higher term; the old leader becomes a follower and its uncommitted "
       .. "entries, if any, give way to the new leader's log.",
+    run = function(c) c:show() end,
     objective = "Heal; the old leader follows the new one",
     check = function(c)
       local l = c:leader()
@@ -204,6 +212,6 @@ steps[#steps + 1] = {
 return ts.lesson{
   title = "The real thing: etcd",
   summary = "The same partition on termscope and on etcd: CheckQuorum, pre-vote, and what Raft leaves open.",
-  cluster = { kind = "kv", nodes = 3, seed = 1414 },
+  cluster = { kind = "raft", nodes = 3, seed = 1414 },
   steps = steps,
 }

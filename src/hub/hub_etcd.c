@@ -538,9 +538,8 @@ static void clerk_send(struct etcd_clerk *ec)
 int hub__etcd_check_op(struct hub *h, const struct kv_request *req)
 {
 	if (req->op == KV_APPEND || req->op == KV_INCR) {
-		hub__set_err(h, "etcd has no %s: a client would have to read and compare-and-swap, and a "
-			     "retried one could apply twice (put, get, del and versioned put work)",
-			     kv_op_name(req->op));
+		hub__set_err(h, "etcd has no %s: put, get, del and versioned put work (an %s would be a "
+			     "client's read and compare-and-swap loop)", kv_op_name(req->op), kv_op_name(req->op));
 		return -1;
 	}
 	if (req->key_len == 0) {

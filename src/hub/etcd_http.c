@@ -574,59 +574,6 @@ done:
 	return rc;
 }
 
-int etcd_parse_status(int http_status, const char *body, size_t len, struct etcd_status *out,
-		      char *err, size_t errlen)
-{
-	json_t *root, *header, *errors, *v;
-	int rc = -1;
-	memset(out, 0, sizeof *out);
-	if (http_status <= 0)
-		return bad(err, errlen, "no answer from etcd");
-	if (http_status != 200) {
-		error_words(http_status, body, len, err, errlen);
-		return -1;
-	}
-	root = load_object(body, len, err, errlen);
-	if (!root)
-		return -1;
-	if (get_kind(root, "", "header", JSON_OBJECT, &header, err, errlen) < 0 ||
-	    get_u64(header, "header.", "member_id", &out->member_id, err, errlen) < 0 ||
-	    get_u64(header, "header.", "revision", &out->revision, err, errlen) < 0 ||
-	    get_u64(root, "", "leader", &out->leader, err, errlen) < 0 ||
-	    get_u64(root, "", "raftTerm", &out->raft_term, err, errlen) < 0 ||
-	    get_u64(root, "", "raftIndex", &out->raft_index, err, errlen) < 0 ||
-	    get_u64(root, "", "raftAppliedIndex", &out->applied_index, err, errlen) < 0 ||
-	    get_u64(root, "", "dbSize", &out->db_size, err, errlen) < 0 ||
-	    get_kind(root, "", "errors", JSON_ARRAY, &errors, err, errlen) < 0)
-		goto done;
-	v = json_object_get(root, "version");
-	if (v && !json_is_string(v)) {
-		bad(err, errlen, "etcd answer: version is not a string");
-		goto done;
-	}
-	snprintf(out->version, sizeof out->version, "%s", v ? json_string_value(v) : "");
-	/* "etcdserver: no leader", ...: joined, cut at what fits */
-	size_t at = 0;
-	for (size_t i = 0; i < json_array_size(errors); i++) {
-		json_t *e = json_array_get(errors, i);
-		if (!json_is_string(e)) {
-			bad(err, errlen, "etcd answer: errors[%zu] is not a string", i);
-			goto done;
-		}
-		int w = snprintf(out->errors + at, sizeof out->errors - at, "%s%s", at ? "; " : "",
-				 json_string_value(e));
-		if (w < 0 || (size_t)w >= sizeof out->errors - at)
-			break;
-		at += (size_t)w;
-	}
-	rc = 0;
-done:
-	json_decref(root);
-	if (rc < 0)
-		memset(out, 0, sizeof *out);
-	return rc;
-}
-
 static int hex_digit(char ch);
 
 /* A member id as /debug/vars writes it: hex text ("0" for none). */

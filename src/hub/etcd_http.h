@@ -1,7 +1,7 @@
 /*
  * etcd_http.h — talking to an etcd member through its v3 HTTP/JSON gateway
  * (etcd 3.4: POST /v3/kv/put, /v3/kv/range, /v3/kv/deleterange,
- * /v3/kv/txn, /v3/maintenance/status), asynchronously on the hub's libuv
+ * /v3/kv/txn) and its Raft status page (GET /debug/vars), asynchronously on the hub's libuv
  * loop.  One HTTP/1.1 request per connection (Connection: close), with a
  * deadline.  Keys and values are byte strings (base64 on the wire); etcd's
  * 64-bit numbers come as JSON strings and are parsed here.
@@ -17,19 +17,6 @@
 #include <stdint.h>
 
 #include <uv.h>
-
-/* ---- what a member says about itself (/v3/maintenance/status) ---------- */
-struct etcd_status {
-	uint64_t member_id;                  /* header.member_id */
-	uint64_t leader;                     /* member id of the leader it knows, 0: none */
-	uint64_t raft_term;                  /* raftTerm */
-	uint64_t raft_index;                 /* raftIndex: its committed index */
-	uint64_t applied_index;              /* raftAppliedIndex */
-	uint64_t revision;                   /* header.revision */
-	uint64_t db_size;                    /* dbSize */
-	char version[32];                    /* etcd's version */
-	char errors[128];                    /* errors[], joined with "; " ("" if none) */
-};
 
 /* ---- its Raft state, as etcd publishes it (GET /debug/vars, "raft.status":
  * the raft library's own Status; the term in /v3/maintenance/status is the
@@ -108,11 +95,6 @@ int etcd_build(const struct etcd_request *req, const char **path, char **body);
  * out->err saying what was malformed. */
 int etcd_parse(const struct etcd_request *req, int http_status, const char *body, size_t len,
 	       struct etcd_reply *out);
-/* Read a status response.  0, or -1 with err filled. */
-/* The status request: POST this path with the body "{}". */
-#define ETCD_STATUS_PATH "/v3/maintenance/status"
-int etcd_parse_status(int http_status, const char *body, size_t len, struct etcd_status *out,
-		      char *err, size_t errlen);
 
 /* ---- the exchange ------------------------------------------------------- */
 struct etcd_call;

@@ -75,7 +75,6 @@ struct hub_etcd {
 	int peer_proxy[HUB_MAX_NODES + 1];   /* what it advertises: the hub's ports */
 	int client_proxy[HUB_MAX_NODES + 1];
 	uint64_t member_id[HUB_MAX_NODES + 1];
-	uint32_t leader[HUB_MAX_NODES + 1];  /* the leader each member last named (node id) */
 	struct etcd_call *status[HUB_MAX_NODES + 1];
 	struct status_ctx {                  /* what a status call's answer is for */
 		struct hub *h;
@@ -275,7 +274,6 @@ void hub__etcd_down(struct hub *h, uint32_t id)
 		etcd_cancel(e->status[id]);
 		e->status[id] = NULL;
 	}
-	e->leader[id] = 0;
 }
 
 /* ---- watching: the status poll --------------------------------------- */
@@ -308,10 +306,9 @@ static void on_status(struct etcd_call *call, int status, const char *body, size
 	if (status == 0 || etcd_parse_raft(status, body, len, &st, err, sizeof err) != 0)
 		return;                      /* starting, or busy: the next poll asks again */
 	e->member_id[id] = st.id;
-	e->leader[id] = node_of_member(e, h->cfg.n, st.lead);
 	struct wire_state s = n->st;
 	s.term = st.term;
-	s.leader = e->leader[id];
+	s.leader = node_of_member(e, h->cfg.n, st.lead);
 	s.voted_for = node_of_member(e, h->cfg.n, st.vote);
 	s.role = !strcmp(st.state, "StateLeader") ? RAFT_LEADER :
 		 !strcmp(st.state, "StateCandidate") || !strcmp(st.state, "StatePreCandidate") ? RAFT_CANDIDATE :

@@ -476,79 +476,74 @@ Test(etcd_parse, corrupted_answers)
 	free(copy);
 }
 
-/* ---- status ------------------------------------------------------------- */
+/* ---- a member's Raft status (/debug/vars) ---------------------------------- */
 
-Test(etcd_status, healthy_and_leaderless)
+/* As etcd 3.4.23 writes it (memstats and cmdline cut short). */
+#define VARS(status) \
+	"{\"cmdline\": [\"etcd\"],\n\"file_descriptor_limit\": 1048576,\n\"memstats\": {\"Alloc\":1}," \
+	"\n\"raft.status\": " status "\n}\n"
+
+Test(etcd_raft, leader_follower_candidate)
 {
-	static const char ok[] =
-		"{\"header\":{\"cluster_id\":\"17953654596774702974\",\"member_id\":\"11421717585761795258\","
-		"\"revision\":\"6\",\"raft_term\":\"21\"},\"version\":\"3.4.23\",\"dbSize\":\"20480\","
-		"\"leader\":\"975050037397374526\",\"raftIndex\":\"19\",\"raftTerm\":\"21\","
-		"\"raftAppliedIndex\":\"18\",\"dbSizeInUse\":\"16384\"}";
-	static const char lost[] =
-		"{\"header\":{\"cluster_id\":\"17953654596774702974\",\"member_id\":\"4518572306246796745\","
-		"\"revision\":\"6\",\"raft_term\":\"21\"},\"version\":\"3.4.23\",\"dbSize\":\"20480\","
-		"\"raftIndex\":\"19\",\"raftTerm\":\"21\",\"raftAppliedIndex\":\"19\","
-		"\"errors\":[\"etcdserver: no leader\"],\"dbSizeInUse\":\"16384\"}";
-	struct etcd_status s;
-	char err[160] = "";
-	cr_assert_eq(etcd_parse_status(200, S(ok), &s, err, sizeof err), 0, "%s", err);
-	cr_assert_eq(s.member_id, 11421717585761795258ull);
-	cr_assert_eq(s.leader, 975050037397374526ull);
-	cr_assert_eq(s.raft_term, 21);
-	cr_assert_eq(s.raft_index, 19);
-	cr_assert_eq(s.applied_index, 18);
-	cr_assert_eq(s.revision, 6);
-	cr_assert_eq(s.db_size, 20480);
-	cr_assert_str_eq(s.version, "3.4.23");
-	cr_assert_str_eq(s.errors, "");
-
-	cr_assert_eq(etcd_parse_status(200, S(lost), &s, err, sizeof err), 0, "%s", err);
-	cr_assert_eq(s.member_id, 4518572306246796745ull);
-	cr_assert_eq(s.leader, 0, "no \"leader\": none known");
-	cr_assert_str_eq(s.errors, "etcdserver: no leader");
-
-	/* a fresh member: nearly everything left out */
-	cr_assert_eq(etcd_parse_status(200, S("{}"), &s, err, sizeof err), 0, "%s", err);
-	cr_assert_eq(s.member_id, 0);
-	cr_assert_str_eq(s.version, "");
-}
-
-Test(etcd_status, errors_joined_and_cut)
-{
-	struct etcd_status s;
-	char err[160] = "";
-	cr_assert_eq(etcd_parse_status(200, S("{\"errors\":[\"a\",\"etcdserver: no leader\",\"NOSPACE\"]}"), &s,
-				       err, sizeof err), 0, "%s", err);
-	cr_assert_str_eq(s.errors, "a; etcdserver: no leader; NOSPACE");
-	char body[1024];
-	int n = snprintf(body, sizeof body, "{\"errors\":[\"%0100d\",\"%0100d\"],\"version\":\"%040d\"}", 1, 2, 3);
-	cr_assert_eq(etcd_parse_status(200, body, (size_t)n, &s, err, sizeof err), 0, "%s", err);
-	/* the joined text is cut where the buffer ends */
-	cr_assert_eq(strlen(s.errors), sizeof s.errors - 1);
-	cr_assert(strncmp(s.errors + 100, "; 000", 5) == 0, "%s", s.errors);
-	cr_assert_eq(strlen(s.version), sizeof s.version - 1);
-}
-
-Test(etcd_status, refused)
-{
-	struct etcd_status s;
+	static const char leader[] = VARS(
+		"{\"id\":\"f4a457008d1441f2\",\"term\":2,\"vote\":\"f4a457008d1441f2\",\"commit\":4,"
+		"\"lead\":\"f4a457008d1441f2\",\"raftState\":\"StateLeader\",\"applied\":4,\"progress\":"
+		"{\"f4a457008d1441f2\":{\"match\":4,\"next\":5,\"state\":\"StateReplicate\"},"
+		"\"8211f1d0f64f3269\":{\"match\":3,\"next\":4,\"state\":\"StateProbe\"}},\"leadtransferee\":\"0\"}");
+	struct etcd_raft r;
 	char err[160];
-	cr_assert_eq(etcd_parse_status(503, S("{\"error\":\"etcdserver: request timed out\",\"code\":14}"), &s, err,
-				       sizeof err), -1);
-	cr_assert_str_eq(err, "etcdserver: request timed out");
-	cr_assert_eq(etcd_parse_status(0, S(""), &s, err, sizeof err), -1);
-	cr_assert_str_eq(err, "no answer from etcd");
-	cr_assert_eq(etcd_parse_status(200, S("{\"leader\":\"x\"}"), &s, err, sizeof err), -1);
-	cr_assert(strstr(err, "leader is not a 64-bit number"), "%s", err);
-	cr_assert_eq(etcd_parse_status(200, S("{\"errors\":[1]}"), &s, err, sizeof err), -1);
-	cr_assert(strstr(err, "errors[0] is not a string"), "%s", err);
-	cr_assert_eq(etcd_parse_status(200, S("{\"version\":3}"), &s, err, sizeof err), -1);
-	cr_assert_eq(etcd_parse_status(200, S("{\"errors\":\"no leader\"}"), &s, err, sizeof err), -1);
-	cr_assert_eq(etcd_parse_status(200, S("{\"header\":{\"member_id\":\"1\""), &s, err, sizeof err), -1);
-	cr_assert(strstr(err, "not JSON"), "%s", err);
-	cr_assert_eq(s.member_id, 0, "nothing half-read is handed back");
+	cr_assert_eq(etcd_parse_raft(200, S(leader), &r, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(r.id, 0xf4a457008d1441f2ull);
+	cr_assert_eq(r.lead, r.id);
+	cr_assert_eq(r.vote, r.id);
+	cr_assert_eq(r.term, 2);
+	cr_assert_eq(r.commit, 4);
+	cr_assert_eq(r.applied, 4);
+	cr_assert_str_eq(r.state, "StateLeader");
+	cr_assert_eq(r.n_progress, 2);
+	bool seen = false;
+	for (uint32_t i = 0; i < r.n_progress; i++)
+		if (r.progress[i].id == 0x8211f1d0f64f3269ull) {
+			seen = true;
+			cr_assert_eq(r.progress[i].match, 3);
+			cr_assert_eq(r.progress[i].next, 4);
+		}
+	cr_assert(seen, "the follower's progress");
+
+	/* a candidate: no leader ("0"), a vote for itself, no progress */
+	static const char cand[] = VARS(
+		"{\"id\":\"8211f1d0f64f3269\",\"term\":7,\"vote\":\"8211f1d0f64f3269\",\"commit\":9,"
+		"\"lead\":\"0\",\"raftState\":\"StateCandidate\",\"applied\":9,\"progress\":{},"
+		"\"leadtransferee\":\"0\"}");
+	cr_assert_eq(etcd_parse_raft(200, S(cand), &r, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(r.lead, 0);
+	cr_assert_eq(r.term, 7);
+	cr_assert_str_eq(r.state, "StateCandidate");
+	cr_assert_eq(r.n_progress, 0);
 }
+
+Test(etcd_raft, refused)
+{
+	struct etcd_raft r;
+	char err[160];
+	cr_assert_eq(etcd_parse_raft(0, S(""), &r, err, sizeof err), -1);
+	cr_assert_str_eq(err, "no answer from etcd");
+	cr_assert_eq(etcd_parse_raft(404, S("404 page not found"), &r, err, sizeof err), -1);
+	cr_assert_eq(etcd_parse_raft(200, S("{\"cmdline\":[]}"), &r, err, sizeof err), -1);
+	cr_assert(strstr(err, "no raft.status"), "%s", err);
+	cr_assert_eq(etcd_parse_raft(200, S(VARS("{\"id\":\"xyz\",\"raftState\":\"StateFollower\"}")), &r, err,
+				     sizeof err), -1);
+	cr_assert(strstr(err, "not a member id"), "%s", err);
+	cr_assert_eq(etcd_parse_raft(200, S(VARS("{\"id\":\"1\",\"term\":\"2\"}")), &r, err, sizeof err), -1);
+	cr_assert(strstr(err, "raftState"), "%s", err);
+	cr_assert_eq(etcd_parse_raft(200, S(VARS("{\"id\":\"1\",\"term\":-1,\"raftState\":\"StateFollower\"}")),
+				     &r, err, sizeof err), -1);
+	cr_assert_eq(etcd_parse_raft(200, S(VARS("{\"id\":\"1\",\"raftState\":\"StateLeader\",\"progress\":"
+						"{\"zz\":{\"match\":1,\"next\":2}}}")), &r, err, sizeof err), -1);
+	cr_assert_eq(etcd_parse_raft(200, S("{\"raft.status\": {\"id\""), &r, err, sizeof err), -1);
+	cr_assert_eq(r.id, 0, "nothing half-read is handed back");
+}
+
 
 /* ---- the exchange, against a server on the same loop --------------------- */
 

@@ -3,7 +3,7 @@
 # 80 columns and framed; a request sent with k shows in the replica table
 # and the history; a client confined to the minority after s shows
 # BLOCKED; K's verdict fits; the key hints name K and v; the help overlay
-# scrolls to the key/value keys.
+# shows the key/value keys first and scrolls.
 . tests/tools/tmuxlib.sh
 
 start_ui 80 24 --seed 3
@@ -55,11 +55,13 @@ framed || { screen; die "at 80x24 the Raft view is not drawn in one piece"; }
 keys v
 wait_screen ' Key/value' || die "v did not bring the key/value panel back"
 
-# the help scrolls to the key/value keys
+# the help: the key/value keys right after the common ones, and it scrolls
 keys '?'
 wait_screen 'Keys \(Up/Down: scroll' || die "at 80x24 the help does not say it scrolls"
+wait_screen 'K +check the clients. history for linearizability' || die "at 80x24 the help does not show the key/value keys on its first page"
 keys NPage
-wait_screen 'K +check the clients. history for linearizability' || die "PgDn in the help did not reach the key/value keys"
+wait_gone 'Nodes and network' || die "PgDn did not scroll the help"
+wait_screen 'Messages in flight|etcd clusters|MapReduce clusters' || die "PgDn in the help did not show the later sections"
 keys Escape
 wait_gone 'Keys \(' || die "Esc did not close the help"
 

@@ -32,6 +32,20 @@ static const char *state_of(const struct tui_view *v, uint32_t i, int *attr)
 	return isolated && up && !nd->paused ? "cut-off" : minority ? "minority" : ui_status_name(nd);
 }
 
+/* A node's row up to its state: reversed when selected, * on the leader. */
+static void row_start(WINDOW *w, const struct tui_view *v, uint32_t i, uint32_t leader, int inner)
+{
+	int y = (int)i + 1, sattr;
+	if (i == v->selected)
+		wattron(w, (int)A_REVERSE);
+	mvwhline(w, y, 1, ' ', inner);
+	const char *state = state_of(v, i, &sattr);
+	ui_print(w, y, 1, inner, " %s%u", i == leader ? "*" : " ", i);
+	wattron(w, sattr);
+	ui_print(w, y, 5, 8, "%-8s", state);
+	wattroff(w, sattr);
+}
+
 /*
  * kind etcd.  The columns: " *1 " id, state 8, role 9, then term, vote and
  * the leader it names, its raft index (committed) and applied index; the
@@ -75,15 +89,7 @@ static void draw_etcd(struct panel *p, const struct tui_view *v)
 		bool up = nd->status == HUB_NODE_UP;
 		/* polled at least once: its numbers are its own */
 		bool known = up && s->term > 0;
-		if (i == v->selected)
-			wattron(w, (int)A_REVERSE);
-		mvwhline(w, y, 1, ' ', inner);
-		int sattr;
-		const char *state = state_of(v, i, &sattr);
-		ui_print(w, y, 1, inner, " %s%u", i == leader ? "*" : " ", i);
-		wattron(w, sattr);
-		ui_print(w, y, 5, 8, "%-8s", state);
-		wattroff(w, sattr);
+		row_start(w, v, i, leader, inner);
 		int x = ETCD_FIXED + 1;              /* the optional columns, then the endpoint */
 		int ex = x + (db ? ETCD_DB : 0) + (member ? ETCD_MEMBER : 0);
 		if (nd->status == HUB_NODE_FAILED) {
@@ -164,15 +170,7 @@ static void draw(struct panel *p, const struct tui_view *v)
 		const struct wire_state *s = &nd->st;
 		int y = (int)i + 1;
 		bool up = nd->status == HUB_NODE_UP;
-		if (i == v->selected)
-			wattron(w, (int)A_REVERSE);
-		mvwhline(w, y, 1, ' ', inner);
-		int sattr;
-		const char *state = state_of(v, i, &sattr);
-		ui_print(w, y, 1, inner, " %s%u", i == leader ? "*" : " ", i);
-		wattron(w, sattr);
-		ui_print(w, y, 5, 8, "%-8s", state);
-		wattroff(w, sattr);
+		row_start(w, v, i, leader, inner);
 		if (up && kvsrv) {
 			/* kind kvsrv: one server, no Raft underneath */
 			ui_print(w, y, 14, inner - 13, "%-9s %5s %4s %6s %7s %5s  %s", "server", "-", "-", "-", "-", "-",
